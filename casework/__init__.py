@@ -1,0 +1,103 @@
+"""casework: a trade union's casework service."""
+from __future__ import annotations
+
+import os
+
+from apiflask import APIFlask
+from flask import Flask, has_request_context, request, session
+from sqlalchemy import event
+
+from .config import ConfigError, from_env
+from .extensions import babel, csrf, db, login_manager, migrate
+
+__all__ = ["create_app", "ConfigError"]
+
+# Catalogues live under casework/translations/<code>; "zh" is Simplified Chinese (zh_CN).
+LANGUAGES = ("zh", "en")
+ALIASES = {"zh_CN": "zh", "zh-CN": "zh", "zh": "zh", "en": "en"}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    # APIFlask: a Flask app that also builds the OpenAPI document from the API's code.
+    app = APIFlask(__name__, title="casework API", version="1", json_errors=False,
+                   spec_path="/api/v1/openapi.json", docs_path=None,
+                   instance_path=os.environ.get("CASEWORK_INSTANCE") or None,
+                   instance_relative_config=True,
+                   template_folder=os.path.join(os.path.dirname(os.path.dirname(__file__)), "templates"))
+    app.config.update(from_env(app.instance_path))
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        SQLALCHEMY_TRACK_MODIFICATIONS=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        JSON_AS_ASCII=False,
+        BABEL_TRANSLATION_DIRECTORIES=os.path.join(os.path.dirname(__file__), "translations"),
+    )
+    if config:
+        app.config.update(config)
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    app.json.ensure_ascii = False
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                                                    "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=_locale)
+    with app.app_context():
+        _tune_engine(db.engine)
+
+    from . import aid, models, motions, proposals  # noqa: F401  (tables, kinds, rules)
+    from .core import engine, rules  # noqa: F401
+    engine.check_registry()
+    from .accounts import views as accounts_views
+    from .api import register as register_api
+    from .cli import register as register_cli
+    from .web import register as register_web
+    accounts_views.register(app)
+    register_web(app)
+    register_api(app)
+    register_cli(app)
+    return app
+
+
+def _locale():
+    """?lang= (remembered in the session), else the session's, else Accept-Language, else zh_CN."""
+    if not has_request_context():
+        return None  # CLI and scheduler: the configured default
+    chosen = ALIASES.get(request.args.get("lang", ""))
+    if chosen:
+        session["lang"] = chosen
+        return chosen
+    if not request.path.startswith("/api/") and session.get("lang") in LANGUAGES:
+        return session["lang"]
+    if request.headers.get("Accept-Language"):
+        best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+        return "en" if best == "en" else "zh"
+    return None
+
+
+def _tune_engine(engine):
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # We issue BEGIN ourselves (below), so pysqlite must not.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # Writers take the lock up front: a read that upgrades to a write mid-transaction fails
+        # with "database is locked" whatever the busy timeout. Page views (GET) only read.
+        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

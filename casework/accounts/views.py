@@ -1,0 +1,311 @@
+"""Sign-in, password, delegations, and the admin pages for people, units and departments."""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from urllib.parse import urlsplit
+
+from ..clock import today, utcnow
+from ..core.permissions import has_role
+from ..extensions import db, login_manager
+from ..forms import opts
+from ..web.labels import ROLE_LABELS
+from .forms import (DelegationForm, DepartmentForm, LoginForm, PasswordForm, RoleForm, UnitForm,
+                    UserForm)
+from .models import (Delegation, Department, DepartmentMember, RoleAssignment, Unit, User,
+                     find_login)
+
+bp = Blueprint("accounts", __name__)
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+MAX_FAILURES = 5
+LOCK_MINUTES = 15
+
+
+@login_manager.user_loader
+def _load_user(ident: str):
+    try:
+        user_id, epoch = (int(x) for x in ident.split(":"))
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or user.session_epoch != epoch or not user.active:
+        return None
+    return user
+
+
+login_manager.login_view = "accounts.login"
+login_manager.login_message = None
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("web.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = find_login(form.login.data)
+        now = utcnow()
+        if user is not None and user.locked_until and user.locked_until > now:
+            form.form_errors.append(_("Too many failed attempts. Try again in a few minutes."))
+        elif user is None or not user.active or not user.check_password(form.password.data):
+            if user is not None:
+                user.failed_logins += 1
+                if user.failed_logins >= MAX_FAILURES:
+                    user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                    user.failed_logins = 0
+                db.session.commit()
+            form.form_errors.append(_("Wrong user name or password."))
+        else:
+            user.failed_logins = 0
+            user.locked_until = None
+            db.session.commit()
+            lang = session.get("lang")
+            session.clear()  # a fresh session at sign-in: no fixation
+            if lang:
+                session["lang"] = lang
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("accounts/login.html", form=form), 200 if request.method == "GET" or \
+        not form.errors and not form.form_errors else 422
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors = [_("The current password is wrong.")]
+        else:
+            current_user.set_password(form.new.data)
+            current_user.session_epoch += 1  # other sessions end
+            db.session.commit()
+            login_user(current_user)
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("accounts.account"))
+    delegations = db.session.scalars(select(Delegation).where(
+        (Delegation.from_user_id == current_user.id) | (Delegation.to_user_id == current_user.id))
+        .order_by(Delegation.starts_on.desc())).all()
+    dform = _delegation_form(current_user)
+    return render_template("accounts/account.html", form=form, dform=dform, delegations=delegations,
+                           today=today())
+
+
+def _delegation_form(user: User) -> DelegationForm:
+    form = DelegationForm(prefix="d")
+    form.role.choices = opts((f"{a.role}:{a.unit_id}", f"{ROLE_LABELS[a.role]} @ {a.unit.name}")
+                             for a in user.roles if a.role not in ("worker", "representative"))
+    return form
+
+
+@bp.route("/account/delegations", methods=["POST"])
+@login_required
+def add_delegation():
+    form = _delegation_form(current_user)
+    if form.validate_on_submit():
+        other = db.session.scalar(select(User).where(User.username == form.to_user.data.strip(),
+                                                     User.active.is_(True)))
+        role, unit_id = form.role.data.split(":")
+        if other is None:
+            flash(_("No active user %(name)s.", name=form.to_user.data), "error")
+        elif other.id == current_user.id:
+            flash(_("You cannot delegate to yourself."), "error")
+        elif form.ends_on.data < form.starts_on.data:
+            flash(_("The end date is before the start date."), "error")
+        else:
+            db.session.add(Delegation(from_user_id=current_user.id, to_user_id=other.id, role=role,
+                                      unit_id=int(unit_id), starts_on=form.starts_on.data,
+                                      ends_on=form.ends_on.data))
+            db.session.commit()
+            flash(_("Delegation saved."), "success")
+    else:
+        for errors in form.errors.values():
+            for e in errors:
+                flash(str(e), "error")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/delegations/<int:delegation_id>/end", methods=["POST"])
+@login_required
+def end_delegation(delegation_id: int):
+    d = db.session.get(Delegation, delegation_id)
+    if d is None or (d.from_user_id != current_user.id and not has_role(current_user, "admin")):
+        abort(404)
+    if d.starts_on >= today():
+        db.session.delete(d)  # never started: nothing to keep
+    elif d.ends_on >= today():
+        d.ends_on = today() - timedelta(days=1)
+    db.session.commit()
+    flash(_("Delegation ended."), "success")
+    return redirect(url_for("accounts.account"))
+
+
+# -- admin ---------------------------------------------------------------------------------
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not has_role(current_user, "admin"):
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def _unit_choices():
+    units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+    return opts((u.id, ("　" * (len(u.ancestor_ids()) - 1)) + u.name) for u in units)
+
+
+@admin_bp.route("/users")
+@admin_required
+def users():
+    q = (request.args.get("q") or "").strip()
+    stmt = select(User).order_by(User.username)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(User.username.like(like) | User.name.like(like) | User.employee_no.like(like))
+    return render_template("admin/users.html", users=db.session.scalars(stmt.limit(500)).all(), q=q)
+
+
+@admin_bp.route("/users/new", methods=["GET", "POST"])
+@admin_bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def user_edit(user_id: int | None = None):
+    user = db.session.get(User, user_id) if user_id else None
+    if user_id and user is None:
+        abort(404)
+    form = UserForm(obj=user)
+    form.unit_id.choices = _unit_choices()
+    role_form = RoleForm(prefix="r")
+    role_form.unit_id.choices = form.unit_id.choices
+    if form.validate_on_submit():
+        if user is None and not form.password.data:
+            form.password.errors = [_("A new account needs an initial password.")]
+        else:
+            target = user or User()
+            for name in ("username", "name", "email", "unit_id", "active"):
+                setattr(target, name, getattr(form, name).data)
+            target.employee_no = form.employee_no.data or None
+            target.phone = form.phone.data or None
+            if form.password.data:
+                target.set_password(form.password.data)
+                target.session_epoch = (target.session_epoch or 0) + 1
+            if user is None:
+                db.session.add(target)
+            try:
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                form.form_errors.append(_("User name, employee number or phone is already taken."))
+            else:
+                flash(_("Saved."), "success")
+                return redirect(url_for("admin.user_edit", user_id=target.id))
+    return render_template("admin/user_edit.html", form=form, user=user, role_form=role_form)
+
+
+@admin_bp.route("/users/<int:user_id>/roles", methods=["POST"])
+@admin_required
+def user_add_role(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = RoleForm(prefix="r")
+    form.unit_id.choices = _unit_choices()
+    if form.validate_on_submit():
+        if any(a.role == form.role.data and a.unit_id == form.unit_id.data for a in user.roles):
+            flash(_("The user already has this role there."), "error")
+        else:
+            user.roles.append(RoleAssignment(role=form.role.data, unit_id=form.unit_id.data))
+            db.session.commit()
+            flash(_("Role added."), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@admin_bp.route("/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["POST"])
+@admin_required
+def user_remove_role(user_id: int, assignment_id: int):
+    a = db.session.get(RoleAssignment, assignment_id)
+    if a is None or a.user_id != user_id:
+        abort(404)
+    db.session.delete(a)
+    db.session.commit()
+    flash(_("Role removed."), "success")
+    return redirect(url_for("admin.user_edit", user_id=user_id))
+
+
+@admin_bp.route("/units", methods=["GET", "POST"])
+@admin_required
+def units():
+    form = UnitForm()
+    form.parent_id.choices = opts([(0, "—")]) + _unit_choices()
+    if form.validate_on_submit():
+        parent = db.session.get(Unit, form.parent_id.data) if form.parent_id.data else None
+        unit = Unit(code=form.code.data, name=form.name.data, level=form.level.data, parent=parent)
+        db.session.add(unit)
+        try:
+            db.session.flush()
+            unit.set_path()
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.code.errors = [_("This code is already used.")]
+        else:
+            flash(_("Unit created."), "success")
+            return redirect(url_for("admin.units"))
+    tree = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+    return render_template("admin/units.html", form=form, units=tree)
+
+
+@admin_bp.route("/departments", methods=["GET", "POST"])
+@admin_required
+def departments():
+    form = DepartmentForm()
+    form.handlers.choices = opts((u.id, f"{u.name} ({u.username})") for u in
+                                 db.session.scalars(select(User).where(User.active.is_(True))
+                                                    .order_by(User.username)))
+    if form.validate_on_submit():
+        dept = Department(code=form.code.data, name=form.name.data)
+        dept.members = [DepartmentMember(user_id=uid) for uid in form.handlers.data or []]
+        db.session.add(dept)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.code.errors = [_("This code is already used.")]
+        else:
+            flash(_("Department created."), "success")
+            return redirect(url_for("admin.departments"))
+    depts = db.session.scalars(select(Department).order_by(Department.code)).all()
+    return render_template("admin/departments.html", form=form, departments=depts)
+
+
+@admin_bp.route("/delegations")
+@admin_required
+def delegations():
+    rows = db.session.scalars(select(Delegation).order_by(Delegation.starts_on.desc()).limit(500)).all()
+    return render_template("admin/delegations.html", delegations=rows, today=today())
+
+
+def register(app):
+    app.register_blueprint(bp)
+    app.register_blueprint(admin_bp)

@@ -1,0 +1,1 @@
+from . import kind, rules  # noqa: F401  (register the kind, its guards and effects)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clock import utcnow
+from ..core.models import Case
+from ..extensions import db
+
+CATEGORIES = ("hardship", "illness", "education", "holiday_visit")
+
+
+class AidRequest(Case):
+    """帮扶申请. Money in fen (分)."""
+    __tablename__ = "aid_requests"
+    id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(20))
+    amount_requested: Mapped[int] = mapped_column(BigInteger)
+    amount_proposed: Mapped[int | None] = mapped_column(BigInteger)
+    amount_approved: Mapped[int | None] = mapped_column(BigInteger)
+    circumstances: Mapped[str] = mapped_column(Text, default="")  # private
+    details: Mapped[dict] = mapped_column(JSON, default=dict)     # category-specific, private
+    fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
+    __mapper_args__ = {"polymorphic_identity": "aid"}
+    __table_args__ = (CheckConstraint(f"category IN {CATEGORIES}", name="category"),
+                      CheckConstraint("amount_requested >= 0", name="amount_requested"))
+
+
+class AidVisit(db.Model):
+    """走访核实: a home visit by at least two people; findings are private to reviewers."""
+    __tablename__ = "aid_visits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("aid_requests.id"), index=True)
+    visited_on: Mapped[date] = mapped_column(Date)
+    visitor_ids: Mapped[list] = mapped_column(JSON)
+    findings: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

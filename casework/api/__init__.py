@@ -1,0 +1,268 @@
+"""The JSON API v1 (shared/design/API.md). Same operations and engine as the web UI; bearer tokens only."""
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import timedelta
+
+from apiflask import APIBlueprint
+from flask import Flask, current_app, g, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..accounts.models import ApiToken, Department, Unit, User, find_login
+from ..clock import utcnow
+from ..core import kinds
+from ..core.errors import BadRequest, Unauthorized
+from ..core.models import AuditEntry, Case, CongressSession, verify_chain
+from ..core.permissions import grants, sees_reviewer_notes
+from ..core.queries import work_queue
+from ..extensions import csrf, db
+from . import schemas as s
+
+bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="casework")
+PUBLIC = {"api.create_token", "api.openapi_page"}
+
+
+@bp.before_request
+def _authenticate():
+    g.api_user = None
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        token = header[7:].strip()
+        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token)))
+        now = utcnow()
+        if row and row.revoked_at is None and row.expires_at > now and row.user.active:
+            g.api_user = row.user
+            stale = not row.last_used_at or (now - row.last_used_at) > timedelta(minutes=5)
+            if stale and request.method not in ("GET", "HEAD"):  # reads never write
+                row.last_used_at = now
+                db.session.commit()
+        else:
+            raise Unauthorized(_("The token is unknown, expired or revoked."), code="bad_token")
+    elif request.endpoint not in PUBLIC:
+        raise Unauthorized(_("Send a token: Authorization: Bearer <token>."), code="no_token")
+
+
+def _user() -> User:
+    return g.api_user
+
+
+def _json() -> dict:
+    body = request.get_json(silent=True)
+    if body is None:
+        if request.data:
+            raise BadRequest(_("The body is not valid JSON."))
+        body = {}
+    if not isinstance(body, dict):
+        raise BadRequest(_("The body must be a JSON object."))
+    return body
+
+
+@bp.post("/tokens")
+@bp.input(s.TokenIn, validation=False)
+@bp.output(s.TokenOut, status_code=201)
+@bp.doc(summary="Get a bearer token", responses={401: "wrong user name or password"})
+def create_token(json_data=None):
+    body = _json()
+    user = find_login(body.get("username")) if isinstance(body.get("username"), str) else None
+    password = body.get("password")
+    now = utcnow()
+    if (user is None or not user.active or not isinstance(password, str) or
+            (user.locked_until and user.locked_until > now) or not user.check_password(password)):
+        if user is not None and not (user.locked_until and user.locked_until > now):
+            from ..accounts.views import LOCK_MINUTES, MAX_FAILURES
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILURES:
+                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                user.failed_logins = 0
+            db.session.commit()
+        # One answer for an unknown user and a wrong password.
+        raise Unauthorized(_("Wrong user name or password."), code="bad_credentials")
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=ApiToken.digest(token), label=str(body.get("label") or "")[:100],
+                   expires_at=now + timedelta(days=current_app.config["CASEWORK_TOKEN_DAYS"]))
+    user.failed_logins = 0
+    db.session.add(row)
+    db.session.commit()
+    return {"token": token, "id": row.id, "expires_at": row.expires_at.isoformat() + "Z"}
+
+
+@bp.delete("/tokens/current")
+@bp.output({}, status_code=204)
+@bp.doc(summary="Revoke the token used for this request")
+def revoke_token():
+    header = request.headers.get("Authorization", "")
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(header[7:].strip())))
+    row.revoked_at = utcnow()
+    db.session.commit()
+    return ""
+
+
+@bp.get("/me")
+@bp.output(s.MeOut)
+@bp.doc(summary="The caller")
+def me():
+    user = _user()
+    return {"username": user.username, "name": user.name, "unit": user.unit_id, "unit_name": user.unit.name,
+            "roles": [{"role": gr.role, "unit": gr.unit_id, "unit_name": db.session.get(Unit, gr.unit_id).name,
+                       "delegated_by": db.session.get(User, gr.delegate_of).username if gr.delegate_of else None}
+                      for gr in grants(user)]}
+
+
+@bp.get("/units")
+@bp.output(s.UnitList)
+@bp.doc(summary="The org-unit tree, parents before children")
+def units():
+    rows = db.session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.path)).all()
+    return {"items": [{"id": u.id, "code": u.code, "name": u.name, "level": u.level, "parent": u.parent_id}
+                      for u in rows]}
+
+
+@bp.get("/departments")
+@bp.output(s.DepartmentList)
+@bp.doc(summary="Departments that handle work, with their handlers")
+def departments():
+    rows = db.session.scalars(select(Department).where(Department.active.is_(True))
+                              .order_by(Department.code)).all()
+    return {"items": [{"id": d.id, "code": d.code, "name": d.name,
+                       "handlers": sorted(u.username for u in d.handlers)} for d in rows]}
+
+
+@bp.get("/sessions")
+@bp.output(s.SessionList)
+@bp.doc(summary="Congress sessions")
+def sessions():
+    rows = db.session.scalars(select(CongressSession).order_by(CongressSession.starts_on.desc())).all()
+    return {"items": [{"id": x.id, "name": x.name, "unit": x.unit_id,
+                       "cosigning_until": x.cosigning_until.isoformat(), "status": x.status} for x in rows]}
+
+
+@bp.post("/cases/<kind>")
+@bp.input(s.CaseIn, validation=False)
+@bp.output(s.CaseOut, status_code=201)
+@bp.doc(summary="Create a case (a draft)", responses={422: "a field is wrong", 404: "unknown kind"})
+def create_case(kind: str, json_data=None):
+    case = kinds.create(kind, _json(), _user())
+    db.session.commit()
+    return kinds.serialize(case, _user())
+
+
+@bp.get("/cases/<kind>/<int:case_id>")
+@bp.output(s.CaseOut)
+@bp.doc(summary="One case, with the transitions the caller may fire now")
+def get_case(kind: str, case_id: int):
+    return kinds.serialize(kinds.load(kind, case_id, _user()), _user())
+
+
+@bp.get("/cases/<kind>")
+@bp.output(s.CasePage)
+@bp.doc(summary="A page of the caller's visible cases, newest first; follow `next` for more")
+def list_cases(kind: str):
+    kinds.spec_for(kind)
+    stmt = kinds.visible_cases(_user(), kind)
+    state = request.args.get("state")
+    if state:
+        stmt = stmt.where(Case.state == state)
+    unit = request.args.get("unit")
+    if unit:
+        if not unit.isdigit():
+            raise BadRequest(_("`unit` must be a unit id."), fields={"unit": "integer"})
+        target = db.session.get(Unit, int(unit))
+        if target is None:
+            return {"items": [], "next": None}
+        stmt = stmt.where(Case.unit_id.in_(select(Unit.id).where(Unit.path.startswith(target.path))))
+    after = request.args.get("after")
+    if after:
+        try:
+            after_id = int(base64.urlsafe_b64decode(after.encode() + b"==").decode())
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest(_("The cursor is not valid."), fields={"after": "cursor"}) from None
+        stmt = stmt.where(Case.id < after_id)
+    size = current_app.config["CASEWORK_PAGE_SIZE"]
+    rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(size + 1)).all()
+    nxt = None
+    if len(rows) > size:
+        rows = rows[:size]
+        nxt = base64.urlsafe_b64encode(str(rows[-1].id).encode()).decode().rstrip("=")
+    return {"items": [kinds.serialize(c, _user()) for c in rows], "next": nxt}
+
+
+@bp.post("/cases/<kind>/<int:case_id>/transitions/<trigger>")
+@bp.input(s.TransitionIn, validation=False)
+@bp.output(s.CaseOut)
+@bp.doc(summary="Fire a workflow transition (see WORKFLOWS.md for triggers and their fields)",
+        responses={403: "not allowed for this user", 409: "stale version or not possible now",
+                   422: "a field or a guard failed"})
+def fire(kind: str, case_id: int, trigger: str, json_data=None):
+    body = _json()
+    case = kinds.load(kind, case_id, _user())
+    version = body.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise BadRequest(_("`version` must be a whole number."), fields={"version": "integer"})
+    comment = body.get("comment") or ""
+    if not isinstance(comment, str):
+        raise BadRequest(_("`comment` must be text."), fields={"comment": "text"})
+    outcome = kinds.engine.fire(case, trigger, _user(), body, version=version, comment=comment)
+    db.session.commit()
+    out = kinds.serialize(case, _user())
+    if outcome.votes is not None:
+        out.update(votes=outcome.votes, quorum=outcome.quorum)
+    return out
+
+
+@bp.get("/cases/<kind>/<int:case_id>/audit")
+@bp.output(s.AuditList)
+@bp.doc(summary="The case's audit trail, oldest first, with the hash chain's state")
+def audit(kind: str, case_id: int):
+    user = _user()
+    case = kinds.load(kind, case_id, user)
+    reviewer = sees_reviewer_notes(user, case)
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
+                                 .order_by(AuditEntry.seq)).all()
+    ok, _bad = verify_chain(case.id)
+    return {"intact": ok, "items": [_audit_item(e, reviewer) for e in entries]}
+
+
+def _audit_item(e: AuditEntry, reviewer: bool) -> dict:
+    changes = dict(e.changes or {})
+    if not reviewer and changes.get("private"):
+        inputs = {k: v for k, v in (changes.get("inputs") or {}).items() if k not in changes["private"]}
+        changes["inputs"] = inputs
+    return {"seq": e.seq, "at": e.at.isoformat() + "Z", "actor": e.actor_label,
+            "on_behalf_of": e.delegate_of.username if e.delegate_of else None, "trigger": e.trigger,
+            "from_": e.from_state, "to": e.to_state, "comment": e.comment, "changes": changes, "hash": e.hash}
+
+
+@bp.get("/queue")
+@bp.output(s.Queue)
+@bp.doc(summary="The caller's work: cases where they may fire a transition now, oldest deadline first")
+def queue():
+    user = _user()
+    return {"items": [{"case": kinds.serialize(c, user), "transitions": t}
+                      for c, t in work_queue(user, limit=100)]}
+
+
+@bp.get("/docs")
+@bp.doc(hide=True)
+def openapi_page():
+    return render_template("api_docs.html", spec=current_app.spec)
+
+
+def register(app: Flask):
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+
+    @app.error_processor
+    def _api_errors(error):
+        # APIFlask turns abort() into its HTTPError everywhere: pages get the HTML error page,
+        # the API the contract's shape.
+        status = error.status_code
+        if not request.path.startswith("/api/"):
+            from ..web import error_page
+            return error_page(status)
+        body = {"code": {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                         405: "method_not_allowed", 409: "conflict", 413: "too_large"}.get(status, "invalid"),
+                "message": str(error.message)}
+        return {"error": body}, status, error.headers
+

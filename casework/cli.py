@@ -1,0 +1,50 @@
+"""`flask --app wsgi casework ...`: operator commands. Bad input ends with a clear line, exit 2."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from .extensions import db
+
+casework_cli = AppGroup("casework", help="casework operator commands.")
+
+
+def _schema_missing(exc) -> click.ClickException:
+    return click.ClickException(f"the database has no casework tables yet; run `flask --app wsgi db upgrade` "
+                                f"first ({exc.orig.__class__.__name__})")
+
+
+@casework_cli.command("demo")
+def demo_command():
+    """Load the demo union (units, accounts, funds, a congress session). Safe to run twice."""
+    from . import demo
+    try:
+        created = demo.load()
+        db.session.commit()
+    except (OperationalError, ProgrammingError) as exc:
+        db.session.rollback()
+        raise _schema_missing(exc) from None
+    made = ", ".join(f"{v} {k}" for k, v in created.items() if v) or "nothing new"
+    click.echo(f"demo data loaded: {made}. Every demo account's password is '{demo.PASSWORD}'.")
+
+
+@casework_cli.command("verify-audit")
+def verify_audit_command():
+    """Check every case's audit hash chain; exit 1 naming the first broken case."""
+    from .core.models import Case, verify_chain
+    broken = 0
+    for case_id, number in db.session.execute(select(Case.id, Case.number).order_by(Case.id)):
+        ok, seq = verify_chain(case_id)
+        if not ok:
+            broken += 1
+            click.echo(f"{number}: audit chain broken at entry {seq}", err=True)
+    if broken:
+        raise SystemExit(1)
+    click.echo("audit chains intact")
+
+
+def register(app: Flask):
+    app.cli.add_command(casework_cli)

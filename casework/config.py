@@ -1,0 +1,108 @@
+"""Settings from CASEWORK_* environment variables, checked once at start-up."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names the setting and says why, in one line."""
+
+
+def _int(env, name, default, lo, hi):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number (expected {lo}..{hi})") from None
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name}={value} is out of range (expected {lo}..{hi})")
+    return value
+
+
+def _bool(env, name, default):
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    low = raw.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a yes/no value (use true or false)")
+
+
+def _database_url(env, instance_path: Path) -> str:
+    url = env.get("CASEWORK_DATABASE_URL") or f"sqlite:///{instance_path / 'casework.sqlite'}"
+    scheme = urlsplit(url).scheme
+    if scheme.startswith("postgres"):
+        if scheme in ("postgres", "postgresql"):
+            url = "postgresql+psycopg" + url[len(scheme):]
+        elif scheme != "postgresql+psycopg":
+            raise ConfigError(f"CASEWORK_DATABASE_URL uses driver {scheme!r}; use postgresql+psycopg://...")
+    elif scheme == "sqlite":
+        path = url[len("sqlite:///"):]
+        if path and path != ":memory:" and not Path(path).parent.is_dir():
+            raise ConfigError(f"CASEWORK_DATABASE_URL points into {Path(path).parent}, which does not exist")
+    else:
+        raise ConfigError(f"CASEWORK_DATABASE_URL={url!r}: only sqlite:/// and postgresql:// are supported")
+    return url
+
+
+def _secret_key(env, instance_path: Path) -> str:
+    key = env.get("CASEWORK_SECRET_KEY")
+    if key:
+        if len(key) < 16:
+            raise ConfigError("CASEWORK_SECRET_KEY is shorter than 16 characters; use a long random value")
+        return key
+    # One key for every worker, kept beside the database, so sessions and CSRF survive restarts.
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def from_env(instance_path: str, env=None) -> dict:
+    env = os.environ if env is None else env
+    inst = Path(instance_path)
+    try:
+        inst.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"instance folder {inst} cannot be created: {exc.strerror}") from None
+    tz = env.get("CASEWORK_TIMEZONE", "Asia/Shanghai")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"CASEWORK_TIMEZONE={tz!r} is not a known time zone (e.g. Asia/Shanghai)") from None
+    language = {"zh_CN": "zh", "zh": "zh", "en": "en"}.get(env.get("CASEWORK_LANGUAGE", "zh_CN"))
+    if language is None:
+        raise ConfigError(f"CASEWORK_LANGUAGE={env['CASEWORK_LANGUAGE']!r} is not supported (zh_CN or en)")
+    upload_dir = env.get("CASEWORK_UPLOAD_DIR") or str(inst / "uploads")
+    return {
+        "SQLALCHEMY_DATABASE_URI": _database_url(env, inst),
+        "SECRET_KEY": _secret_key(env, inst),
+        "CASEWORK_TIMEZONE": tz,
+        "BABEL_DEFAULT_LOCALE": language,
+        "BABEL_DEFAULT_TIMEZONE": tz,
+        "MAX_CONTENT_LENGTH": _int(env, "CASEWORK_MAX_UPLOAD_MB", 10, 1, 200) * 1024 * 1024,
+        "CASEWORK_UPLOAD_DIR": upload_dir,
+        "SESSION_COOKIE_SECURE": _bool(env, "CASEWORK_COOKIE_SECURE", False),
+        "CASEWORK_TOKEN_DAYS": _int(env, "CASEWORK_TOKEN_DAYS", 30, 1, 3650),
+        "CASEWORK_PAGE_SIZE": _int(env, "CASEWORK_PAGE_SIZE", 25, 5, 500),
+        "CASEWORK_SMTP_HOST": env.get("CASEWORK_SMTP_HOST", ""),
+        "CASEWORK_SMTP_PORT": _int(env, "CASEWORK_SMTP_PORT", 25, 1, 65535),
+        "CASEWORK_SMTP_USER": env.get("CASEWORK_SMTP_USER", ""),
+        "CASEWORK_SMTP_PASSWORD": env.get("CASEWORK_SMTP_PASSWORD", ""),
+        "CASEWORK_SMTP_SENDER": env.get("CASEWORK_SMTP_SENDER", "casework@localhost"),
+        "CASEWORK_SMTP_TLS": _bool(env, "CASEWORK_SMTP_TLS", False),
+        "CASEWORK_DEMO": _bool(env, "CASEWORK_DEMO", False),
+    }

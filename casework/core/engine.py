@@ -1,0 +1,460 @@
+"""The one transition engine: every change of a case's state goes through `fire`.
+
+It checks the role at the case's unit (delegation honoured), conflict of interest, the inputs, the
+guards; counts committee votes; moves the shared workflow machine; runs side effects; appends a
+hash-chained audit entry. It never commits: the caller commits once, or rolls everything back.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+import workflows
+from workflows.base import REVIEW_ROLES, Transition, Workflow
+
+from ..accounts.models import Department, User
+from ..clock import utcnow
+from ..extensions import db
+from ..money import parse_money
+from . import settings
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .models import GENESIS, AuditEntry, Case, Vote
+from .permissions import roles_at
+
+GuardFn = Callable[["Step"], "str | None"]
+EffectFn = Callable[["Step"], None]
+ConditionFn = Callable[["Step"], bool]
+
+GUARDS: dict[str, GuardFn] = {}
+EFFECTS: dict[str, EffectFn] = {}
+CONDITIONS: dict[str, ConditionFn] = {}
+PARTY_RESOLVERS: dict[str, Callable[[User, Case], bool]] = {}
+
+
+def guard(name: str):
+    def register(fn: GuardFn) -> GuardFn:
+        GUARDS[name] = fn
+        return fn
+    return register
+
+
+def effect(name: str):
+    def register(fn: EffectFn) -> EffectFn:
+        EFFECTS[name] = fn
+        return fn
+    return register
+
+
+def condition(name: str):
+    def register(fn: ConditionFn) -> ConditionFn:
+        CONDITIONS[name] = fn
+        return fn
+    return register
+
+
+def party(name: str):
+    def register(fn):
+        PARTY_RESOLVERS[name] = fn
+        return fn
+    return register
+
+
+@dataclass
+class Step:
+    """What guards and effects see of one firing."""
+    case: Case
+    workflow: Workflow
+    transition: Transition
+    user: User | None
+    role: str
+    delegate_of: int | None
+    data: dict[str, Any]
+    comment: str
+    now: datetime
+    from_state: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def setting(self, key: str):
+        return settings.get(self.case.unit, key)
+
+    def record(self, name: str, old, new):
+        if old != new:
+            self.changes[name] = [_plain(old), _plain(new)]
+
+
+@dataclass
+class Outcome:
+    case: Case
+    moved: bool
+    trigger: str
+    votes: int | None = None
+    quorum: int | None = None
+
+
+def _plain(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (User, Department)):
+        return getattr(value, "username", None) or value.code
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# -- who is acting ---------------------------------------------------------------------------
+
+def held_roles(user: User | None, case: Case, wanted: set[str]) -> dict[str, int | None]:
+    """The roles in `wanted` that `user` holds towards `case`: role -> delegate_of."""
+    if user is None:
+        return {"scheduler": None} if "scheduler" in wanted else {}
+    held: dict[str, int | None] = {}
+    for role in wanted:
+        resolver = PARTY_RESOLVERS.get(role)
+        if resolver is not None and resolver(user, case):
+            held[role] = None
+    at_unit = roles_at(user, case.unit)
+    held.update({r: d for r, d in at_unit.items() if r in wanted and r not in held})
+    return held
+
+
+@party("applicant")
+def _is_applicant(user, case):
+    return case.kind == "aid" and user.id == case.applicant_id
+
+
+@party("filer")
+def _is_filer(user, case):
+    return case.kind == "aid" and user.id == case.created_by_id != case.applicant_id
+
+
+@party("author")
+def _is_author(user, case):
+    return user.id == case.applicant_id
+
+
+@party("assigned_evaluator")
+def _is_evaluator(user, case):
+    return user.id in case.party_ids("evaluator")
+
+
+@party("visitor")
+def _is_visitor(user, case):
+    return user.id in case.party_ids("visitor")
+
+
+@party("assigned_handler")
+def _is_handler(user, case):
+    return case.department_id is not None and case.department_id in user.department_ids()
+
+
+@party("cosigner_candidate")
+def _is_cosigner_candidate(user, case):
+    if case.kind != "motion" or user.id == case.applicant_id:
+        return False
+    return "representative" in roles_at(user, case.session.unit)
+
+
+def pick_role(user: User | None, case: Case, wf: Workflow, trigger: str) -> tuple[str, int | None] | None:
+    """The role in which `user` may fire `trigger` now, or None. Raised-by users never review."""
+    wanted = wf.allowed_roles(trigger, case.state)
+    held = held_roles(user, case, wanted)
+    if not held:
+        return None
+    raised = user is not None and user.id in case.raised_by()
+    for role, delegate_of in sorted(held.items(), key=lambda kv: (kv[0] in REVIEW_ROLES, kv[1] is not None)):
+        if raised and role in REVIEW_ROLES:
+            continue
+        return role, delegate_of
+    return None
+
+
+def available(case: Case, user: User | None) -> list[str]:
+    """The triggers `user` may try now (guards aside), in table order; automatic ones excluded."""
+    wf = workflows.get(case.kind)
+    out = []
+    for trigger in wf.triggers_from(case.state):
+        if all(t.automatic for t in wf.candidates(trigger, case.state)):
+            continue
+        if pick_role(user, case, wf, trigger) is not None and not _already_voted(case, user, wf, trigger):
+            out.append(trigger)
+    return out
+
+
+def _already_voted(case, user, wf, trigger) -> bool:
+    if user is None or not any(t.vote for t in wf.candidates(trigger, case.state)):
+        return False
+    return db.session.scalar(select(func.count()).select_from(Vote).where(
+        Vote.case_id == case.id, Vote.round == case.state_seq, Vote.user_id == user.id)) > 0
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+def _find_user(name) -> User | None:
+    if not isinstance(name, str):
+        return None
+    return db.session.scalar(select(User).where(User.username == name.strip(), User.active.is_(True)))
+
+
+def _find_department(ref) -> Department | None:
+    if isinstance(ref, bool):
+        return None
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+        return db.session.get(Department, int(ref))
+    if isinstance(ref, str):
+        return db.session.scalar(select(Department).where(Department.code == ref.strip()))
+    return None
+
+
+def parse_inputs(t: Transition, raw: dict, case: Case) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in t.fields:
+        value = raw.get(f.name)
+        if value is None or value == "" or value == []:
+            if f.required:
+                errors[f.name] = _("This field is required.")
+            continue
+        try:
+            data[f.name] = _parse_field(f, value, case)
+        except ValueError as exc:
+            errors[f.name] = str(exc)
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
+    return data
+
+
+def _parse_field(f, value, case):
+    if f.type == "text":
+        if not isinstance(value, str):
+            raise ValueError(_("Enter text."))
+        value = value.strip()
+        if len(value) > 20000:
+            raise ValueError(_("The text is too long (at most 20000 characters)."))
+        if f.required and not value:
+            raise ValueError(_("This field is required."))
+        return value
+    if f.type == "money":
+        return parse_money(value)
+    if f.type == "int":
+        if isinstance(value, bool):
+            raise ValueError(_("Enter a whole number."))
+        try:
+            number = int(str(value).strip())
+        except ValueError:
+            raise ValueError(_("Enter a whole number.")) from None
+        if f.min is not None and number < f.min or f.max is not None and number > f.max:
+            raise ValueError(_("Enter a number from %(lo)s to %(hi)s.", lo=f.min, hi=f.max))
+        return number
+    if f.type == "date":
+        try:
+            return date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(_("Enter a date as YYYY-MM-DD.")) from None
+    if f.type == "bool":
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("1", "true", "yes", "on", "y"):
+            return True
+        if str(value).lower() in ("0", "false", "no", "off", "n"):
+            return False
+        raise ValueError(_("Enter yes or no."))
+    if f.type == "choice":
+        if value not in f.choices:
+            raise ValueError(_("Choose one of: %(choices)s.", choices=", ".join(f.choices)))
+        return value
+    if f.type == "username":
+        user = _find_user(value)
+        if user is None:
+            raise ValueError(_("No active user %(name)s.", name=value))
+        return user
+    if f.type == "usernames":
+        if isinstance(value, str):
+            value = [v for v in value.replace("，", ",").replace(" ", ",").split(",") if v]
+        if not isinstance(value, list):
+            raise ValueError(_("Enter a list of user names."))
+        users, missing = [], []
+        for name in value:
+            user = _find_user(name)
+            (missing.append(str(name)) if user is None else users.append(user))
+        if missing:
+            raise ValueError(_("No active user %(name)s.", name=", ".join(missing)))
+        users = list(dict.fromkeys(users))
+        if f.min and len(users) < f.min:
+            raise ValueError(_("Name at least %(n)s different people.", n=f.min))
+        return users
+    if f.type == "department":
+        dept = _find_department(value)
+        if dept is None or not dept.active:
+            raise ValueError(_("No such department."))
+        return dept
+    if f.type == "departments":
+        if not isinstance(value, list):
+            value = [v for v in str(value).split(",") if v.strip()]
+        depts = [_find_department(v) for v in value]
+        if any(d is None for d in depts):
+            raise ValueError(_("No such department."))
+        return depts
+    if f.type == "case":
+        try:
+            other = db.session.get(Case, int(value))
+        except (TypeError, ValueError):
+            other = None
+        if other is None or other.kind != case.kind or other.id == case.id:
+            raise ValueError(_("No such case to refer to."))
+        return other
+    raise ValueError(f.type)
+
+
+# -- firing ----------------------------------------------------------------------------------
+
+def fire(case: Case, trigger: str, user: User | None, raw: dict | None = None, *,
+         version: int | None = None, comment: str = "") -> Outcome:
+    wf = workflows.get(case.kind)
+    raw = raw or {}
+    if trigger not in wf.triggers:
+        raise NotFound(_("There is no action called %(name)s.", name=trigger), code="unknown_trigger")
+    if version is not None and version != case.version:
+        raise Conflict(_("This case was changed by someone else meanwhile. Reload it and try again."),
+                       code="stale")
+    candidates = wf.candidates(trigger, case.state)
+    if not candidates:
+        raise Conflict(_("This action is not possible while the case is “%(state)s”.",
+                         state=state_label(case.kind, case.state)), code="not_possible")
+    if user is not None and all(t.automatic for t in candidates):
+        raise Forbidden(_("This step is taken automatically by the system."), code="automatic")
+    picked = pick_role(user, case, wf, trigger)
+    if picked is None:
+        if user is not None and user.id in case.raised_by() and \
+                held_roles(user, case, wf.allowed_roles(trigger, case.state)):
+            raise Forbidden(_("You raised or co-signed this case, so you may not act on it as a reviewer."),
+                            code="conflict_of_interest")
+        raise Forbidden(_("You are not allowed to do this on this case."), code="role")
+    role, delegate_of = picked
+    first = candidates[0]
+    comment = (comment or "").strip()
+    if len(comment) > 5000:
+        raise Invalid(_("The comment is too long (at most 5000 characters)."), fields={"comment": "too long"})
+    if first.comment_required and not comment:
+        raise Invalid(_("Please give a reason."), fields={"comment": _("This field is required.")})
+    data = parse_inputs(first, raw, case)
+    step = Step(case=case, workflow=wf, transition=first, user=user, role=role, delegate_of=delegate_of,
+                data=data, comment=comment, now=utcnow(), from_state=case.state)
+
+    reasons = [msg for name in first.guards if (msg := GUARDS[name](step))]
+    if reasons:
+        raise Invalid(" ".join(reasons), code="guard")
+
+    outcome = Outcome(case=case, moved=False, trigger=trigger)
+    if first.vote:
+        votes, quorum = _vote(step)
+        outcome.votes, outcome.quorum = votes, quorum
+        if votes < quorum:
+            _touch(case, step.now)
+            _audit(step, case.state, vote=True)
+            _flush()
+            return outcome
+
+    conds = {name: CONDITIONS[name](step) for t in candidates for name in (*t.conditions, *t.unless)}
+    chosen = next(t for t in candidates if all(conds[c] for c in t.conditions)
+                  and not any(conds[u] for u in t.unless))
+    step.transition = chosen
+    new_state = wf.run(case.state, trigger, conds)
+    assert new_state == chosen.dest
+    if new_state != case.state:
+        case.state = new_state
+        case.state_seq += 1
+        case.state_entered_at = step.now
+        case.deadline = None  # a state's own deadline is set by its start_deadline effect
+    _touch(case, step.now)
+    for name in chosen.effects:
+        EFFECTS[name](step)
+    _audit(step, new_state)
+    _flush()
+    outcome.moved = True
+    return outcome
+
+
+def _touch(case: Case, now: datetime):
+    # Always write the case row, so the version check guards every step, reflexive ones too.
+    case.updated_at = now
+
+
+def _flush():
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict(_("This case was changed by someone else meanwhile. Reload it and try again."),
+                       code="stale") from None
+
+
+def _vote(step: Step) -> tuple[int, int]:
+    case, user = step.case, step.user
+    if _already_voted(case, user, step.workflow, step.transition.trigger):
+        raise Conflict(_("You have already voted on this case."), code="already_voted")
+    decisive = {k: _plain(v) for k, v in sorted(step.data.items()) if k not in ("comment",)}
+    position = step.transition.trigger + ":" + json.dumps(decisive, sort_keys=True, ensure_ascii=False)
+    db.session.add(Vote(case_id=case.id, round=case.state_seq, user_id=user.id,
+                        delegate_of_id=step.delegate_of, trigger=step.transition.trigger,
+                        position=position[:200], data=decisive, comment=step.comment, at=step.now))
+    db.session.flush()
+    votes = db.session.scalar(select(func.count()).select_from(Vote).where(
+        Vote.case_id == case.id, Vote.round == case.state_seq, Vote.position == position[:200]))
+    quorum = int(step.setting("committee_quorum"))
+    step.changes["vote"] = step.transition.trigger
+    step.changes["votes"] = votes
+    step.changes["quorum"] = quorum
+    return votes, quorum
+
+
+def _audit(step: Step, to_state: str, vote: bool = False) -> AuditEntry:
+    case = step.case
+    last = db.session.execute(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.case_id == case.id)
+                              .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    inputs = {}
+    for f in step.transition.fields:
+        if f.name in step.data:
+            inputs[f.name] = _plain(step.data[f.name])
+    changes = dict(step.changes)
+    if inputs:
+        changes["inputs"] = inputs
+    private = [f.name for f in step.transition.fields if f.private]
+    if private:
+        changes["private"] = private
+    entry = AuditEntry(case_id=case.id, seq=seq, at=step.now, actor_id=step.user.id if step.user else None,
+                       delegate_of_id=step.delegate_of,
+                       actor_label=step.user.username if step.user else "scheduler",
+                       trigger=step.transition.trigger, from_state=step.from_state, to_state=to_state,
+                       comment=step.comment, changes=changes, prev_hash=prev)
+    entry.hash = entry.compute_hash()
+    db.session.add(entry)
+    return entry
+
+
+def record_creation(case: Case, user: User) -> AuditEntry:
+    """The first audit entry of a new case (its draft)."""
+    wf = workflows.get(case.kind)
+    t = Transition("create", (wf.initial,), wf.initial, ("author",))
+    step = Step(case=case, workflow=wf, transition=t, user=user, role="author", delegate_of=None, data={},
+                comment="", now=utcnow(), from_state=wf.initial)
+    db.session.flush()
+    return _audit(step, wf.initial)
+
+
+def state_label(kind: str, state: str) -> str:
+    from ..web.labels import state_label as label
+    return label(kind, state)
+
+
+def check_registry() -> None:
+    """Every guard, effect and condition the workflows name must be implemented: fail at start-up."""
+    missing = (sorted(workflows.GUARDS - GUARDS.keys()) + sorted(workflows.EFFECTS - EFFECTS.keys())
+               + sorted(workflows.CONDITIONS - CONDITIONS.keys()))
+    if missing:
+        raise RuntimeError(f"workflow rules without an implementation: {', '.join(missing)}")

@@ -1,0 +1,116 @@
+"""One description per case kind: how to create it and what its record shows to whom.
+
+The web UI and the API both create cases here and read them through `serialize`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..accounts.models import User
+from ..clock import utcnow
+from ..extensions import db
+from . import engine
+from .errors import Forbidden, Invalid, NotFound
+from .models import KIND_PREFIX, Case, next_serial
+from .permissions import can_view
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    model: type
+    # (data, user) -> model kwargs; raises Invalid with per-field messages
+    parse: Callable[[dict, User], dict]
+    # (case, viewer) -> the kind's fields this viewer may see
+    fields: Callable[[Any, User], dict]
+    # (kwargs, user) -> the unit the case belongs to and the person it is for
+    owner: Callable[[dict, User], tuple[Any, User]]
+    title: Callable[[dict], str]
+
+
+KINDS: dict[str, KindSpec] = {}
+
+
+def register(spec: KindSpec) -> KindSpec:
+    KINDS[spec.kind] = spec
+    return spec
+
+
+def spec_for(kind: str) -> KindSpec:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise NotFound(_("There is no case type %(kind)s.", kind=kind), code="unknown_kind") from None
+
+
+def create(kind: str, data: dict, user: User) -> Case:
+    spec = spec_for(kind)
+    if not isinstance(data, dict):
+        raise Invalid(_("Send the case's fields as a JSON object."))
+    values = spec.parse(data, user)
+    unit, applicant = spec.owner(values, user)
+    now = utcnow()
+    number = f"{KIND_PREFIX[kind]}{now.year}-{next_serial('case:' + kind, now.year):05d}"
+    values["title"] = spec.title(values)
+    case = spec.model(number=number, state="draft", unit=unit, applicant=applicant, created_by=user,
+                      created_at=now, state_entered_at=now, **values)
+    db.session.add(case)
+    db.session.flush()
+    engine.record_creation(case, user)
+    return case
+
+
+def update_draft(case: Case, data: dict, user: User) -> Case:
+    """The author changes a draft's fields (all of them, as on creation) before submitting it."""
+    spec = spec_for(case.kind)
+    if case.state != "draft" or user.id not in (case.applicant_id, case.created_by_id):
+        raise Forbidden(_("Only the author can change a draft."))
+    values = spec.parse(data, user)
+    unit, applicant = spec.owner(values, user)
+    if applicant.id != case.applicant_id:
+        raise Invalid(_("A draft cannot be moved to another applicant."), fields={"applicant": "fixed"})
+    for key, value in values.items():
+        setattr(case, key, value)
+    case.title = spec.title(values)
+    return case
+
+
+def load(kind: str, case_id: int, user: User) -> Case:
+    """The case if `user` may see it; 404 otherwise, so nobody learns it exists."""
+    spec = spec_for(kind)
+    case = db.session.get(spec.model, case_id)
+    if case is None or not can_view(user, case):
+        raise NotFound(_("No such case."))
+    return case
+
+
+def serialize(case: Case, viewer: User) -> dict:
+    spec = spec_for(case.kind)
+    out = {
+        "id": case.id, "kind": case.kind, "number": case.number, "state": case.state,
+        "version": case.version, "unit": case.unit_id, "unit_name": case.unit.name,
+        "title": case.title, "applicant": case.applicant.username,
+        "created_at": _iso(case.created_at), "state_entered_at": _iso(case.state_entered_at),
+        "deadline": case.deadline.isoformat() if case.deadline else None,
+        "department": case.department_id,
+    }
+    out.update(spec.fields(case, viewer))
+    out["transitions"] = engine.available(case, viewer)
+    return out
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() + "Z" if dt else None
+
+
+def visible_cases(user: User, kind: str | None = None):
+    from .permissions import visible_filter
+    stmt = select(Case).where(visible_filter(user))
+    if kind:
+        stmt = stmt.where(Case.kind == kind)
+    return stmt

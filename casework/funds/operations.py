@@ -1,0 +1,123 @@
+"""Fund movements. Every change is a conditional UPDATE that keeps free balance >= 0 even when
+approvals race, plus a ledger line linked to its case or income record."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from ..core.errors import Invalid
+from ..extensions import db
+from .models import Fund, LedgerEntry
+
+
+def fund_for(unit, purpose: str = "aid") -> Fund | None:
+    """The nearest fund of this purpose at the unit or above."""
+    ids = unit.ancestor_ids()
+    funds = db.session.scalars(select(Fund).where(Fund.unit_id.in_(ids), Fund.purpose == purpose)).all()
+    if not funds:
+        return None
+    depth = {uid: i for i, uid in enumerate(ids)}
+    return max(funds, key=lambda f: (depth[f.unit_id], -f.id))
+
+
+def add_income(fund: Fund, amount: int, source: str, note: str, actor) -> LedgerEntry:
+    db.session.execute(update(Fund).where(Fund.id == fund.id).values(balance=Fund.balance + amount))
+    entry = LedgerEntry(fund_id=fund.id, kind="income", amount=amount, source=source, note=note,
+                        actor_id=actor.id if actor else None)
+    db.session.add(entry)
+    db.session.flush()
+    db.session.refresh(fund)
+    return entry
+
+
+def reserve(fund: Fund, case, amount: int, actor) -> LedgerEntry:
+    done = db.session.execute(
+        update(Fund).where(Fund.id == fund.id, Fund.balance - Fund.reserved >= amount)
+        .values(reserved=Fund.reserved + amount)).rowcount
+    if not done:
+        raise Invalid(_("The fund %(name)s does not have %(amount)s yuan free.", name=fund.name,
+                        amount=f"{amount / 100:.2f}"), code="guard")
+    entry = LedgerEntry(fund_id=fund.id, kind="reserve", amount=amount, case_id=case.id,
+                        actor_id=actor.id if actor else None)
+    db.session.add(entry)
+    return entry
+
+
+def reserved_for(case) -> tuple[int | None, int]:
+    """(fund id, amount still reserved) for a case."""
+    rows = db.session.execute(select(LedgerEntry.fund_id, LedgerEntry.kind, func.sum(LedgerEntry.amount))
+                              .where(LedgerEntry.case_id == case.id)
+                              .group_by(LedgerEntry.fund_id, LedgerEntry.kind)).all()
+    fund_id, held = None, 0
+    for fid, kind, total in rows:
+        if kind == "reserve":
+            fund_id, held = fid, held + total
+        elif kind in ("release", "debit"):
+            held -= total
+    return fund_id, held
+
+
+def release(case, actor) -> LedgerEntry | None:
+    fund_id, held = reserved_for(case)
+    if not held:
+        return None
+    db.session.execute(update(Fund).where(Fund.id == fund_id).values(reserved=Fund.reserved - held))
+    entry = LedgerEntry(fund_id=fund_id, kind="release", amount=held, case_id=case.id,
+                        actor_id=actor.id if actor else None)
+    db.session.add(entry)
+    return entry
+
+
+def debit_reserved(case, method: str, reference: str, actor) -> LedgerEntry:
+    fund_id, held = reserved_for(case)
+    if not held:
+        raise Invalid(_("Nothing is reserved for this case."), code="guard")
+    done = db.session.execute(
+        update(Fund).where(Fund.id == fund_id, Fund.reserved >= held, Fund.balance >= held)
+        .values(balance=Fund.balance - held, reserved=Fund.reserved - held)).rowcount
+    if not done:
+        raise Invalid(_("The fund's balance does not cover this payment."), code="guard")
+    entry = LedgerEntry(fund_id=fund_id, kind="debit", amount=held, case_id=case.id, method=method,
+                        reference=reference, actor_id=actor.id if actor else None)
+    db.session.add(entry)
+    return entry
+
+
+def pay(fund: Fund, case, amount: int, method: str, reference: str, actor) -> LedgerEntry:
+    """A payment without a prior reservation (rewards): free balance must cover it."""
+    done = db.session.execute(
+        update(Fund).where(Fund.id == fund.id, Fund.balance - Fund.reserved >= amount)
+        .values(balance=Fund.balance - amount)).rowcount
+    if not done:
+        raise Invalid(_("The fund %(name)s does not have %(amount)s yuan free.", name=fund.name,
+                        amount=f"{amount / 100:.2f}"), code="guard")
+    entry = LedgerEntry(fund_id=fund.id, kind="payment", amount=amount, case_id=case.id, method=method,
+                        reference=reference, actor_id=actor.id if actor else None)
+    db.session.add(entry)
+    return entry
+
+
+def reverse_income(entry: LedgerEntry, note: str, actor) -> LedgerEntry:
+    """Counter-entry for a mistaken income record; refused if the money is already spoken for."""
+    if entry.kind != "income":
+        raise Invalid(_("Only income records can be reversed here."))
+    if db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id)):
+        raise Invalid(_("This record has already been reversed."))
+    done = db.session.execute(
+        update(Fund).where(Fund.id == entry.fund_id, Fund.balance - Fund.reserved >= entry.amount)
+        .values(balance=Fund.balance - entry.amount)).rowcount
+    if not done:
+        raise Invalid(_("The fund's free balance is smaller than this income; it cannot be reversed now."))
+    counter = LedgerEntry(fund_id=entry.fund_id, kind="reversal", amount=entry.amount, reverses_id=entry.id,
+                          note=note, actor_id=actor.id if actor else None)
+    db.session.add(counter)
+    return counter
+
+
+def ledger_balance(fund: Fund) -> tuple[int, int]:
+    """(balance, reserved) recomputed from the ledger: must equal the fund's running totals."""
+    sums = dict(db.session.execute(select(LedgerEntry.kind, func.coalesce(func.sum(LedgerEntry.amount), 0))
+                                   .where(LedgerEntry.fund_id == fund.id).group_by(LedgerEntry.kind)).all())
+    balance = sums.get("income", 0) - sums.get("debit", 0) - sums.get("payment", 0) - sums.get("reversal", 0)
+    reserved = sums.get("reserve", 0) - sums.get("release", 0) - sums.get("debit", 0)
+    return balance, reserved

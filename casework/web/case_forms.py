@@ -1,0 +1,59 @@
+"""Create/edit forms per case kind; values go through the kind's own parser in core.kinds."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..aid.models import CATEGORIES
+from ..core.models import CongressSession
+from ..extensions import db
+from ..forms import BaseForm, opts
+from ..money import format_money
+from .labels import CHOICE_LABELS, FIELD_LABELS
+
+
+class AidForm(BaseForm):
+    category = SelectField(FIELD_LABELS["category"], choices=opts((c, CHOICE_LABELS[c]) for c in CATEGORIES),
+                           validators=[InputRequired()])
+    amount_requested = StringField(FIELD_LABELS["amount_requested"], validators=[InputRequired()],
+                                   render_kw={"inputmode": "decimal", "placeholder": "0.00"})
+    circumstances = TextAreaField(FIELD_LABELS["circumstances"], validators=[Optional(), Length(max=20000)],
+                                  description=_l("Only the union staff and the committee will read this."))
+    applicant = StringField(FIELD_LABELS["applicant"], validators=[Optional(), Length(max=60)],
+                            description=_l("Group leaders: the member you apply for. Leave empty for yourself."))
+
+
+class ProposalForm(BaseForm):
+    title = StringField(FIELD_LABELS["title"], validators=[InputRequired(), Length(max=200)])
+    problem = TextAreaField(FIELD_LABELS["problem"], validators=[InputRequired(), Length(max=20000)])
+    suggestion = TextAreaField(FIELD_LABELS["suggestion"], validators=[InputRequired(), Length(max=20000)])
+    expected_benefit = TextAreaField(FIELD_LABELS["expected_benefit"], validators=[Optional(), Length(max=20000)])
+
+
+class MotionForm(BaseForm):
+    session = SelectField(FIELD_LABELS["session"], validators=[InputRequired()])
+    title = StringField(FIELD_LABELS["title"], validators=[InputRequired(), Length(max=200)])
+    reasons = TextAreaField(FIELD_LABELS["reasons"], validators=[InputRequired(), Length(max=20000)])
+    proposal_text = TextAreaField(FIELD_LABELS["proposal_text"], validators=[InputRequired(), Length(max=20000)])
+
+
+FORMS = {"aid": AidForm, "proposal": ProposalForm, "motion": MotionForm}
+
+
+def form_for(kind: str, user, case=None) -> BaseForm:
+    data = None
+    if case is not None:
+        data = {name: getattr(case, name, None) for name in FORMS[kind]().data}
+        if kind == "aid":
+            data["amount_requested"] = format_money(case.amount_requested)
+            data["applicant"] = case.applicant.username if case.applicant_id != case.created_by_id else ""
+        if kind == "motion":
+            data["session"] = str(case.session_id)
+    form = FORMS[kind](data=data) if data else FORMS[kind]()
+    if kind == "motion":
+        sessions = db.session.scalars(select(CongressSession).where(CongressSession.status != "closed")
+                                      .order_by(CongressSession.starts_on.desc())).all()
+        form.session.choices = opts((str(s.id), s.name) for s in sessions)
+    return form

@@ -1,0 +1,80 @@
+"""Names people read for the codes in workflows/ (GLOSSARY.md); translated through Flask-Babel."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+KIND_LABELS = {"aid": _l("Aid request"), "proposal": _l("Rationalisation proposal"),
+               "motion": _l("Congress motion")}
+
+ROLE_LABELS = {
+    "worker": _l("Worker"), "representative": _l("Congress representative"),
+    "group_leader": _l("Group leader"), "union_staff": _l("Union staff"), "committee": _l("Committee"),
+    "fund_manager": _l("Fund manager"), "evaluator": _l("Evaluator"),
+    "motion_committee": _l("Motion committee"), "admin": _l("Administrator"),
+}
+
+UNIT_LEVEL_LABELS = {"federation": _l("Union federation"), "branch": _l("Branch union"),
+                     "group": _l("Union group")}
+
+STATE_LABELS = {
+    "draft": _l("Draft"), "submitted": _l("Submitted"), "returned": _l("Returned for information"),
+    "verifying": _l("Being verified"), "pending_approval": _l("Awaiting approval"),
+    "posting": _l("Publicly posted"), "objection_review": _l("Objection under review"),
+    "approved": _l("Approved"), "disbursed": _l("Disbursed"), "closed": _l("Closed"),
+    "rejected": _l("Rejected"), "withdrawn": _l("Withdrawn"), "declined": _l("Declined"),
+    "evaluating": _l("Being evaluated"), "graded": _l("Graded"), "implementing": _l("Being implemented"),
+    "not_adopted": _l("Not adopted"), "implemented": _l("Implemented"), "rewarded": _l("Rewarded"),
+    "cosigning": _l("Collecting co-signatures"), "lapsed": _l("Lapsed"), "handling": _l("Being handled"),
+    "merged": _l("Merged"), "opinion": _l("Converted to opinion"), "not_filed": _l("Not filed"),
+    "replied": _l("Replied"),
+}
+
+TRIGGER_LABELS = {
+    "create": _l("Created"), "submit": _l("Submit"), "return_for_info": _l("Return for information"),
+    "resubmit": _l("Resubmit"), "start_verification": _l("Start verification"),
+    "record_visit": _l("Record home visit"), "verify": _l("Finish verification"),
+    "approve": _l("Approve"), "reject": _l("Reject"), "object": _l("Objection raised"),
+    "dismiss_objection": _l("Dismiss objection"), "uphold_objection": _l("Uphold objection"),
+    "end_posting": _l("End of posting period"), "disburse": _l("Disburse"),
+    "confirm_receipt": _l("Confirm receipt"), "auto_close": _l("Closed automatically"),
+    "withdraw": _l("Withdraw"), "accept": _l("Accept"), "decline": _l("Decline"), "score": _l("Score"),
+    "grade": _l("Grade"), "adopt": _l("Adopt"), "not_adopt": _l("Do not adopt"),
+    "report_implemented": _l("Report implementation"), "reward": _l("Grant reward"), "close": _l("Close"),
+    "open_for_cosigning": _l("Open for co-signing"), "cosign": _l("Co-sign"),
+    "withdraw_cosign": _l("Withdraw co-signature"), "lapse": _l("Lapsed"), "file": _l("File"),
+    "merge": _l("Merge"), "convert_to_opinion": _l("Convert to opinion"), "not_file": _l("Do not file"),
+    "reply": _l("Reply"), "rate": _l("Rate the reply"), "rate_unsatisfied": _l("Unsatisfied: reopen"),
+}
+
+FIELD_LABELS = {
+    "category": _l("Category"), "amount_requested": _l("Amount requested (yuan)"),
+    "circumstances": _l("Circumstances"), "applicant": _l("Applicant (user name)"),
+    "reason": _l("Reason"), "visitors": _l("Visitors"), "visited_on": _l("Visit date"),
+    "findings": _l("Findings"), "proposed_amount": _l("Proposed amount (yuan)"),
+    "amount": _l("Amount (yuan)"), "answer": _l("Written answer"), "reconsider": _l("Reconsider the amount"),
+    "method": _l("Payment method"), "reference": _l("Payment reference"), "evaluators": _l("Evaluators"),
+    "reply": _l("Written reply"), "score": _l("Score (0-100)"), "comment": _l("Comment"),
+    "department": _l("Department"), "co_departments": _l("Co-handling departments"),
+    "deadline": _l("Deadline"), "result": _l("Result"), "benefit": _l("Yearly benefit (yuan)"),
+    "bonus": _l("Benefit bonus (yuan)"), "into": _l("Merge into motion (id)"), "text": _l("Reply text"),
+    "satisfaction": _l("Satisfaction"), "title": _l("Title"), "problem": _l("Problem"),
+    "suggestion": _l("Suggestion"), "expected_benefit": _l("Expected benefit"), "reasons": _l("Reasons"),
+    "proposal_text": _l("Proposed measures"), "session": _l("Congress session"),
+}
+
+CHOICE_LABELS = {
+    "hardship": _l("Hardship relief"), "illness": _l("Serious illness relief"),
+    "education": _l("Golden Autumn education aid"), "holiday_visit": _l("Holiday visit"),
+    "bank_transfer": _l("Bank transfer"), "cash": _l("Cash"), "other": _l("Other"),
+    "satisfied": _l("Satisfied"), "basically_satisfied": _l("Basically satisfied"),
+    "unsatisfied": _l("Unsatisfied"),
+    "excellent": _l("Excellent"), "good": _l("Good"), "general": _l("General"),
+}
+
+
+def state_label(kind: str, state: str) -> str:
+    return str(STATE_LABELS.get(state, state))
+
+
+def trigger_label(trigger: str) -> str:
+    return str(TRIGGER_LABELS.get(trigger, trigger))

@@ -1,0 +1,183 @@
+"""Pages for people: home, case lists, a case with its timeline and actions."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+import workflows
+
+from ..accounts.models import Department
+from ..core import kinds
+from ..core.errors import CaseworkError
+from ..core.models import AuditEntry, CongressSession, Vote
+from ..core.permissions import sees_reviewer_notes
+from ..core.queries import my_cases, work_queue
+from ..extensions import db
+from ..forms import transition_form
+from . import case_forms
+from .labels import KIND_LABELS
+
+bp = Blueprint("web", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    return render_template("home.html", mine=my_cases(current_user, limit=20),
+                           work=work_queue(current_user, limit=20))
+
+
+@bp.route("/cases")
+@login_required
+def case_list():
+    kind = request.args.get("kind") or None
+    if kind and kind not in kinds.KINDS:
+        abort(404)
+    state = request.args.get("state") or None
+    after = request.args.get("after", type=int)
+    size = 25
+    stmt = kinds.visible_cases(current_user, kind)
+    if state:
+        stmt = stmt.where(kinds.Case.state == state)
+    if after:
+        stmt = stmt.where(kinds.Case.id < after)
+    rows = db.session.scalars(stmt.order_by(kinds.Case.id.desc()).limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    return render_template("cases/list.html", cases=rows, kind=kind, state=state,
+                           next_after=rows[-1].id if more else None)
+
+
+@bp.route("/work")
+@login_required
+def queue():
+    return render_template("cases/queue.html", work=work_queue(current_user, limit=200))
+
+
+@bp.route("/cases/<kind>/new", methods=["GET", "POST"])
+@login_required
+def case_new(kind: str):
+    if kind not in kinds.KINDS:
+        abort(404)
+    form = case_forms.form_for(kind, current_user)
+    if form.validate_on_submit():
+        try:
+            case = kinds.create(kind, form.data_for_engine(), current_user)
+            db.session.commit()
+        except CaseworkError as exc:
+            db.session.rollback()
+            form.absorb(exc)
+        else:
+            flash(_("Draft %(number)s saved. Submit it when it is complete.", number=case.number), "success")
+            return redirect(url_for("web.case_view", kind=kind, case_id=case.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("cases/new.html", form=form, kind=kind, kind_label=KIND_LABELS[kind]), status
+
+
+@bp.route("/cases/<kind>/<int:case_id>/edit", methods=["GET", "POST"])
+@login_required
+def case_edit(kind: str, case_id: int):
+    case = _load(kind, case_id)
+    if case.state != "draft" or current_user.id not in (case.applicant_id, case.created_by_id):
+        abort(403)
+    form = case_forms.form_for(kind, current_user, case)
+    if form.validate_on_submit():
+        try:
+            kinds.update_draft(case, form.data_for_engine(), current_user)
+            db.session.commit()
+        except CaseworkError as exc:
+            db.session.rollback()
+            form.absorb(exc)
+        else:
+            flash(_("Draft saved."), "success")
+            return redirect(url_for("web.case_view", kind=kind, case_id=case.id))
+    return render_template("cases/new.html", form=form, kind=kind, kind_label=KIND_LABELS[kind], case=case)
+
+
+def _load(kind: str, case_id: int):
+    try:
+        return kinds.load(kind, case_id, current_user)
+    except CaseworkError:
+        abort(404)
+
+
+def _action_forms(case):
+    wf = workflows.get(case.kind)
+    departments = db.session.scalars(select(Department).where(Department.active.is_(True))
+                                     .order_by(Department.code)).all()
+    forms = []
+    for trigger in kinds.engine.available(case, current_user):
+        t = wf.candidates(trigger, case.state)[0]
+        form = transition_form(t, departments=departments, prefix=trigger)
+        form.version.data = case.version
+        forms.append((trigger, t, form))
+    return forms
+
+
+@bp.route("/cases/<kind>/<int:case_id>")
+@login_required
+def case_view(kind: str, case_id: int):
+    case = _load(kind, case_id)
+    return _render_case(case, _action_forms(case))
+
+
+def _render_case(case, forms, status=200):
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
+                                 .order_by(AuditEntry.seq)).all()
+    votes = db.session.scalars(select(Vote).where(Vote.case_id == case.id, Vote.round == case.state_seq)
+                               .order_by(Vote.at)).all()
+    record = kinds.serialize(case, current_user)
+    return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
+                           votes=votes, reviewer=sees_reviewer_notes(current_user, case)), status
+
+
+@bp.route("/cases/<kind>/<int:case_id>/do/<trigger>", methods=["POST"])
+@login_required
+def case_fire(kind: str, case_id: int, trigger: str):
+    case = _load(kind, case_id)
+    wf = workflows.get(case.kind)
+    candidates = wf.candidates(trigger, case.state)
+    if trigger not in wf.triggers:
+        abort(404)
+    if not candidates:
+        flash(_("This case has moved on meanwhile; the action is no longer possible."), "error")
+        return redirect(url_for("web.case_view", kind=kind, case_id=case_id)), 303
+    departments = db.session.scalars(select(Department).where(Department.active.is_(True))).all()
+    form = transition_form(candidates[0], departments=departments, prefix=trigger)
+    if form.validate_on_submit():
+        try:
+            version = int(form.version.data) if form.version.data else None
+        except ValueError:
+            version = None
+        try:
+            outcome = kinds.engine.fire(case, trigger, current_user, form.data_for_engine(),
+                                        version=version, comment=form.comment.data or "")
+            db.session.commit()
+        except CaseworkError as exc:
+            db.session.rollback()
+            case = _load(kind, case_id)
+            if exc.status == 409 and exc.code == "stale":
+                flash(str(exc.message), "error")
+                return redirect(url_for("web.case_view", kind=kind, case_id=case_id)), 303
+            form.absorb(exc)
+            forms = [(t, tr, form if t == trigger else f) for t, tr, f in _action_forms(case)]
+            if not any(t == trigger for t, _tr, _f in forms):
+                flash(str(exc.message), "error")
+            return _render_case(case, forms, status=exc.status)
+        if outcome.votes is not None and not outcome.moved:
+            flash(_("Your vote is recorded: %(votes)s of %(quorum)s needed.", votes=outcome.votes,
+                    quorum=outcome.quorum), "success")
+        else:
+            flash(_("Done."), "success")
+        return redirect(url_for("web.case_view", kind=kind, case_id=case_id))
+    forms = [(t, tr, form if t == trigger else f) for t, tr, f in _action_forms(case)]
+    return _render_case(case, forms, status=422)
+
+
+@bp.route("/sessions")
+@login_required
+def sessions():
+    rows = db.session.scalars(select(CongressSession).order_by(CongressSession.starts_on.desc())).all()
+    return render_template("cases/sessions.html", sessions=rows)

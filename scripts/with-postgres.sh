@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Usage: scripts/with-postgres.sh CMD [ARGS...]
+#
+# Starts a throwaway PostgreSQL server (newest version under /usr/lib/postgresql) in a temp dir,
+# listening on a free port on 127.0.0.1, with superuser `casework` (trust auth) and database
+# `casework_test`; exports
+#     CASEWORK_TEST_DATABASE_URL=postgresql+psycopg://casework@127.0.0.1:PORT/casework_test
+# runs CMD, then always stops the server and deletes the dir. Exits with CMD's exit code.
+#
+# initdb and pg_ctl refuse to run as root: as root they run as the `postgres` user.
+set -euo pipefail
+
+if [ $# -eq 0 ]; then
+    echo "usage: $0 CMD [ARGS...]" >&2
+    exit 2
+fi
+
+die() {
+    echo "with-postgres: $*" >&2
+    exit 1
+}
+
+# Newest server version present (numeric sort: 9.6 < 13 < 15 < 16).
+pg_bin=
+for dir in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k5,5n); do
+    [ -x "$dir/initdb" ] && pg_bin=$dir
+done
+[ -n "$pg_bin" ] || die "no PostgreSQL server under /usr/lib/postgresql (run scripts/install-system.sh)"
+
+if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || die "running as root but there is no 'postgres' user to run the server as"
+    as_pg=(runuser -u postgres --)
+else
+    as_pg=()
+fi
+
+# /tmp so that the postgres user can traverse the path when we are root.
+tmp=$(mktemp -d /tmp/casework-pg.XXXXXX)
+chmod 755 "$tmp"
+[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$tmp"
+data=$tmp/data
+log=$tmp/postgres.log
+
+pg() {
+    # Run a server tool from inside the temp dir, so that it never needs to read the caller's cwd.
+    (cd "$tmp" && "${as_pg[@]}" "$@")
+}
+
+cleanup() {
+    if [ -f "$data/postmaster.pid" ]; then
+        pg "$pg_bin/pg_ctl" -D "$data" -m fast -s stop >/dev/null 2>&1 \
+            || pg "$pg_bin/pg_ctl" -D "$data" -m immediate -s stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+pg "$pg_bin/initdb" -D "$data" -A trust -U casework -E UTF8 --locale=C.UTF-8 --no-sync >"$tmp/initdb.log" 2>&1 \
+    || { cat "$tmp/initdb.log" >&2; die "initdb failed (output above)"; }
+
+# Start on a free port; if another process grabs the port first, try again with a new one.
+ready=
+for attempt in 1 2 3; do
+    port=$(free_port)
+    pg "$pg_bin/pg_ctl" -D "$data" -l "$log" -s -W \
+        -o "-p $port -k $tmp -h 127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start
+    for _ in $(seq 1 60); do
+        # The socket lives in our private dir, so a ready answer there is our own server.
+        if "$pg_bin/pg_isready" -q -h "$tmp" -p "$port" -t 1 \
+            && "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1; then
+            ready=1
+            break 2
+        fi
+        if grep -qE 'could not (bind|create any TCP/IP sockets)' "$log" 2>/dev/null; then
+            echo "with-postgres: port $port was taken, retrying" >&2
+            pg "$pg_bin/pg_ctl" -D "$data" -m immediate -s stop >/dev/null 2>&1 || true
+            : >"$log"
+            continue 2
+        fi
+        sleep 0.5
+    done
+    break  # not ready within 30 s and not a port clash: give up
+done
+if [ -z "$ready" ]; then
+    echo "with-postgres: server log ($log):" >&2
+    tail -n 40 "$log" >&2 || true
+    die "PostgreSQL ($pg_bin) did not become ready on 127.0.0.1:${port} within 30 s"
+fi
+
+"$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U casework casework_test \
+    || die "could not create database casework_test"
+
+export CASEWORK_TEST_DATABASE_URL="postgresql+psycopg://casework@127.0.0.1:${port}/casework_test"
+
+set +e
+"$@"
+status=$?
+set -e
+exit "$status"

@@ -1,0 +1,155 @@
+"""Generic fixtures for browser tests: Playwright driving Debian's /usr/bin/chromium.
+
+Everything under tests/browser is marked ``browser`` automatically (`pytest -m browser` runs them,
+`-m "not browser"` leaves them out).
+
+- ``serve(app)``: context manager that serves a WSGI app on 127.0.0.1 and yields its base URL::
+
+      from .conftest import serve
+
+      def test_home(app, page):
+          with serve(app) as base_url:
+              page.goto(base_url + "/")
+
+- ``chromium``: one headless browser for the session. Skips when /usr/bin/chromium is missing,
+  except under CI (CI=true), where that is a failure.
+- ``page``: a fresh context (locale zh-CN, 1280x900) and page per test; on failure a screenshot
+  goes to /tmp/casework-browser-failures/<test name>.png. Override ``browser_context_args`` in a
+  module for other settings, e.g. ``{**browser_context_args, "viewport": PHONE_VIEWPORT}``.
+
+pytest-playwright is not a dependency; these fixtures stand on the plain ``playwright`` package.
+Never run ``playwright install``: it downloads browsers, and the system chromium is used instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+FAILURE_DIR = Path("/tmp/casework-browser-failures")
+DEFAULT_VIEWPORT = {"width": 1280, "height": 900}
+PHONE_VIEWPORT = {"width": 375, "height": 812}
+
+_HERE = Path(__file__).resolve().parent
+
+
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _skip_or_fail(reason: str) -> None:
+    """Skip locally; under CI a missing browser must not pass quietly."""
+    if _under_ci():
+        pytest.fail(f"{reason} (CI=true, so this is a failure, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+# --- serving a WSGI app ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def serve(app) -> Iterator[str]:
+    """Serve the WSGI ``app`` on a free port of 127.0.0.1 in a daemon thread; yield its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="browser-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+# --- marking and reports ---------------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects anything
+def pytest_collection_modifyitems(config, items):
+    # Hooks in a conftest see every collected item, not only this folder's.
+    for item in items:
+        if _HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the item, so fixtures can tell at teardown whether the test failed.
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+# --- browser fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A headless /usr/bin/chromium launched through Playwright, shared by the session."""
+    if not CHROMIUM.exists():
+        _skip_or_fail(f"{CHROMIUM} is missing (Debian package chromium; run scripts/install-system.sh)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        _skip_or_fail(f"playwright is not importable ({exc}); install the test extra")
+
+    args = [
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+    ]
+    if os.geteuid() == 0:
+        args.insert(0, "--no-sandbox")  # chromium refuses to start as root with its sandbox
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser_context_args() -> dict:
+    """Keyword arguments for ``browser.new_context``; override in a test module to change them."""
+    return {"locale": "zh-CN", "viewport": dict(DEFAULT_VIEWPORT)}
+
+
+@pytest.fixture
+def page(request, chromium, browser_context_args):
+    """A fresh page in a fresh context; screenshot to FAILURE_DIR when the test fails."""
+    context = chromium.new_context(**browser_context_args)
+    try:
+        page = context.new_page()
+        yield page
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            _save_failure_screenshot(page, request.node.name)
+    finally:
+        context.close()
+
+
+def _save_failure_screenshot(page, test_name: str) -> None:
+    name = re.sub(r"[^\w.\-\[\]]+", "_", test_name)[:150]
+    path = FAILURE_DIR / f"{name}.png"
+    try:
+        FAILURE_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+    except Exception as exc:  # a failed screenshot must not hide the test's own failure
+        print(f"\ncould not save a screenshot of the failed test to {path}: {exc}", file=sys.stderr)
+    else:
+        print(f"\nscreenshot of the failed test: {path}", file=sys.stderr)

@@ -1,0 +1,54 @@
+"""The app in a real browser: sign in, see the home page, submit a form (desktop and phone)."""
+from __future__ import annotations
+
+import pytest
+
+from .conftest import PHONE_VIEWPORT, serve
+
+
+@pytest.fixture()
+def live(app, demo):
+    with serve(app) as base_url:
+        yield base_url
+
+
+def _sign_in(page, base_url, username):
+    page.goto(base_url + "/login")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", "demo-password")
+    page.click("button[type=submit]")
+
+
+def test_worker_signs_in_and_saves_an_aid_draft(live, page):
+    _sign_in(page, live, "worker1")
+    page.wait_for_selector("text=张建国")
+    assert "工会事务办理" in page.title() or "Union casework" in page.title()
+    page.goto(live + "/cases/aid/new")
+    page.select_option("select[name=category]", "hardship")
+    page.fill("input[name=amount_requested]", "3000.00")
+    page.fill("textarea[name=circumstances]", "爱人重病住院，家庭收入微薄")
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("h1 >> text=A20")
+    assert "3000.00" in page.content()
+
+
+def test_bad_amount_shows_a_message_and_keeps_the_text(live, page):
+    _sign_in(page, live, "worker1")
+    page.goto(live + "/cases/aid/new")
+    page.fill("input[name=amount_requested]", "12.345")
+    page.fill("textarea[name=circumstances]", "保留这段文字")
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector(".error")
+    assert page.input_value("textarea[name=circumstances]") == "保留这段文字"
+
+
+def test_home_fits_a_phone_screen(live, chromium):
+    context = chromium.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+    page = context.new_page()
+    try:
+        _sign_in(page, live, "staff1")
+        page.wait_for_selector("text=刘芳")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE_VIEWPORT["width"] + 1
+    finally:
+        context.close()

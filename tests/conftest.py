@@ -1,0 +1,186 @@
+"""Fixtures: one app and schema per test process (built by the migrations), a clean database per test.
+
+The suite runs on SQLite unless CASEWORK_TEST_DATABASE_URL names a PostgreSQL server
+(scripts/with-postgres.sh sets it); each xdist worker then gets its own database.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from argon2 import PasswordHasher
+
+import casework.accounts.models as account_models
+
+# Real argon2 costs ~50 ms a hash; tests hash hundreds of passwords.
+account_models._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+
+PG_URL = os.environ.get("CASEWORK_TEST_DATABASE_URL", "")
+# Every test starts at the same moment (a Wednesday morning in Beijing); tests that need another
+# moment travel there themselves.
+START = "2026-11-25 09:00:00 +08:00"
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(START, tick=True) as traveller:
+        yield traveller
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    if not PG_URL:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'casework.sqlite'}"
+    url = sa.engine.make_url(PG_URL)
+    name = f"{url.database}_{_worker()}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ["CASEWORK_INSTANCE"] = str(instance)
+    from casework import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                      "SECRET_KEY": "test-secret-key-not-for-production",
+                      "CASEWORK_UPLOAD_DIR": str(instance / "uploads")})
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade()
+    return app
+
+
+@pytest.fixture()
+def db(app):
+    """A clean database for the test; rows are removed after it."""
+    from casework.extensions import db as _db
+    ctx = app.app_context()
+    ctx.push()
+    yield _db
+    _db.session.rollback()
+    _db.session.remove()
+    _wipe(_db)
+    ctx.pop()
+
+
+def _wipe(_db):
+    tables = [t.name for t in reversed(_db.metadata.sorted_tables)]
+    with _db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        else:
+            for t in tables:
+                conn.exec_driver_sql(f'DELETE FROM "{t}"')
+
+
+@pytest.fixture()
+def demo(db):
+    """The demo union (see casework/demo.py); returns a lookup of its users by name."""
+    from casework import demo as demo_data
+    demo_data.load()
+    db.session.commit()
+    return Users(db)
+
+
+class Users:
+    def __init__(self, _db):
+        self._db = _db
+
+    def __getitem__(self, username):
+        from casework.accounts.models import User
+        return self._db.session.scalar(sa.select(User).where(User.username == username))
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+def _fresh_request_globals():
+    """Tests keep an app context pushed, which requests then share: drop what they cache in `g`."""
+    from flask import g, has_app_context
+    from flask_babel import refresh
+    if has_app_context():
+        for key in ("_login_user", "csrf_token"):
+            g.pop(key, None)
+        refresh()  # the locale Flask-Babel cached for the previous request
+
+
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A test client that signs in and submits forms with their CSRF token, as a person would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def csrf(self, path: str) -> str:
+        page = self.get(path)
+        match = CSRF_RE.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on {path} ({page.status_code})"
+        return match.group(1)
+
+    def login(self, username: str, password: str = "demo-password"):
+        token = self.csrf("/login")
+        _fresh_request_globals()
+        return self.client.post("/login", data={"csrf_token": token, "login": username, "password": password})
+
+    def post(self, path: str, data: dict, form_page: str | None = None, **kw):
+        token = self.csrf(form_page or path)
+        _fresh_request_globals()
+        return self.client.post(path, data={"csrf_token": token, **data}, **kw)
+
+    def get(self, path: str, **kw):
+        _fresh_request_globals()
+        return self.client.get(path, **kw)
+
+
+@pytest.fixture()
+def web(client):
+    return Browser(client)
+
+
+@pytest.fixture()
+def api(client):
+    """Calls the JSON API as a given user: api.as_("worker1").post(...)."""
+    return Api(client)
+
+
+class Api:
+    def __init__(self, client, token=None):
+        self.client = client
+        self.token = token
+
+    def as_(self, username: str, password: str = "demo-password") -> Api:
+        r = self.client.post("/api/v1/tokens", json={"username": username, "password": password})
+        assert r.status_code == 201, r.get_json()
+        return Api(self.client, r.get_json()["token"])
+
+    def _headers(self, kw):
+        _fresh_request_globals()
+        headers = dict(kw.pop("headers", {}) or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return headers
+
+    def get(self, path, **kw):
+        return self.client.get(path, headers=self._headers(kw), **kw)
+
+    def post(self, path, **kw):
+        return self.client.post(path, headers=self._headers(kw), **kw)
+
+    def delete(self, path, **kw):
+        return self.client.delete(path, headers=self._headers(kw), **kw)

@@ -1,0 +1,56 @@
+"""Build cases and walk them through their workflows with the real engine, as tests need them."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from casework.clock import today
+from casework.core import engine, kinds
+from casework.core.models import Attachment
+from casework.extensions import db
+
+AID = {"category": "hardship", "amount_requested": "3000.00", "circumstances": "爱人重病，家庭收入微薄"}
+PROPOSAL = {"title": "改进冲压车间排班", "problem": "夜班交接时间过长", "suggestion": "交接单电子化"}
+MOTION = {"title": "关于改善职工食堂的提案", "reasons": "食堂就餐拥挤", "proposal_text": "增加窗口"}
+
+
+def new_case(kind: str, user, **data):
+    base = {"aid": AID, "proposal": PROPOSAL, "motion": MOTION}[kind]
+    case = kinds.create(kind, {**base, **data}, user)
+    db.session.commit()
+    return case
+
+
+def attach(case, doc_type: str, user, private: bool = False):
+    blob = secrets.token_bytes(8)
+    db.session.add(Attachment(case_id=case.id, doc_type=doc_type, original_name=f"{doc_type}.pdf",
+                              stored_name=secrets.token_hex(16), content_type="application/pdf", size=len(blob),
+                              sha256=hashlib.sha256(blob).hexdigest(), uploaded_by_id=user.id, private=private))
+    db.session.commit()
+
+
+def fire(case, trigger: str, user, comment: str = "", version: int | None = None, **data):
+    outcome = engine.fire(case, trigger, user, data, version=version, comment=comment)
+    db.session.commit()
+    return outcome
+
+
+def aid_to(users, state: str, **data):
+    """An aid request of worker1 walked along the happy path until it reaches `state`."""
+    case = new_case("aid", users["worker1"], **data)
+    steps = [
+        ("submitted", lambda: (attach(case, "income_proof", users["worker1"]),
+                               fire(case, "submit", users["worker1"]))),
+        ("verifying", lambda: fire(case, "start_verification", users["staff1"])),
+        ("verifying+visit", lambda: fire(case, "record_visit", users["staff1"], visited_on=today().isoformat(),
+                                         visitors=["staff1", "leader1"], findings="住房简陋，情况属实")),
+        ("pending_approval", lambda: fire(case, "verify", users["staff1"], proposed_amount="2000.00")),
+        ("posting", lambda: [fire(case, "approve", users[f"committee{i}"], amount="2000.00") for i in (1, 2, 3)]),
+    ]
+    for name, step in steps:
+        if case.state == state and name != "verifying+visit":
+            break
+        step()
+        if name == state:
+            break
+    return case

@@ -1,0 +1,145 @@
+"""The web UI base: sign-in, sessions, CSRF, error pages, admin pages, case pages."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from casework.accounts.models import User
+from casework.extensions import db as _db
+
+from .factories import aid_to
+
+
+def test_login_by_username_employee_number_or_phone(app, demo):
+    for ident in ("worker1", "E1001", "13800001001"):
+        client = app.test_client()
+        from .conftest import Browser
+        b = Browser(client)
+        r = b.login(ident)
+        assert r.status_code == 302, ident
+        assert "张建国" in client.get("/").get_data(as_text=True)
+
+
+def test_wrong_password_is_a_clear_message_and_locks_after_five(web, demo):
+    for _ in range(5):
+        r = web.login("worker1", "wrong-password")
+        assert r.status_code == 422
+        assert "用户名或密码错误" in r.get_data(as_text=True) or "Wrong user name or password" in r.get_data(as_text=True)
+    r = web.login("worker1")
+    assert r.status_code == 422  # locked for a while even with the right password
+    user = _db.session.scalar(select(User).where(User.username == "worker1"))
+    assert user.locked_until is not None
+
+
+def test_pages_need_login(client, demo):
+    r = client.get("/")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_missing_csrf_token_is_refused_with_a_page(client, demo):
+    app = client.application
+    app.config["WTF_CSRF_ENABLED"] = True
+    r = client.post("/login", data={"login": "worker1", "password": "demo-password"})
+    assert r.status_code == 400
+    assert "<html" in r.get_data(as_text=True)
+
+
+def test_logout_ends_the_session(web, demo):
+    web.login("worker1")
+    assert web.get("/").status_code == 200
+    token = web.csrf("/")
+    web.client.post("/logout", data={"csrf_token": token})
+    assert web.get("/").status_code == 302
+
+
+def test_password_change_ends_other_sessions(app, demo):
+    from .conftest import Browser
+    first, second = Browser(app.test_client()), Browser(app.test_client())
+    first.login("worker2")
+    second.login("worker2")
+    r = first.post("/account", {"current": "demo-password", "new": "a-new-password-123",
+                                "repeat": "a-new-password-123"})
+    assert r.status_code == 302
+    assert first.get("/").status_code == 200
+    assert second.get("/").status_code == 302  # the other session is gone
+    assert Browser(app.test_client()).login("worker2", "a-new-password-123").status_code == 302
+
+
+def test_error_pages_in_both_languages(web, demo):
+    web.login("worker1")
+    zh = web.get("/cases/aid/99999?lang=zh_CN")
+    assert zh.status_code == 404 and "页面不存在" in zh.get_data(as_text=True)
+    en = web.get("/cases/aid/99999?lang=en")
+    assert en.status_code == 404 and "This page does not exist." in en.get_data(as_text=True)
+    assert web.get("/nowhere").status_code == 404
+    assert web.client.put("/login").status_code == 405
+
+
+def test_admin_pages_are_for_admins(app, demo):
+    from .conftest import Browser
+    worker = Browser(app.test_client())
+    worker.login("worker1")
+    assert worker.get("/admin/users").status_code == 403
+    admin = Browser(app.test_client())
+    admin.login("admin")
+    assert "张建国" in admin.get("/admin/users").get_data(as_text=True)
+    hq = demo["admin"].unit
+    r = admin.post("/admin/users/new", {"username": "worker9", "name": "钱多多", "unit_id": hq.id,
+                                        "password": "initial-password-1", "active": "y"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    user = demo["worker9"]
+    assert user.name == "钱多多"
+    r = admin.post(f"/admin/users/{user.id}/roles", {"r-role": "union_staff", "r-unit_id": hq.id},
+                   form_page=f"/admin/users/{user.id}")
+    assert r.status_code == 302
+    _db.session.expire_all()
+    assert [a.role for a in demo["worker9"].roles] == ["union_staff"]
+    # A taken user name is a message on the form, not an error page.
+    r = admin.post("/admin/users/new", {"username": "worker1", "name": "重复", "unit_id": hq.id,
+                                        "password": "initial-password-1"})
+    assert r.status_code == 200 and ("已被占用" in r.get_data(as_text=True) or "already taken" in r.get_data(as_text=True))
+    r = admin.post("/admin/units", {"code": "G23", "name": "三车间小组", "level": "group",
+                                    "parent_id": demo["worker1"].unit.parent_id})
+    assert r.status_code == 302
+
+
+def test_case_page_shows_timeline_and_actions_and_hides_findings_from_applicant(app, demo):
+    from .conftest import Browser
+    case = aid_to(demo, "pending_approval")
+    staff = Browser(app.test_client())
+    staff.login("staff1")
+    page = staff.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert "住房简陋" in page  # the visit findings, for reviewers
+    worker = Browser(app.test_client())
+    worker.login("worker1")
+    page = worker.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert case.number in page and "住房简陋" not in page
+    committee = Browser(app.test_client())
+    committee.login("committee1")
+    page = committee.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert f"/cases/aid/{case.id}/do/approve" in page
+    r = committee.post(f"/cases/aid/{case.id}/do/approve",
+                       {"approve-amount": "2000.00", "approve-version": case.version, "approve-comment": "同意"},
+                       form_page=f"/cases/aid/{case.id}")
+    assert r.status_code == 302
+    assert "1" in committee.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+
+
+def test_transition_form_errors_stay_on_the_page(app, demo):
+    from .conftest import Browser
+    case = aid_to(demo, "verifying")
+    staff = Browser(app.test_client())
+    staff.login("staff1")
+    r = staff.post(f"/cases/aid/{case.id}/do/verify", {"verify-proposed_amount": "999999.00",
+                                                        "verify-version": case.version},
+                   form_page=f"/cases/aid/{case.id}")
+    assert r.status_code == 422
+    assert "999999.00" in r.get_data(as_text=True)  # what was typed is kept
+
+
+def test_new_aid_draft_with_bad_amount_keeps_input(web, demo):
+    web.login("worker1")
+    r = web.post("/cases/aid/new", {"category": "hardship", "amount_requested": "12.345",
+                                        "circumstances": "说明文字"})
+    assert r.status_code == 422
+    body = r.get_data(as_text=True)
+    assert "说明文字" in body and "12.345" in body

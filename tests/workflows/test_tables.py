@@ -1,0 +1,480 @@
+"""The workflow tables against shared/design/WORKFLOWS.md.
+
+The expected tables below are copied from WORKFLOWS.md by hand (plus the trigger names the project gave the
+unnamed steps), not derived from `workflows`, so a slip in either shows up as a failure here.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections import deque
+from pathlib import Path
+
+import pytest
+from transitions import MachineError
+
+import workflows
+from workflows import base, proposal
+
+ROOT = Path(__file__).resolve().parents[2]
+
+ROLES = (
+    "worker", "representative", "group_leader", "union_staff", "committee", "fund_manager",
+    "evaluator", "motion_committee", "admin",
+    "applicant", "filer", "author", "cosigner_candidate", "assigned_evaluator", "assigned_handler",
+    "visitor", "scheduler",
+)
+
+# ----------------------------------------------------------------------------------------------------
+# Expected tables: (from state, trigger) -> roles allowed.
+
+AID_STATES = ("draft", "submitted", "returned", "verifying", "pending_approval", "posting",
+              "objection_review", "approved", "disbursed", "closed", "rejected", "withdrawn")
+AID = {
+    ("draft", "submit"): {"applicant", "filer"},
+    ("submitted", "return_for_info"): {"union_staff"},
+    ("returned", "resubmit"): {"applicant"},
+    ("submitted", "start_verification"): {"union_staff"},
+    ("verifying", "record_visit"): {"union_staff", "group_leader"},
+    ("verifying", "verify"): {"union_staff"},
+    ("pending_approval", "approve"): {"committee"},
+    ("pending_approval", "reject"): {"committee"},
+    ("posting", "object"): {"scheduler"},
+    ("objection_review", "dismiss_objection"): {"committee"},
+    ("objection_review", "uphold_objection"): {"committee"},
+    ("posting", "end_posting"): {"scheduler"},
+    ("approved", "disburse"): {"fund_manager"},
+    ("disbursed", "confirm_receipt"): {"applicant", "union_staff"},
+    ("disbursed", "auto_close"): {"scheduler"},
+    ("draft", "withdraw"): {"applicant", "filer"},
+    ("submitted", "withdraw"): {"applicant", "filer"},
+    ("returned", "withdraw"): {"applicant", "filer"},
+    ("verifying", "withdraw"): {"applicant", "filer"},
+}
+
+PROPOSAL_STATES = ("draft", "submitted", "declined", "evaluating", "graded", "implementing", "not_adopted",
+                   "implemented", "rewarded", "closed")
+PROPOSAL = {
+    ("draft", "submit"): {"author"},
+    ("submitted", "accept"): {"union_staff"},
+    ("submitted", "decline"): {"union_staff"},
+    ("evaluating", "score"): {"assigned_evaluator"},
+    ("evaluating", "grade"): {"union_staff"},
+    ("graded", "adopt"): {"committee"},
+    ("graded", "not_adopt"): {"committee"},
+    ("implementing", "report_implemented"): {"assigned_handler"},
+    ("implemented", "reward"): {"committee"},
+    ("rewarded", "close"): {"scheduler"},
+}
+
+MOTION_STATES = ("draft", "cosigning", "submitted", "lapsed", "handling", "merged", "opinion", "not_filed",
+                 "replied", "closed")
+MOTION = {
+    ("draft", "open_for_cosigning"): {"author"},
+    ("cosigning", "cosign"): {"cosigner_candidate"},
+    ("cosigning", "withdraw_cosign"): {"cosigner_candidate"},
+    ("cosigning", "submit"): {"author"},
+    ("cosigning", "lapse"): {"scheduler"},
+    ("submitted", "file"): {"motion_committee"},
+    ("submitted", "merge"): {"motion_committee"},
+    ("submitted", "convert_to_opinion"): {"motion_committee"},
+    ("submitted", "not_file"): {"motion_committee"},
+    ("handling", "reply"): {"assigned_handler"},
+    ("opinion", "reply"): {"assigned_handler"},
+    ("replied", "rate"): {"author"},
+    ("replied", "rate_unsatisfied"): {"author"},
+    ("replied", "auto_close"): {"scheduler"},
+}
+
+SPECS = {
+    "aid": (AID_STATES, AID),
+    "proposal": (PROPOSAL_STATES, PROPOSAL),
+    "motion": (MOTION_STATES, MOTION),
+}
+
+FINAL = {
+    "aid": {"closed", "rejected", "withdrawn"},
+    "proposal": {"declined", "not_adopted", "closed"},
+    "motion": {"closed", "merged", "not_filed", "lapsed"},
+}
+
+VOTES = {
+    "aid": {"approve", "reject", "dismiss_objection", "uphold_objection"},
+    "proposal": {"adopt", "not_adopt", "reward"},
+    "motion": set(),
+}
+
+AUTOMATIC = {
+    "aid": {"object", "end_posting", "auto_close"},
+    "proposal": {"close"},
+    "motion": {"lapse", "auto_close"},
+}
+
+DEADLINES = {
+    "aid": {"submitted": ("aid_intake_days", 5), "posting": ("posting_days", 5),
+            "objection_review": ("objection_answer_days", 5), "disbursed": ("aid_receipt_days", 10)},
+    "proposal": {"evaluating": ("proposal_evaluation_days", 10)},
+    "motion": {"handling": ("motion_handling_days", 30), "replied": ("motion_rating_days", 10)},
+}
+
+# trigger -> {field: (type, required)}; triggers not listed take no fields.
+FIELDS = {
+    "aid": {
+        "return_for_info": {"reason": ("text", True)},
+        "start_verification": {"visitors": ("usernames", False)},
+        "record_visit": {"visited_on": ("date", True), "visitors": ("usernames", True),
+                         "findings": ("text", True)},
+        "verify": {"proposed_amount": ("money", True)},
+        "approve": {"amount": ("money", True)},
+        "reject": {"reason": ("text", True)},
+        "dismiss_objection": {"answer": ("text", True)},
+        "uphold_objection": {"answer": ("text", True), "reconsider": ("bool", False)},
+        "disburse": {"method": ("choice", True), "reference": ("text", True)},
+    },
+    "proposal": {
+        "accept": {"evaluators": ("usernames", True)},
+        "decline": {"reply": ("text", True)},
+        "score": {"score": ("int", True), "comment": ("text", True)},
+        "adopt": {"department": ("department", True), "deadline": ("date", True)},
+        "not_adopt": {"reply": ("text", True)},
+        "report_implemented": {"result": ("text", True), "benefit": ("money", True)},
+        "reward": {"bonus": ("money", False)},
+    },
+    "motion": {
+        "file": {"department": ("department", True), "co_departments": ("departments", False),
+                 "deadline": ("date", False)},
+        "merge": {"into": ("case", True)},
+        "convert_to_opinion": {"department": ("department", True)},
+        "not_file": {"reason": ("text", True)},
+        "reply": {"text": ("text", True)},
+        "rate": {"satisfaction": ("choice", True)},
+    },
+}
+
+
+def _combos():
+    for kind, (states, table) in SPECS.items():
+        triggers = sorted({trigger for _, trigger in table})
+        for state in states:
+            for trigger in triggers:
+                for role in ROLES:
+                    yield pytest.param(kind, state, trigger, role, id=f"{kind}-{state}-{trigger}-{role}")
+
+
+def _expected(kind, state, trigger, role):
+    table = SPECS[kind][1]
+    if (state, trigger) not in table:
+        return f"not possible in state {state}"
+    if role not in table[(state, trigger)]:
+        return "role not allowed"
+    return "allowed"
+
+
+def _actual(wf, state, trigger, role):
+    if not wf.candidates(trigger, state):
+        return f"not possible in state {state}"
+    if role not in wf.allowed_roles(trigger, state):
+        return "role not allowed"
+    return "allowed"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Who may do what in which state.
+
+def test_roles_are_the_base_roles():
+    assert set(ROLES) == set(base.UNIT_ROLES) | set(base.PARTY_ROLES)
+
+
+@pytest.mark.parametrize("kind,state,trigger,role", list(_combos()))
+def test_role_table(kind, state, trigger, role):
+    assert _actual(workflows.get(kind), state, trigger, role) == _expected(kind, state, trigger, role)
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_states_are_those_of_the_doc(kind):
+    wf = workflows.get(kind)
+    assert wf.state_names == SPECS[kind][0]
+    assert wf.initial == "draft"
+    # Names equal values so `transitions` (which resolves Enum states by name) and our strings agree.
+    assert all(s.name == s.value for s in wf.states)
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_no_trigger_beyond_the_doc(kind):
+    wf = workflows.get(kind)
+    table = SPECS[kind][1]
+    assert set(wf.triggers) == {trigger for _, trigger in table}
+    actual = {(s, t.trigger) for t in wf.transitions for s in t.source}
+    assert actual == set(table)
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_every_state_reachable_from_draft(kind):
+    wf = workflows.get(kind)
+    seen, todo = {"draft"}, deque(["draft"])
+    while todo:
+        state = todo.popleft()
+        for t in wf.transitions:
+            if state in t.source and t.dest not in seen:
+                seen.add(t.dest)
+                todo.append(t.dest)
+    assert seen == set(SPECS[kind][0])
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_final_states(kind):
+    wf = workflows.get(kind)
+    assert wf.final == FINAL[kind]
+    for state in wf.state_names:
+        if state in FINAL[kind]:
+            assert wf.triggers_from(state) == [], state
+        else:
+            assert wf.triggers_from(state), f"{state} is a dead end but not final"
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_votes_and_automatic_steps(kind):
+    wf = workflows.get(kind)
+    assert {t.trigger for t in wf.transitions if t.vote} == VOTES[kind]
+    assert {t.trigger for t in wf.transitions if t.automatic} == AUTOMATIC[kind]
+    for t in wf.transitions:
+        # The scheduler is never a person: scheduler steps are automatic and nobody else's.
+        assert t.automatic == ("scheduler" in t.roles), t.trigger
+        assert not t.automatic or t.roles == ("scheduler",), t.trigger
+        if t.vote:
+            assert t.roles == ("committee",), t.trigger
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_branches_agree_on_roles_vote_and_fields(kind):
+    # The engine checks permission and input before it knows which branch applies.
+    wf = workflows.get(kind)
+    for state in wf.state_names:
+        for trigger in wf.triggers_from(state):
+            cands = wf.candidates(trigger, state)
+            assert len({(c.roles, c.vote, c.fields, c.automatic) for c in cands}) == 1, (state, trigger)
+            if len(cands) > 1:
+                assert all(c.conditions or c.unless for c in cands), (state, trigger)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Branches and the machine.
+
+@pytest.mark.parametrize("kind,state,trigger,conditions,dest", [
+    ("aid", "objection_review", "dismiss_objection", {"posting_open": True}, "posting"),
+    ("aid", "objection_review", "dismiss_objection", {"posting_open": False}, "approved"),
+    ("aid", "objection_review", "uphold_objection", {"reconsider": True}, "pending_approval"),
+    ("aid", "objection_review", "uphold_objection", {"reconsider": False}, "rejected"),
+    ("aid", "draft", "submit", {}, "submitted"),
+    ("aid", "posting", "object", {}, "objection_review"),
+    ("aid", "posting", "end_posting", {}, "approved"),
+    ("aid", "disbursed", "auto_close", {}, "closed"),
+    ("aid", "verifying", "record_visit", {}, "verifying"),
+    ("aid", "verifying", "withdraw", {}, "withdrawn"),
+    ("proposal", "evaluating", "grade", {}, "graded"),
+    ("proposal", "rewarded", "close", {}, "closed"),
+    ("motion", "replied", "rate", {}, "closed"),
+    ("motion", "replied", "rate_unsatisfied", {}, "handling"),
+    ("motion", "opinion", "reply", {}, "replied"),
+    ("motion", "cosigning", "lapse", {}, "lapsed"),
+    ("motion", "cosigning", "cosign", {}, "cosigning"),
+])
+def test_run_selects_dest(kind, state, trigger, conditions, dest):
+    wf = workflows.get(kind)
+    assert wf.run(state, trigger, conditions) == dest
+    # Enum members work as well as their values.
+    assert wf.run(wf.states(state), trigger, conditions) == dest
+
+
+@pytest.mark.parametrize("kind,state,trigger", [
+    ("aid", "approved", "approve"),
+    ("aid", "closed", "withdraw"),
+    ("proposal", "graded", "score"),
+    ("motion", "closed", "rate_unsatisfied"),
+])
+def test_run_refuses_trigger_not_valid_in_state(kind, state, trigger):
+    with pytest.raises(MachineError):
+        workflows.get(kind).run(state, trigger, {})
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_no_auto_transitions(kind):
+    wf = workflows.get(kind)
+    events = set(wf.machine.events)
+    assert events == set(wf.triggers)
+    assert not [e for e in events if e.startswith("to_")]
+    assert wf.machine.auto_transitions is False
+
+
+def test_importing_workflows_loads_neither_flask_nor_sqlalchemy():
+    code = textwrap.dedent("""
+        import sys
+        import workflows
+        banned = {"flask", "sqlalchemy", "flask_sqlalchemy", "casework"}
+        print(sorted(m for m in sys.modules if m.split(".")[0] in banned))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+# ----------------------------------------------------------------------------------------------------
+# Names the engine must implement.
+
+def _used(attr):
+    return {n for wf in workflows.WORKFLOWS.values() for t in wf.transitions for n in getattr(t, attr)}
+
+
+def test_guards_registry_is_exact():
+    assert _used("guards") == workflows.GUARDS
+    assert isinstance(workflows.GUARDS, frozenset)
+
+
+def test_effects_registry_is_exact():
+    assert _used("effects") == workflows.EFFECTS
+    assert isinstance(workflows.EFFECTS, frozenset)
+
+
+def test_conditions_registry_is_exact():
+    assert _used("conditions") | _used("unless") == workflows.CONDITIONS == {"posting_open", "reconsider"}
+
+
+@pytest.mark.parametrize("name", sorted(workflows.GUARDS | workflows.EFFECTS | workflows.CONDITIONS))
+def test_names_are_snake_case(name):
+    assert name.isidentifier() and name == name.lower()
+
+
+@pytest.mark.parametrize("kind,trigger,guards", [
+    ("aid", "submit", {"required_fields", "required_documents"}),
+    ("aid", "verify", {"visit_recorded", "amount_within_cap"}),
+    ("aid", "approve", {"amount_within_cap", "fund_has_free_balance"}),
+    ("aid", "object", {"posting_open"}),
+    ("aid", "end_posting", {"posting_period_ended", "no_open_objection"}),
+    ("aid", "auto_close", {"receipt_period_passed"}),
+    ("proposal", "grade", {"all_evaluators_scored"}),
+    ("proposal", "adopt", {"grade_at_least_general"}),
+    ("motion", "submit", {"enough_cosigners"}),
+    ("motion", "cosign", {"not_cosigned_yet"}),
+    ("motion", "withdraw_cosign", {"has_cosigned"}),
+    ("motion", "lapse", {"cosigning_window_ended", "too_few_cosigners"}),
+    ("motion", "rate_unsatisfied", {"not_reopened_before"}),
+    ("motion", "auto_close", {"rating_period_passed"}),
+])
+def test_rule_guards(kind, trigger, guards):
+    for t in workflows.get(kind).transitions:
+        if t.trigger == trigger:
+            assert guards <= set(t.guards), t
+
+
+@pytest.mark.parametrize("kind,trigger,effects", [
+    ("aid", "approve", {"reserve_funds"}),
+    ("aid", "uphold_objection", {"release_reservation"}),
+    ("aid", "disburse", {"debit_fund", "start_deadline"}),
+    ("aid", "withdraw", {"release_reservation"}),
+    ("aid", "return_for_info", {"notify_applicant"}),
+    ("aid", "reject", {"notify_applicant"}),
+    ("proposal", "accept", {"assign_evaluators"}),
+    ("proposal", "grade", {"compute_grade"}),
+    ("proposal", "decline", {"record_reply", "notify_author"}),
+    ("proposal", "reward", {"pay_reward"}),
+    ("motion", "merge", {"merge_into"}),
+    ("motion", "lapse", {"notify_author"}),
+    ("motion", "reply", {"record_reply"}),
+    ("motion", "rate_unsatisfied", {"reopen"}),
+])
+def test_rule_effects(kind, trigger, effects):
+    for t in workflows.get(kind).transitions:
+        if t.trigger == trigger:
+            assert effects <= set(t.effects), t
+
+
+# ----------------------------------------------------------------------------------------------------
+# Fields and deadlines.
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_fields(kind):
+    wf = workflows.get(kind)
+    for t in wf.transitions:
+        actual = {f.name: (f.type, f.required) for f in t.fields}
+        assert actual == FIELDS[kind].get(t.trigger, {}), t.trigger
+
+
+def _field(kind, trigger, name):
+    return next(f for t in workflows.get(kind).transitions if t.trigger == trigger for f in t.fields
+                if f.name == name)
+
+
+def test_field_details():
+    assert _field("aid", "record_visit", "visitors").min == 2
+    assert _field("aid", "record_visit", "findings").private is True
+    assert set(_field("aid", "disburse", "method").choices) == {"bank_transfer", "cash", "other"}
+    assert _field("proposal", "accept", "evaluators").min == 1
+    score = _field("proposal", "score", "score")
+    assert (score.min, score.max) == (0, 100)
+    assert set(_field("motion", "rate", "satisfaction").choices) == {"satisfied", "basically_satisfied"}
+    private = {(k, t.trigger, f.name) for k, wf in workflows.WORKFLOWS.items() for t in wf.transitions
+               for f in t.fields if f.private}
+    assert private == {("aid", "record_visit", "findings")}
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_deadlines(kind):
+    assert workflows.get(kind).deadlines == DEADLINES[kind]
+
+
+@pytest.mark.parametrize("kind", SPECS)
+def test_start_deadline_only_where_a_deadline_exists(kind):
+    wf = workflows.get(kind)
+    for t in wf.transitions:
+        if "start_deadline" in t.effects:
+            has_date = any(f.name == "deadline" and f.type == "date" for f in t.fields)
+            assert t.dest in wf.deadlines or has_date, t.trigger
+        elif t.dest in wf.deadlines and t.dest not in t.source:
+            # posting's period belongs to the disclosure the case joins; a dismissed objection resumes it.
+            assert t.dest == "posting", t.trigger
+
+
+# ----------------------------------------------------------------------------------------------------
+# Grades and rewards.
+
+@pytest.mark.parametrize("mean,grade", [
+    (100, "excellent"), (85, "excellent"), (84.99, "good"), (70, "good"), (69.999, "general"),
+    (60, "general"), (59.99, "not_adopted"), (0, "not_adopted"),
+])
+def test_grade_for_defaults(mean, grade):
+    assert proposal.grade_for(mean) == grade
+
+
+def test_grade_for_custom_thresholds():
+    assert proposal.grade_for(80, thresholds=(80, 65, 50)) == "excellent"
+    assert proposal.grade_for(64.9, thresholds=(80, 65, 50)) == "general"
+    assert proposal.grade_for(49, thresholds=(80, 65, 50)) == "not_adopted"
+
+
+@pytest.mark.parametrize("thresholds", [(60, 70, 85), (85, 85, 60), (85, 70, 70)])
+def test_grade_for_rejects_unordered_thresholds(thresholds):
+    with pytest.raises(ValueError):
+        proposal.grade_for(75, thresholds=thresholds)
+
+
+def test_grade_labels_and_rewards():
+    assert proposal.GRADE_LABELS_ZH == {"excellent": "优秀", "good": "良好", "general": "一般",
+                                        "not_adopted": "不采纳"}
+    assert proposal.DEFAULT_REWARDS == {"excellent": 50000, "good": 20000, "general": 5000}
+
+
+# ----------------------------------------------------------------------------------------------------
+# The registry.
+
+def test_registry():
+    assert set(workflows.WORKFLOWS) == {"aid", "proposal", "motion"}
+    for kind, wf in workflows.WORKFLOWS.items():
+        assert workflows.get(kind) is wf
+        assert wf.kind == kind
+
+
+def test_get_unknown_kind():
+    with pytest.raises(KeyError):
+        workflows.get("petition")

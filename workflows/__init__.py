@@ -1,0 +1,43 @@
+"""The three case workflows as data. No Flask, no database: `casework` applies them."""
+from __future__ import annotations
+
+from . import aid, motion, proposal
+from .base import Field, Transition, Workflow
+
+WORKFLOWS: dict[str, Workflow] = {
+    "aid": aid.WORKFLOW,
+    "proposal": proposal.WORKFLOW,
+    "motion": motion.WORKFLOW,
+}
+
+
+def get(kind: str) -> Workflow:
+    try:
+        return WORKFLOWS[kind]
+    except KeyError:
+        raise KeyError(f"unknown case kind {kind!r}") from None
+
+
+# Every guard and effect name the tables use, written out so the engine can check at start-up that it
+# implements each one (tests/workflows keeps these equal to what the tables use).
+GUARDS = frozenset({
+    "required_fields", "required_documents", "assignees_eligible", "visit_recorded", "amount_within_cap",
+    "fund_has_free_balance", "posting_open", "posting_period_ended", "no_open_objection",
+    "receipt_period_passed",
+    "not_scored_yet", "all_evaluators_scored", "grade_at_least_general", "disclosure_posted",
+    "cosigning_window_open", "cosigning_window_ended", "not_cosigned_yet", "has_cosigned", "enough_cosigners",
+    "too_few_cosigners", "merge_target_filed", "lead_handler", "not_reopened_before", "rating_period_passed",
+})
+EFFECTS = frozenset({
+    "start_deadline", "notify_applicant", "notify_author",
+    "assign_visitors", "record_visit", "record_proposed_amount", "reserve_funds", "release_reservation",
+    "debit_fund",
+    "assign_evaluators", "record_score", "compute_grade", "assign_department", "record_implementation",
+    "pay_reward", "record_reply",
+    "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",
+})
+# Branch selectors the engine answers by name for `Workflow.run`.
+CONDITIONS = frozenset({"posting_open", "reconsider"})
+
+__all__ = ["WORKFLOWS", "GUARDS", "EFFECTS", "CONDITIONS", "get", "aid", "proposal", "motion",
+           "Field", "Transition", "Workflow"]

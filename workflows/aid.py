@@ -1,0 +1,105 @@
+"""Aid request (帮扶申请): WORKFLOWS.md, "Aid request"."""
+from __future__ import annotations
+
+from enum import Enum
+
+from .base import Field, Transition, Workflow
+
+
+class State(str, Enum):
+    # Member names equal their values: `transitions` looks Enum states up by name.
+    draft = "draft"
+    submitted = "submitted"
+    returned = "returned"
+    verifying = "verifying"
+    pending_approval = "pending_approval"
+    posting = "posting"
+    objection_review = "objection_review"
+    approved = "approved"
+    disbursed = "disbursed"
+    closed = "closed"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+
+PAYMENT_METHODS = ("bank_transfer", "cash", "other")
+
+_ANSWER = Field("answer", "text")
+
+TRANSITIONS = [
+    Transition("submit", ("draft",), "submitted", ("applicant", "filer"),
+               guards=("required_fields", "required_documents"),
+               effects=("start_deadline",)),
+    Transition("return_for_info", ("submitted",), "returned", ("union_staff",),
+               fields=(Field("reason", "text"),),
+               effects=("notify_applicant",)),
+    # Same checks as submit: the case was returned because something was missing.
+    Transition("resubmit", ("returned",), "submitted", ("applicant",),
+               guards=("required_fields", "required_documents"),
+               effects=("start_deadline",)),
+    Transition("start_verification", ("submitted",), "verifying", ("union_staff",),
+               guards=("assignees_eligible",),
+               fields=(Field("visitors", "usernames", required=False),),
+               effects=("assign_visitors",)),
+    Transition("record_visit", ("verifying",), "verifying", ("union_staff", "group_leader"),
+               guards=("assignees_eligible",),
+               fields=(Field("visited_on", "date"),
+                       Field("visitors", "usernames", min=2),
+                       Field("findings", "text", private=True)),
+               effects=("record_visit",)),
+    Transition("verify", ("verifying",), "pending_approval", ("union_staff",),
+               guards=("visit_recorded", "amount_within_cap"),
+               fields=(Field("proposed_amount", "money"),),
+               effects=("record_proposed_amount",)),
+    Transition("approve", ("pending_approval",), "posting", ("committee",), vote=True,
+               guards=("amount_within_cap", "fund_has_free_balance"),
+               fields=(Field("amount", "money"),),
+               effects=("reserve_funds",)),
+    Transition("reject", ("pending_approval",), "rejected", ("committee",), vote=True,
+               fields=(Field("reason", "text"),),
+               effects=("notify_applicant",)),
+    # Fired by the disclosure module when someone objects to the case's item.
+    Transition("object", ("posting",), "objection_review", ("scheduler",), automatic=True,
+               guards=("posting_open",),
+               effects=("start_deadline",)),
+    # Branches: table order matters, `candidates` lists them in this order.
+    Transition("dismiss_objection", ("objection_review",), "posting", ("committee",), vote=True,
+               conditions=("posting_open",),
+               fields=(_ANSWER,)),
+    Transition("dismiss_objection", ("objection_review",), "approved", ("committee",), vote=True,
+               unless=("posting_open",),
+               fields=(_ANSWER,)),
+    Transition("uphold_objection", ("objection_review",), "pending_approval", ("committee",), vote=True,
+               conditions=("reconsider",),
+               fields=(_ANSWER, Field("reconsider", "bool", required=False)),
+               effects=("release_reservation",)),
+    Transition("uphold_objection", ("objection_review",), "rejected", ("committee",), vote=True,
+               unless=("reconsider",),
+               fields=(_ANSWER, Field("reconsider", "bool", required=False)),
+               effects=("release_reservation", "notify_applicant")),
+    Transition("end_posting", ("posting",), "approved", ("scheduler",), automatic=True,
+               guards=("posting_period_ended", "no_open_objection")),
+    Transition("disburse", ("approved",), "disbursed", ("fund_manager",),
+               fields=(Field("method", "choice", choices=PAYMENT_METHODS),
+                       Field("reference", "text")),
+               effects=("debit_fund", "start_deadline")),
+    Transition("confirm_receipt", ("disbursed",), "closed", ("applicant", "union_staff")),
+    Transition("auto_close", ("disbursed",), "closed", ("scheduler",), automatic=True,
+               guards=("receipt_period_passed",)),
+    # No reservation exists before approval; the release is kept so a withdraw never leaks one.
+    Transition("withdraw", ("draft", "submitted", "returned", "verifying"), "withdrawn",
+               ("applicant", "filer"),
+               effects=("release_reservation",)),
+]
+
+WORKFLOW = Workflow(
+    "aid", State, "draft", TRANSITIONS,
+    deadlines={
+        "submitted": ("aid_intake_days", 5),
+        # The period runs from the disclosure's posting, not from approval: the disclosure owns it.
+        "posting": ("posting_days", 5),
+        "objection_review": ("objection_answer_days", 5),
+        "disbursed": ("aid_receipt_days", 10),
+    },
+    final=("closed", "rejected", "withdrawn"),
+)

@@ -1,0 +1,148 @@
+"""Workflow definitions as data: states, transitions, roles, guards and input fields.
+
+Pure Python on top of `transitions`; no Flask, no database. `casework.engine` applies them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterable
+
+from transitions import Machine
+
+# Roles held through an assignment at an org unit (GLOSSARY).
+UNIT_ROLES = (
+    "worker", "representative", "group_leader", "union_staff", "committee", "fund_manager",
+    "evaluator", "motion_committee", "admin",
+)
+# Roles a person holds towards one case rather than at a unit; the engine decides who holds them.
+PARTY_ROLES = (
+    "applicant",      # aid: the worker the request is for
+    "filer",          # aid: the group leader who applied on the worker's behalf
+    "author",         # proposal / motion: who wrote it
+    "cosigner_candidate",  # motion: a representative of the session who is not the author
+    "assigned_evaluator",  # proposal: an evaluator assigned at accept
+    "assigned_handler",    # proposal / motion: a handler of the department the case was given to
+    "visitor",        # aid: a person assigned to the verification visit
+    "scheduler",      # automatic steps; never a person
+)
+# Roles that decide a case for others: nobody may act in them on a case they raised or co-signed.
+REVIEW_ROLES = frozenset({
+    "union_staff", "committee", "fund_manager", "evaluator", "motion_committee",
+    "assigned_evaluator", "assigned_handler", "visitor", "group_leader",
+})
+
+FIELD_TYPES = ("text", "money", "date", "int", "usernames", "username", "choice", "department",
+               "departments", "case", "bool")
+
+
+@dataclass(frozen=True)
+class Field:
+    """An input a transition takes (API body key = name)."""
+    name: str
+    type: str = "text"
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    min: int | None = None
+    max: int | None = None
+    private: bool = False  # kept out of public pages and the applicant's view
+
+    def __post_init__(self):
+        if self.type not in FIELD_TYPES:
+            raise ValueError(f"unknown field type {self.type!r}")
+
+
+@dataclass(frozen=True)
+class Transition:
+    trigger: str
+    source: tuple[str, ...]
+    dest: str
+    roles: tuple[str, ...]
+    guards: tuple[str, ...] = ()       # names the engine resolves; each refuses with a reason
+    fields: tuple[Field, ...] = ()
+    vote: bool = False                 # a committee decision: moves when the quorum agrees
+    conditions: tuple[str, ...] = ()   # branch selectors (the same trigger, other dests)
+    unless: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()      # side-effect names the engine runs in the same transaction
+    automatic: bool = False            # fired by the scheduler only
+    comment_required: bool = False
+
+    def to_dict(self) -> dict:
+        return {"trigger": self.trigger, "source": list(self.source), "dest": self.dest,
+                "conditions": list(self.conditions), "unless": list(self.unless)}
+
+
+class Workflow:
+    """One state machine per case type, shared by every case of that type."""
+
+    def __init__(self, kind: str, states: type[Enum], initial: str,
+                 transitions: Iterable[Transition], deadlines: dict[str, tuple[str, int]] | None = None,
+                 final: Iterable[str] = ()):
+        self.kind = kind
+        self.states = states
+        self.state_names = tuple(s.value for s in states)
+        self.initial = initial
+        self.transitions = tuple(transitions)
+        # state -> (setting name, default working days); the engine reads per-unit overrides
+        self.deadlines = dict(deadlines or {})
+        self.final = frozenset(final)
+        for t in self.transitions:
+            for s in (*t.source, t.dest):
+                if s not in self.state_names:
+                    raise ValueError(f"{kind}: {t.trigger} names unknown state {s!r}")
+            for r in t.roles:
+                if r not in UNIT_ROLES and r not in PARTY_ROLES:
+                    raise ValueError(f"{kind}: {t.trigger} names unknown role {r!r}")
+        self.machine = Machine(model=None, states=list(self.state_names), initial=initial,
+                               transitions=[t.to_dict() for t in self.transitions],
+                               auto_transitions=False, send_event=False,
+                               model_attribute="state", ignore_invalid_triggers=False)
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for t in self.transitions:
+            seen.setdefault(t.trigger, None)
+        return tuple(seen)
+
+    def candidates(self, trigger: str, state: str) -> list[Transition]:
+        """The transitions `trigger` may take from `state`, in table order (branches by condition)."""
+        return [t for t in self.transitions if t.trigger == trigger and state in t.source]
+
+    def triggers_from(self, state: str) -> list[str]:
+        out: list[str] = []
+        for t in self.transitions:
+            if state in t.source and t.trigger not in out:
+                out.append(t.trigger)
+        return out
+
+    def run(self, state: str, trigger: str, conditions: dict[str, bool]) -> str:
+        """Fire `trigger` on the shared machine for a case in `state`; returns the new state.
+
+        `conditions` answers the branch selectors by name. Raises transitions.MachineError when
+        the trigger is not valid in `state`, and returns `state` unchanged when no branch applies.
+        """
+        subject = _Subject(state, conditions)
+        self.machine.events[trigger].trigger(subject)
+        return subject.state
+
+    def allowed_roles(self, trigger: str, state: str) -> set[str]:
+        roles: set[str] = set()
+        for t in self.candidates(trigger, state):
+            roles.update(t.roles)
+        return roles
+
+
+class _Subject:
+    """What the shared machine drives: a state and named conditions, nothing else."""
+
+    def __init__(self, state: str, conditions: dict[str, bool]):
+        self.state = state
+        self._conditions = conditions
+
+    def __getattr__(self, name: str):
+        conditions = self.__dict__.get("_conditions", {})
+        if name in conditions:
+            value = conditions[name]
+            return lambda *a, **k: value
+        raise AttributeError(name)
