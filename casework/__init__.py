@@ -52,15 +52,18 @@ def create_app(config: dict | None = None) -> Flask:
     from . import aid, models, motions, proposals  # noqa: F401  (tables, kinds, rules)
     from .core import engine, rules  # noqa: F401
     engine.check_registry()
-    from .accounts import views as accounts_views
-    from .api import register as register_api
-    from .cli import register as register_cli
-    from .web import register as register_web
-    accounts_views.register(app)
-    register_web(app)
-    register_api(app)
-    register_cli(app)
+    from importlib import import_module
+    # Each capability mounts its own pages, API blueprint and commands; the API is mounted last
+    # because it collects every capability's API blueprint.
+    for name in CAPABILITIES:
+        import_module(name, __name__).register(app)
     return app
+
+
+CAPABILITIES = (
+    ".accounts.views", ".web", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
+    ".notices", ".api", ".cli",
+)
 
 
 def _locale():

@@ -20,10 +20,10 @@ def parse_money(raw) -> int:
         raise ValueError(_("Enter an amount in yuan, e.g. 2000.00."))
     if value < 0:
         raise ValueError(_("The amount cannot be negative."))
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError(_("Amounts have at most two decimal places (fen)."))
     if value > MAX_YUAN:
         raise ValueError(_("The amount is too large."))
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(_("Amounts have at most two decimal places (fen)."))
     return int(value * 100)
 
 

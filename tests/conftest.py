@@ -58,7 +58,7 @@ def app(database_url, tmp_path_factory):
                       "CASEWORK_UPLOAD_DIR": str(instance / "uploads")})
     with app.app_context():
         from flask_migrate import upgrade
-        upgrade()
+        upgrade(revision="heads")
     return app
 
 

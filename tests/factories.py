@@ -9,7 +9,8 @@ from casework.core import engine, kinds
 from casework.core.models import Attachment
 from casework.extensions import db
 
-AID = {"category": "hardship", "amount_requested": "3000.00", "circumstances": "爱人重病，家庭收入微薄"}
+AID = {"category": "hardship", "amount_requested": "3000.00", "circumstances": "爱人重病，家庭收入微薄",
+       "details": {"household_size": 4, "monthly_income": "2100.00", "cause": "爱人患病，子女上学"}}
 PROPOSAL = {"title": "改进冲压车间排班", "problem": "夜班交接时间过长", "suggestion": "交接单电子化"}
 MOTION = {"title": "关于改善职工食堂的提案", "reasons": "食堂就餐拥挤", "proposal_text": "增加窗口"}
 

@@ -1,6 +1,7 @@
 """The JSON API skeleton (shared/design/API.md): tokens, errors, cases, transitions, audit, queue."""
 from __future__ import annotations
 
+from casework.aid.models import AidRequest
 from casework.core.models import Attachment
 from casework.extensions import db as _db
 
@@ -44,12 +45,23 @@ def test_me_units_departments_sessions(api, demo):
 def test_create_and_walk_an_aid_case(api, demo):
     worker, staff = api.as_("worker1"), api.as_("staff1")
     r = worker.post("/api/v1/cases/aid", json={"category": "hardship", "amount_requested": "3000.00",
-                                               "circumstances": "爱人重病"})
+                                               "circumstances": "爱人重病",
+                                               "details": {"household_size": 3, "monthly_income": "1800.00"}})
     assert r.status_code == 201, r.get_json()
     case = r.get_json()
     assert case["state"] == "draft" and case["amount_requested"] == "3000.00"
     assert case["transitions"] == ["submit", "withdraw"]
-    attach(_db.session.get(__import__("casework").models.AidRequest, case["id"]), "income_proof", demo["worker1"])
+    aid = _db.session.get(AidRequest, case["id"])
+    attach(aid, "income_proof", demo["worker1"])
+    r = worker.post(f"/api/v1/cases/aid/{case['id']}/transitions/submit", json={"version": case["version"]})
+    assert r.status_code == 422 and "致困原因" in r.get_json()["error"]["message"] or \
+        "Cause of hardship" in r.get_json()["error"]["message"]
+    r = worker.post(f"/api/v1/cases/aid/{case['id']}/transitions/submit", json={"version": case["version"]},
+                    headers={"Accept-Language": "en"})
+    assert "Cause of hardship" in r.get_json()["error"]["message"]
+    aid.details = {**aid.details, "cause": "爱人患病"}
+    _db.session.commit()
+    case = worker.get(f"/api/v1/cases/aid/{case['id']}").get_json()
     r = worker.post(f"/api/v1/cases/aid/{case['id']}/transitions/submit", json={"version": case["version"]})
     assert r.status_code == 200 and r.get_json()["state"] == "submitted"
     # Another worker cannot see it at all.

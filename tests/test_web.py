@@ -143,3 +143,34 @@ def test_new_aid_draft_with_bad_amount_keeps_input(web, demo):
     assert r.status_code == 422
     body = r.get_data(as_text=True)
     assert "说明文字" in body and "12.345" in body
+
+
+def test_queue_filters_search_paging_and_bulk_start(app, demo):
+    from .conftest import Browser
+    from .factories import aid_to as make
+    cases = [make(demo, "submitted") for _ in range(3)]
+    staff = Browser(app.test_client())
+    staff.login("staff1")
+    page = staff.get("/work?kind=aid&category=hardship").get_data(as_text=True)
+    assert all(c.number in page for c in cases)
+    page = staff.get(f"/work?q={cases[1].number}").get_data(as_text=True)
+    assert cases[1].number in page and cases[0].number not in page
+    assert cases[0].number in staff.get("/work?q=张建").get_data(as_text=True)
+    assert cases[0].number not in staff.get("/work?category=illness").get_data(as_text=True)
+    r = staff.post("/work/bulk", {"trigger": "start_verification", "case": [str(cases[0].id), str(cases[2].id)]},
+                   form_page="/work")
+    assert r.status_code == 302
+    _db.session.expire_all()
+    assert [c.state for c in cases] == ["verifying", "submitted", "verifying"]
+    r = staff.post("/work/bulk", {"trigger": "approve", "case": [str(cases[1].id)]}, form_page="/work")
+    assert r.status_code == 400
+
+
+def test_queue_pages_by_deadline(app, demo):
+    from casework.core.queries import work_page
+    from .factories import aid_to as make
+    cases = [make(demo, "submitted") for _ in range(5)]
+    first, cursor = work_page(demo["staff1"], size=3)
+    second, end = work_page(demo["staff1"], size=3, after=cursor)
+    ids = [c.id for c, _t in first + second]
+    assert sorted(ids) == sorted(c.id for c in cases) and len(set(ids)) == 5

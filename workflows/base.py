@@ -4,7 +4,7 @@ Pure Python on top of `transitions`; no Flask, no database. `casework.engine` ap
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable
 

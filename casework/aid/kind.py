@@ -1,4 +1,4 @@
-"""Aid requests as a case kind: creation and what each viewer sees."""
+"""Aid requests as a case kind: creation, category details, and what each viewer sees."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -6,14 +6,41 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..core import settings
-from ..money import format_money
 from ..core.inputs import Reader
 from ..core.kinds import KindSpec, register
 from ..core.permissions import roles_at
 from ..extensions import db
+from ..money import format_money
 from .models import CATEGORIES, AidRequest
 
-PRIVATE_VIEWERS = ("union_staff", "committee", "admin")
+# What each category asks for besides the amount and the circumstances (all private).
+DETAILS = {
+    "hardship": (("household_size", "int"), ("monthly_income", "money"), ("cause", "text")),
+    "illness": (("diagnosis", "text"), ("hospital", "text"), ("out_of_pocket", "money")),
+    "education": (("child_name", "text"), ("school", "text"), ("admission_year", "int"), ("tuition", "money")),
+    "holiday_visit": (),
+}
+DETAIL_NAMES = tuple(dict.fromkeys(name for fields in DETAILS.values() for name, _t in fields))
+REVIEWERS = ("union_staff", "committee", "admin")
+
+
+def _read_details(r: Reader, category: str | None, raw: dict) -> dict:
+    """Type-check the category's details; completeness is checked at submit (required_fields)."""
+    out = {}
+    sub = Reader(raw)
+    for name, kind in DETAILS.get(category or "", ()):
+        if kind == "int":
+            lo, hi = (1, 30) if name == "household_size" else (1990, 2100)
+            value = sub.integer(name, required=False, lo=lo, hi=hi)
+        elif kind == "money":
+            value = sub.money(name, required=False)
+        else:
+            value = sub.text(name, required=False, max_len=200) or None
+        if value is not None:
+            out[name] = value
+    for name, message in sub.errors.items():
+        r.fail(name, message)
+    return out
 
 
 def _parse(data: dict, user: User) -> dict:
@@ -21,8 +48,10 @@ def _parse(data: dict, user: User) -> dict:
     category = r.choice("category", CATEGORIES)
     amount = r.money("amount_requested")
     circumstances = r.text("circumstances", required=False)
+    raw_details = data.get("details") if isinstance(data.get("details"), dict) else data
+    details = _read_details(r, category, raw_details)
     applicant = user
-    name = data.get("applicant") if isinstance(data, dict) else None
+    name = data.get("applicant")
     if name not in (None, "", user.username):
         other = db.session.scalar(select(User).where(User.username == str(name), User.active.is_(True)))
         # A group leader applies for a worker in a group they lead (代申请).
@@ -39,7 +68,7 @@ def _parse(data: dict, user: User) -> dict:
             r.fail("amount_requested", _("The amount must be more than zero."))
     r.done()
     return {"category": category, "amount_requested": amount, "circumstances": circumstances,
-            "_applicant": applicant}
+            "details": details, "_applicant": applicant}
 
 
 def _owner(values: dict, user: User):
@@ -47,27 +76,29 @@ def _owner(values: dict, user: User):
     return applicant.unit, applicant
 
 
-def sees_private(case: AidRequest, viewer: User) -> bool:
-    if viewer.id in (case.applicant_id, case.created_by_id):
-        return True
+def missing_details(case: AidRequest) -> list[str]:
+    have = case.details or {}
+    return [name for name, _kind in DETAILS[case.category] if have.get(name) in (None, "")]
+
+
+def view_level(case: AidRequest, viewer: User) -> str:
+    """'full' for the applicant, the filer, visitors and reviewers; 'payee' (amount and payee only)
+    for everyone else who may see the case, i.e. the fund manager."""
+    if viewer.id in (case.applicant_id, case.created_by_id) or viewer.id in case.party_ids("visitor"):
+        return "full"
     held = roles_at(viewer, case.unit)
-    return any(r in held for r in PRIVATE_VIEWERS)
+    return "full" if any(r in held for r in REVIEWERS) else "payee"
 
 
 def _fields(case: AidRequest, viewer: User) -> dict:
-    out = {"category": case.category, "amount_requested": format_money(case.amount_requested),
-           "amount_proposed": format_money(case.amount_proposed),
-           "amount_approved": format_money(case.amount_approved),
-           "applicant_name": case.applicant.name}
-    if sees_private(case, viewer):
-        out["circumstances"] = case.circumstances
-        out["details"] = case.details or {}
+    out = {"applicant_name": case.applicant.name, "amount_approved": format_money(case.amount_approved)}
+    if view_level(case, viewer) == "full":
+        out.update(category=case.category, amount_requested=format_money(case.amount_requested),
+                   amount_proposed=format_money(case.amount_proposed), circumstances=case.circumstances,
+                   details={k: (format_money(v) if dict(DETAILS[case.category]).get(k) == "money" else v)
+                            for k, v in (case.details or {}).items()})
     return out
 
 
-def _title(values: dict) -> str:
-    return values["category"]
-
-
 SPEC = register(KindSpec(kind="aid", model=AidRequest, parse=_parse, fields=_fields, owner=_owner,
-                         title=_title))
+                         title=lambda values: values["category"]))

@@ -5,13 +5,13 @@ import base64
 import secrets
 from datetime import timedelta
 
-from apiflask import APIBlueprint
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.models import ApiToken, Department, Unit, User, find_login
 from ..clock import utcnow
+from ..aid.kind import view_level
 from ..core import kinds
 from ..core.errors import BadRequest, Unauthorized
 from ..core.models import AuditEntry, Case, CongressSession, verify_chain
@@ -19,47 +19,13 @@ from ..core.permissions import grants, sees_reviewer_notes
 from ..core.queries import work_queue
 from ..extensions import csrf, db
 from . import schemas as s
+from .base import BLUEPRINTS, json_body as _json, make_blueprint, public, user as _user
 
-bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="casework")
-PUBLIC = {"api.create_token", "api.openapi_page"}
-
-
-@bp.before_request
-def _authenticate():
-    g.api_user = None
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        token = header[7:].strip()
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token)))
-        now = utcnow()
-        if row and row.revoked_at is None and row.expires_at > now and row.user.active:
-            g.api_user = row.user
-            stale = not row.last_used_at or (now - row.last_used_at) > timedelta(minutes=5)
-            if stale and request.method not in ("GET", "HEAD"):  # reads never write
-                row.last_used_at = now
-                db.session.commit()
-        else:
-            raise Unauthorized(_("The token is unknown, expired or revoked."), code="bad_token")
-    elif request.endpoint not in PUBLIC:
-        raise Unauthorized(_("Send a token: Authorization: Bearer <token>."), code="no_token")
-
-
-def _user() -> User:
-    return g.api_user
-
-
-def _json() -> dict:
-    body = request.get_json(silent=True)
-    if body is None:
-        if request.data:
-            raise BadRequest(_("The body is not valid JSON."))
-        body = {}
-    if not isinstance(body, dict):
-        raise BadRequest(_("The body must be a JSON object."))
-    return body
+bp = make_blueprint("api", __name__, tag="casework")
 
 
 @bp.post("/tokens")
+@public
 @bp.input(s.TokenIn, validation=False)
 @bp.output(s.TokenOut, status_code=201)
 @bp.doc(summary="Get a bearer token", responses={401: "wrong user name or password"})
@@ -92,9 +58,7 @@ def create_token(json_data=None):
 @bp.output({}, status_code=204)
 @bp.doc(summary="Revoke the token used for this request")
 def revoke_token():
-    header = request.headers.get("Authorization", "")
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(header[7:].strip())))
-    row.revoked_at = utcnow()
+    g.api_token.revoked_at = utcnow()
     db.session.commit()
     return ""
 
@@ -218,20 +182,24 @@ def audit(kind: str, case_id: int):
     user = _user()
     case = kinds.load(kind, case_id, user)
     reviewer = sees_reviewer_notes(user, case)
+    payee_only = case.kind == "aid" and view_level(case, user) == "payee"
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
                                  .order_by(AuditEntry.seq)).all()
     ok, _bad = verify_chain(case.id)
-    return {"intact": ok, "items": [_audit_item(e, reviewer) for e in entries]}
+    return {"intact": ok, "items": [_audit_item(e, reviewer, payee_only) for e in entries]}
 
 
-def _audit_item(e: AuditEntry, reviewer: bool) -> dict:
+def _audit_item(e: AuditEntry, reviewer: bool, payee_only: bool = False) -> dict:
     changes = dict(e.changes or {})
+    if payee_only and e.trigger != "disburse":
+        changes = {}
     if not reviewer and changes.get("private"):
         inputs = {k: v for k, v in (changes.get("inputs") or {}).items() if k not in changes["private"]}
         changes["inputs"] = inputs
     return {"seq": e.seq, "at": e.at.isoformat() + "Z", "actor": e.actor_label,
             "on_behalf_of": e.delegate_of.username if e.delegate_of else None, "trigger": e.trigger,
-            "from_": e.from_state, "to": e.to_state, "comment": e.comment, "changes": changes, "hash": e.hash}
+            "from_": e.from_state, "to": e.to_state, "comment": "" if payee_only else e.comment,
+            "changes": changes, "hash": e.hash}
 
 
 @bp.get("/queue")
@@ -244,14 +212,17 @@ def queue():
 
 
 @bp.get("/docs")
+@public
 @bp.doc(hide=True)
 def openapi_page():
     return render_template("api_docs.html", spec=current_app.spec)
 
 
 def register(app: Flask):
-    csrf.exempt(bp)
-    app.register_blueprint(bp)
+    # Capability packages add their own API blueprints (make_blueprint) before this runs.
+    for blueprint in BLUEPRINTS:
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
 
     @app.error_processor
     def _api_errors(error):

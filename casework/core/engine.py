@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 import workflows
@@ -315,6 +316,19 @@ def _parse_field(f, value, case):
 
 def fire(case: Case, trigger: str, user: User | None, raw: dict | None = None, *,
          version: int | None = None, comment: str = "") -> Outcome:
+    try:
+        return _fire(case, trigger, user, raw, version=version, comment=comment)
+    except (StaleDataError, IntegrityError) as exc:
+        # Another request changed the case first (version check, or the audit sequence): one wins.
+        if isinstance(exc, IntegrityError) and "audit_entries" not in str(exc.orig) and \
+                "votes" not in str(exc.orig):
+            raise
+        raise Conflict(_("This case was changed by someone else meanwhile. Reload it and try again."),
+                       code="stale") from None
+
+
+def _fire(case: Case, trigger: str, user: User | None, raw: dict | None, *,
+          version: int | None, comment: str) -> Outcome:
     wf = workflows.get(case.kind)
     raw = raw or {}
     if trigger not in wf.triggers:
@@ -386,11 +400,7 @@ def _touch(case: Case, now: datetime):
 
 
 def _flush():
-    try:
-        db.session.flush()
-    except StaleDataError:
-        raise Conflict(_("This case was changed by someone else meanwhile. Reload it and try again."),
-                       code="stale") from None
+    db.session.flush()
 
 
 def _vote(step: Step) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """The lists people work from: my cases, and my work (cases where I may act now)."""
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, or_, select, true
 
 import workflows
 
@@ -62,16 +62,62 @@ def work_filter(user: User):
 
 def work_queue(user: User, limit: int = 50, kind: str | None = None):
     """(case, triggers) the user may fire now, the oldest deadline first."""
+    return work_page(user, kind=kind, size=limit)[0]
+
+
+def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=None, after=None,
+              size: int = 25):
+    """A page of the user's work, oldest deadline first (no deadline last), keyset-paged.
+
+    Returns ([(case, triggers)], next cursor or None). `after` is the cursor "deadline|id".
+    """
     stmt = select(Case).where(work_filter(user))
     if kind:
         stmt = stmt.where(Case.kind == kind)
+    if state:
+        stmt = stmt.where(Case.state == state)
+    if unit is not None:
+        stmt = stmt.where(Case.unit_id.in_(select(Unit.id).where(Unit.path.startswith(unit.path))))
+    if category:
+        from ..aid.models import AidRequest
+        stmt = stmt.where(Case.id.in_(select(AidRequest.id).where(AidRequest.category == category)))
+    if q:
+        q = q.strip()
+        stmt = stmt.where(or_(Case.number == q.upper(), Case.applicant_id.in_(
+            select(User.id).where(User.name.contains(q, autoescape=True)))))
+    if after:
+        stmt = stmt.where(_after(after))
     stmt = stmt.order_by(Case.deadline.is_(None), Case.deadline, Case.id)
-    out = []
-    # Over-fetch a little: some candidates fall out on conflict of interest or a cast vote.
-    for case in db.session.scalars(stmt.limit(limit * 3)):
-        triggers = engine.available(case, user)
-        if triggers:
-            out.append((case, triggers))
-        if len(out) >= limit:
-            break
-    return out
+    out, last = [], None
+    # Candidates can still fall out (conflict of interest, a vote already cast): read in chunks.
+    offset = 0
+    while len(out) < size:
+        chunk = db.session.scalars(stmt.offset(offset).limit(size * 2)).all()
+        if not chunk:
+            return out, None
+        offset += len(chunk)
+        for case in chunk:
+            last = case
+            triggers = engine.available(case, user)
+            if triggers:
+                out.append((case, triggers))
+                if len(out) == size:
+                    break
+    return out, _cursor(last)
+
+
+def _cursor(case: Case) -> str:
+    return f"{case.deadline.isoformat() if case.deadline else ''}|{case.id}"
+
+
+def _after(cursor: str):
+    from datetime import date
+    try:
+        day, case_id = cursor.split("|")
+        case_id = int(case_id)
+        day = date.fromisoformat(day) if day else None
+    except ValueError:
+        return true()
+    if day is None:
+        return and_(Case.deadline.is_(None), Case.id > case_id)
+    return or_(Case.deadline > day, and_(Case.deadline == day, Case.id > case_id), Case.deadline.is_(None))

@@ -85,6 +85,12 @@ def _required_fields(step: Step):
         return _("Describe the circumstances before submitting.")
     if not case.amount_requested:
         return _("Enter the amount requested.")
+    from ..aid.kind import missing_details
+    from ..web.labels import FIELD_LABELS
+    missing = missing_details(case)
+    if missing:
+        return _("Fill in before submitting: %(fields)s.",
+                 fields=", ".join(str(FIELD_LABELS.get(m, m)) for m in missing))
     return None
 
 

@@ -36,6 +36,7 @@ def register(app: Flask):
 
     app.add_template_filter(lambda fen: format_money(fen) or "—", "money")
     app.add_template_filter(lambda dt: local(dt).strftime("%Y-%m-%d %H:%M") if dt else "—", "localtime")
+    app.add_template_filter(lambda dt: local(dt).date(), "localdate")
     app.add_template_filter(lambda s, kind="": labels.state_label(kind, s), "state_label")
     app.add_template_filter(labels.trigger_label, "trigger_label")
 

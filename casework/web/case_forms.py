@@ -6,6 +6,7 @@ from sqlalchemy import select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from ..aid.kind import DETAILS
 from ..aid.models import CATEGORIES
 from ..core.models import CongressSession
 from ..extensions import db
@@ -23,6 +24,20 @@ class AidForm(BaseForm):
                                   description=_l("Only the union staff and the committee will read this."))
     applicant = StringField(FIELD_LABELS["applicant"], validators=[Optional(), Length(max=60)],
                             description=_l("Group leaders: the member you apply for. Leave empty for yourself."))
+
+
+def _detail_field(name: str, kind: str, category: str):
+    kw = {"data-category": category}
+    if kind in ("int", "money"):
+        kw["inputmode"] = "numeric" if kind == "int" else "decimal"
+    field = TextAreaField if name == "cause" else StringField
+    return field(FIELD_LABELS[name], validators=[Optional(), Length(max=200)], render_kw=kw)
+
+
+# The category's own questions; the page shows those of the chosen category (casework.js).
+for _category, _fields in DETAILS.items():
+    for _name, _kind in _fields:
+        setattr(AidForm, _name, _detail_field(_name, _kind, _category))
 
 
 class ProposalForm(BaseForm):
@@ -48,6 +63,8 @@ def form_for(kind: str, user, case=None) -> BaseForm:
         data = {name: getattr(case, name, None) for name in FORMS[kind]().data}
         if kind == "aid":
             data["amount_requested"] = format_money(case.amount_requested)
+            money = {n for fields in DETAILS.values() for n, k in fields if k == "money"}
+            data.update({k: format_money(v) if k in money else v for k, v in (case.details or {}).items()})
             data["applicant"] = case.applicant.username if case.applicant_id != case.created_by_id else ""
         if kind == "motion":
             data["session"] = str(case.session_id)

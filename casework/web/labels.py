@@ -60,6 +60,10 @@ FIELD_LABELS = {
     "satisfaction": _l("Satisfaction"), "title": _l("Title"), "problem": _l("Problem"),
     "suggestion": _l("Suggestion"), "expected_benefit": _l("Expected benefit"), "reasons": _l("Reasons"),
     "proposal_text": _l("Proposed measures"), "session": _l("Congress session"),
+    "household_size": _l("Household size"), "monthly_income": _l("Monthly household income (yuan)"),
+    "cause": _l("Cause of hardship"), "diagnosis": _l("Diagnosis"), "hospital": _l("Hospital"),
+    "out_of_pocket": _l("Out-of-pocket medical cost (yuan)"), "child_name": _l("Child's name"),
+    "school": _l("School"), "admission_year": _l("Admission year"), "tuition": _l("Tuition (yuan)"),
 }
 
 CHOICE_LABELS = {

@@ -8,12 +8,15 @@ from sqlalchemy import select
 
 import workflows
 
-from ..accounts.models import Department
+from ..accounts.models import Department, Unit
+from ..clock import today
 from ..core import kinds
 from ..core.errors import CaseworkError
 from ..core.models import AuditEntry, CongressSession, Vote
+from ..aid.kind import view_level
 from ..core.permissions import sees_reviewer_notes
-from ..core.queries import my_cases, work_queue
+from ..core import calendar
+from ..core.queries import my_cases, work_page, work_queue
 from ..extensions import db
 from ..forms import transition_form
 from . import case_forms
@@ -50,10 +53,57 @@ def case_list():
                            next_after=rows[-1].id if more else None)
 
 
+BULK_TRIGGERS = ("start_verification",)  # steps that need no input of their own
+
+
 @bp.route("/work")
 @login_required
 def queue():
-    return render_template("cases/queue.html", work=work_queue(current_user, limit=200))
+    args = request.args
+    unit = db.session.get(Unit, args.get("unit", type=int)) if args.get("unit", type=int) else None
+    kind = args.get("kind") if args.get("kind") in kinds.KINDS else None
+    work, cursor = work_page(current_user, kind=kind, state=args.get("state") or None, unit=unit,
+                             category=args.get("category") or None, q=args.get("q") or None,
+                             after=args.get("after") or None, size=25)
+    units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+    next_url = url_for("web.queue", **{**args.to_dict(), "after": cursor}) if cursor else None
+    return render_template("cases/queue.html", work=work, next_url=next_url, units=units, args=args,
+                           bulk=BULK_TRIGGERS, today=today(), deadline_class=deadline_class)
+
+
+def deadline_class(deadline) -> str:
+    if deadline is None:
+        return ""
+    if deadline < today():
+        return "late"
+    return "near" if calendar.working_days_between(today(), deadline) <= 2 else ""
+
+
+@bp.route("/work/bulk", methods=["POST"])
+@login_required
+def queue_bulk():
+    trigger = request.form.get("trigger")
+    if trigger not in BULK_TRIGGERS:
+        abort(400)
+    done, refused = [], []
+    for raw_id in request.form.getlist("case")[:200]:
+        if not raw_id.isdigit():
+            continue
+        try:
+            case = kinds.load("aid", int(raw_id), current_user)
+            kinds.engine.fire(case, trigger, current_user, {})
+            db.session.commit()
+            done.append(case.number)
+        except CaseworkError as exc:
+            db.session.rollback()
+            refused.append(f"{raw_id}: {exc.message}")
+    if done:
+        flash(_("Done for %(n)s case(s): %(numbers)s.", n=len(done), numbers=", ".join(done)), "success")
+    for line in refused:
+        flash(line, "error")
+    if not done and not refused:
+        flash(_("Select at least one case."), "error")
+    return redirect(url_for("web.queue"))
 
 
 @bp.route("/cases/<kind>/new", methods=["GET", "POST"])
@@ -130,7 +180,8 @@ def _render_case(case, forms, status=200):
                                .order_by(Vote.at)).all()
     record = kinds.serialize(case, current_user)
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
-                           votes=votes, reviewer=sees_reviewer_notes(current_user, case)), status
+                           votes=votes, reviewer=sees_reviewer_notes(current_user, case),
+                           level=view_level(case, current_user) if case.kind == "aid" else "full"), status
 
 
 @bp.route("/cases/<kind>/<int:case_id>/do/<trigger>", methods=["POST"])

@@ -1,0 +1,5 @@
+"""Inbox pages (being built)."""
+
+
+def register(app):
+    return None
