@@ -59,7 +59,10 @@ def app(database_url, tmp_path_factory):
     with app.app_context():
         from flask_migrate import upgrade
         upgrade(revision="heads")
-    return app
+    yield app
+    with app.app_context():
+        from casework.extensions import db as _db
+        _db.engine.dispose()  # close pooled connections before the interpreter does
 
 
 @pytest.fixture()

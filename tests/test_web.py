@@ -174,3 +174,33 @@ def test_queue_pages_by_deadline(app, demo):
     second, end = work_page(demo["staff1"], size=3, after=cursor)
     ids = [c.id for c, _t in first + second]
     assert sorted(ids) == sorted(c.id for c in cases) and len(set(ids)) == 5
+
+
+def test_admin_changes_a_rule_for_one_unit(app, demo):
+    from casework.core import settings
+    from .conftest import Browser
+    admin = Browser(app.test_client())
+    admin.login("admin")
+    branch = demo["worker1"].unit.parent
+    assert "aid_cap_hardship" in admin.get(f"/admin/settings?unit={branch.id}").get_data(as_text=True)
+    r = admin.post("/admin/settings", {"unit": branch.id, "key": "committee_quorum", "value": "4"},
+                   form_page=f"/admin/settings?unit={branch.id}")
+    assert r.status_code == 302
+    assert settings.get(demo["worker1"].unit, "committee_quorum") == 4  # inherited below the branch
+    assert settings.get(demo["worker3"].unit, "committee_quorum") == 3  # the other branch keeps the default
+    r = admin.post("/admin/settings", {"unit": branch.id, "key": "committee_quorum", "value": "four"},
+                   form_page=f"/admin/settings?unit={branch.id}")
+    assert r.status_code == 302 and settings.get(demo["worker1"].unit, "committee_quorum") == 4
+    admin.post("/admin/settings", {"unit": branch.id, "key": "committee_quorum", "reset": "1"},
+               form_page=f"/admin/settings?unit={branch.id}")
+    assert settings.get(demo["worker1"].unit, "committee_quorum") == 3
+
+
+def test_admin_is_warned_about_next_years_calendar_and_enters_it(app, demo):
+    from .conftest import Browser
+    admin = Browser(app.test_client())
+    admin.login("admin")
+    assert "2027" in admin.get("/").get_data(as_text=True)
+    r = admin.post("/admin/calendar", {"day": "2027-02-06", "workday": "1", "note": "春节调休上班"})
+    assert r.status_code == 302
+    assert "/admin/calendar" not in admin.get("/").get_data(as_text=True).split("<main>")[1].split("</h1>")[1][:300]

@@ -12,6 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from urllib.parse import urlsplit
 
 from ..clock import today, utcnow
+from ..core import calendar, settings
+from ..core.calendar import CalendarDay
+from ..core.models import UnitSetting
 from ..core.permissions import has_role
 from ..extensions import db, login_manager
 from ..forms import opts
@@ -297,6 +300,103 @@ def departments():
             return redirect(url_for("admin.departments"))
     depts = db.session.scalars(select(Department).order_by(Department.code)).all()
     return render_template("admin/departments.html", form=form, departments=depts)
+
+
+@admin_bp.route("/departments/<int:dept_id>", methods=["GET", "POST"])
+@admin_required
+def department_edit(dept_id: int):
+    dept = db.session.get(Department, dept_id) or abort(404)
+    form = DepartmentForm(obj=dept)
+    form.handlers.choices = opts((u.id, f"{u.name} ({u.username})") for u in
+                                 db.session.scalars(select(User).where(User.active.is_(True))
+                                                    .order_by(User.username)))
+    if request.method == "GET":
+        form.handlers.data = [m.user_id for m in dept.members]
+    if form.validate_on_submit():
+        dept.code, dept.name = form.code.data, form.name.data
+        wanted = set(form.handlers.data or [])
+        for m in list(dept.members):
+            if m.user_id not in wanted:
+                dept.members.remove(m)
+        have = {m.user_id for m in dept.members}
+        dept.members.extend(DepartmentMember(user_id=uid) for uid in wanted - have)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.code.errors = [_("This code is already used.")]
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.departments"))
+    return render_template("admin/department_edit.html", form=form, dept=dept)
+
+
+@admin_bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def unit_settings():
+    units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+    unit = db.session.get(Unit, request.values.get("unit", type=int) or units[0].id) if units else None
+    if unit is None:
+        abort(404)
+    if request.method == "POST":
+        key = request.form.get("key", "")
+        if key not in settings.DEFAULTS:
+            abort(400)
+        if request.form.get("reset"):
+            row = db.session.scalar(select(UnitSetting).where(UnitSetting.unit_id == unit.id,
+                                                              UnitSetting.key == key))
+            if row is not None:
+                db.session.delete(row)
+                db.session.commit()
+            flash(_("%(key)s now follows the unit above.", key=key), "success")
+        else:
+            try:
+                value = settings.parse_value(key, request.form.get("value", ""))
+            except ValueError as exc:
+                flash(f"{key}: {exc}", "error")
+            else:
+                settings.put(unit, key, value)
+                db.session.commit()
+                flash(_("Saved."), "success")
+        return redirect(url_for("admin.unit_settings", unit=unit.id))
+    own = {row.key for row in db.session.scalars(select(UnitSetting).where(UnitSetting.unit_id == unit.id))}
+    rows = [(key, settings.get(unit, key), key in own, default) for key, default in sorted(settings.DEFAULTS.items())]
+    return render_template("admin/settings.html", units=units, unit=unit, rows=rows)
+
+
+@admin_bp.route("/calendar", methods=["GET", "POST"])
+@admin_required
+def calendar_days():
+    if request.method == "POST":
+        if request.form.get("delete"):
+            row = db.session.get(CalendarDay, _parse_day(request.form.get("delete")))
+            if row is not None:
+                db.session.delete(row)
+                db.session.commit()
+            return redirect(url_for("admin.calendar_days"))
+        day = _parse_day(request.form.get("day"))
+        if day is None:
+            flash(_("Enter a date as YYYY-MM-DD."), "error")
+        else:
+            row = db.session.get(CalendarDay, day) or CalendarDay(day=day)
+            row.workday = request.form.get("workday") == "1"
+            row.note = (request.form.get("note") or "")[:100]
+            db.session.add(row)
+            db.session.commit()
+            flash(_("Saved."), "success")
+        return redirect(url_for("admin.calendar_days"))
+    rows = db.session.scalars(select(CalendarDay).order_by(CalendarDay.day.desc()).limit(400)).all()
+    year = today().year + 1
+    return render_template("admin/calendar.html", rows=rows, next_year=year,
+                           next_year_known=calendar.known_year(year))
+
+
+def _parse_day(raw):
+    from datetime import date
+    try:
+        return date.fromisoformat((raw or "").strip())
+    except ValueError:
+        return None
 
 
 @admin_bp.route("/delegations")

@@ -61,3 +61,29 @@ def put(unit: Unit, key: str, value: Any) -> None:
         db.session.add(UnitSetting(unit_id=unit.id, key=key, value=value))
     else:
         row.value = value
+
+
+def parse_value(key: str, raw: str) -> Any:
+    """An admin's text as a value of the same type as the default; ValueError says why not."""
+    from flask_babel import gettext as _
+    default = DEFAULTS[key]
+    raw = (raw or "").strip()
+    if isinstance(default, bool):
+        raise ValueError(_("This setting cannot be changed here."))
+    if isinstance(default, int):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(_("Enter a whole number.")) from None
+        if value < 0:
+            raise ValueError(_("Enter a number of zero or more."))
+        return value
+    if isinstance(default, list):
+        items = [p.strip() for p in raw.replace("，", ",").split(",") if p.strip()]
+        if default and all(isinstance(x, int) for x in default):
+            try:
+                return [int(x) for x in items]
+            except ValueError:
+                raise ValueError(_("Enter whole numbers separated by commas.")) from None
+        return items
+    return raw

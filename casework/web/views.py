@@ -9,6 +9,8 @@ from sqlalchemy import select
 import workflows
 
 from ..accounts.models import Department, Unit
+from datetime import date
+
 from ..clock import today
 from ..core import kinds
 from ..core.errors import CaseworkError
@@ -29,7 +31,22 @@ bp = Blueprint("web", __name__)
 @login_required
 def home():
     return render_template("home.html", mine=my_cases(current_user, limit=20),
-                           work=work_queue(current_user, limit=20))
+                           work=work_queue(current_user, limit=20), calendar_warning=_calendar_warning())
+
+
+def _calendar_warning() -> str | None:
+    """Admins hear it when next year's holiday schedule is neither built in nor entered."""
+    from ..core.calendar import CalendarDay
+    from ..core.permissions import has_role
+    year = today().year + 1
+    if not has_role(current_user, "admin") or calendar.known_year(year):
+        return None
+    entered = db.session.scalar(select(CalendarDay.day).where(CalendarDay.day >= date(year, 1, 1),
+                                                              CalendarDay.day <= date(year, 12, 31)).limit(1))
+    if entered:
+        return None
+    return _("The %(year)s holiday schedule is not confirmed yet: enter it so deadlines count correctly.",
+             year=year)
 
 
 @bp.route("/cases")
