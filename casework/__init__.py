@@ -62,7 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 CAPABILITIES = (
     ".accounts.views", ".web", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
-    ".notices", ".api", ".cli",
+    ".notices", ".ops", ".api", ".cli",
 )
 
 

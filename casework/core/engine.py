@@ -23,6 +23,7 @@ from ..accounts.models import Department, User
 from ..clock import utcnow
 from ..extensions import db
 from ..money import parse_money
+from ..ops.logs import log_event
 from . import settings
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import GENESIS, AuditEntry, Case, Vote
@@ -391,6 +392,8 @@ def _fire(case: Case, trigger: str, user: User | None, raw: dict | None, *,
     _audit(step, new_state)
     _flush()
     outcome.moved = True
+    log_event("transition", case=case.number, trigger=trigger, from_state=step.from_state, to_state=new_state,
+              actor=user.username if user else "scheduler", role=role)
     return outcome
 
 
