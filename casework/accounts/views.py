@@ -87,6 +87,11 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # Sessions live in signed cookies: a copy kept from before would still sign in, so every
+        # session of this user ends here.
+        current_user.session_epoch += 1
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
@@ -101,10 +106,11 @@ def account():
         if not current_user.check_password(form.current.data):
             form.current.errors = [_("The current password is wrong.")]
         else:
-            current_user.set_password(form.new.data)
-            current_user.session_epoch += 1  # other sessions end
+            user = current_user._get_current_object()
+            user.set_password(form.new.data)
+            user.session_epoch += 1  # other sessions end
             db.session.commit()
-            login_user(current_user)
+            login_user(user)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.account"))
     delegations = db.session.scalars(select(Delegation).where(
