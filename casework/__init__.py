@@ -51,18 +51,18 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import aid, models, motions, proposals  # noqa: F401  (tables, kinds, rules)
     from .core import engine, rules  # noqa: F401
-    engine.check_registry()
     from importlib import import_module
     # Each capability mounts its own pages, API blueprint and commands; the API is mounted last
     # because it collects every capability's API blueprint.
     for name in CAPABILITIES:
         import_module(name, __name__).register(app)
+    engine.check_registry()  # every guard and effect the workflows name exists by now
     return app
 
 
 CAPABILITIES = (
     ".accounts.views", ".web", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
-    ".notices", ".ops", ".api", ".cli",
+    ".notices", ".disclosure", ".ops", ".api", ".cli",
 )
 
 

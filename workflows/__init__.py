@@ -33,7 +33,7 @@ EFFECTS = frozenset({
     "assign_visitors", "record_visit", "record_proposed_amount", "reserve_funds", "release_reservation",
     "debit_fund",
     "assign_evaluators", "record_score", "compute_grade", "assign_department", "record_implementation",
-    "pay_reward", "record_reply",
+    "pay_reward", "record_reply", "join_disclosure", "answer_objection", "publish_correction",
     "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",
 })
 # Branch selectors the engine answers by name for `Workflow.run`.

@@ -69,7 +69,7 @@ TRANSITIONS = [
                effects=("record_implementation",)),
     Transition("reward", ("implemented",), "rewarded", ("committee",), vote=True,
                fields=(Field("bonus", "money", required=False),),
-               effects=("pay_reward", "notify_author")),
+               effects=("pay_reward", "notify_author", "join_disclosure")),
     # Fired when the disclosure carrying the reward is posted.
     Transition("close", ("rewarded",), "closed", ("scheduler",), automatic=True,
                guards=("disclosure_posted",)),

@@ -32,7 +32,7 @@ def register(app: Flask):
     def _helpers():
         locale = get_locale()
         return {"labels": labels, "current_locale": "en" if locale and locale.language == "en" else "zh_CN",
-                "is_admin": _is_admin()}
+                "is_admin": _is_admin(), "is_reviewer": _is_reviewer()}
 
     app.add_template_filter(lambda fen: format_money(fen) or "—", "money")
     app.add_template_filter(lambda dt: local(dt).strftime("%Y-%m-%d %H:%M") if dt else "—", "localtime")
@@ -60,6 +60,12 @@ def register(app: Flask):
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return _error(500, None)
+
+
+def _is_reviewer() -> bool:
+    from ..core.permissions import grants
+    return current_user.is_authenticated and any(
+        g.role in ("union_staff", "committee", "admin") for g in grants(current_user))
 
 
 def _is_admin() -> bool:

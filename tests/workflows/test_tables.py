@@ -369,8 +369,10 @@ def test_rule_guards(kind, trigger, guards):
 
 
 @pytest.mark.parametrize("kind,trigger,effects", [
-    ("aid", "approve", {"reserve_funds"}),
-    ("aid", "uphold_objection", {"release_reservation"}),
+    ("aid", "approve", {"reserve_funds", "join_disclosure"}),
+    ("aid", "uphold_objection", {"release_reservation", "answer_objection", "publish_correction"}),
+    ("aid", "dismiss_objection", {"answer_objection"}),
+    ("proposal", "reward", {"join_disclosure"}),
     ("aid", "disburse", {"debit_fund", "start_deadline"}),
     ("aid", "withdraw", {"release_reservation"}),
     ("aid", "return_for_info", {"notify_applicant"}),

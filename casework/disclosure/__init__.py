@@ -1,0 +1,10 @@
+"""Public disclosure (厂务公开): postings on the board, objections, reports, corrections."""
+from __future__ import annotations
+
+from . import api, models, rules  # noqa: F401  (API blueprint, tables, workflow effects)
+
+
+def register(app):
+    from .views import bp, limiter
+    limiter.init_app(app)
+    app.register_blueprint(bp)

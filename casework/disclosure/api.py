@@ -1,0 +1,195 @@
+"""Board API (shared/design/API.md, "Disclosure"): reading needs no token."""
+from __future__ import annotations
+
+from apiflask.fields import Boolean, Integer, List, Nested, String
+from apiflask import Schema
+from flask import g, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..api.base import json_body, make_blueprint, public, user
+from ..core.errors import BadRequest, NotFound
+from ..core.permissions import grants
+from ..extensions import db
+from ..money import format_money
+from . import operations
+from .models import Disclosure, DisclosureItem
+
+bp = make_blueprint("board_api", __name__, tag="disclosure")
+
+
+class ItemOut(Schema):
+    id = Integer()
+    seq = Integer()
+    masked_name = String()
+    unit = String()
+    category = String()
+    amount = String(allow_none=True)
+    withdrawn = Boolean()
+
+
+class VersionOut(Schema):
+    id = Integer()
+    version = Integer()
+    status = String()
+    correction = String()
+
+
+class PostingOut(Schema):
+    id = Integer()
+    kind = String()
+    unit = Integer()
+    unit_name = String()
+    title = String()
+    status = String()
+    version = Integer()
+    starts_at = String(allow_none=True)
+    ends_at = String(allow_none=True)
+    pdf_url = String(allow_none=True)
+    signers = List(String())
+    items = List(Nested(ItemOut))
+    versions = List(Nested(VersionOut))
+    votes = Integer()
+    quorum = Integer()
+
+
+class PostingItem(PostingOut):
+    """A posting in the board list."""
+
+
+class BoardOut(Schema):
+    items = List(Nested(PostingItem))
+
+
+class ObjectionIn(Schema):
+    item = Integer(required=True)
+    text = String(required=True)
+    anonymous = Boolean()
+    contact = String()
+
+
+class TrackingOut(Schema):
+    tracking_code = String()
+    kind = String()
+    status = String()
+    answer = String()
+    answered_at = String(allow_none=True)
+    due_on = String()
+
+
+class SignoffIn(Schema):
+    comment = String()
+
+
+def _public_status(status: str) -> str:
+    return {"awaiting_signoff": "scheduled", "superseded": "ended"}.get(status, status)
+
+
+def posting(d: Disclosure, full: bool = False) -> dict:
+    out = {"id": d.id, "kind": d.kind, "unit": d.unit_id, "unit_name": d.unit.name, "title": d.title,
+           "status": _public_status(d.status), "version": d.version,
+           "starts_at": d.starts_at.isoformat() + "Z" if d.starts_at else None,
+           "ends_at": d.ends_on.isoformat() if d.ends_on else None, "signers": d.signers or [],
+           "pdf_url": _pdf_url(d)}
+    if full:
+        out["items"] = [{"id": i.id, "seq": i.seq, "masked_name": i.masked_name, "unit": i.unit_name,
+                         "category": i.category, "amount": format_money(i.amount), "withdrawn": i.withdrawn}
+                        for i in d.items]
+        out["versions"] = [{"id": v.id, "version": v.version, "status": _public_status(v.status),
+                            "correction": v.correction} for v in operations.versions(d)]
+    return out
+
+
+def _pdf_url(d: Disclosure) -> str | None:
+    if d.status == "awaiting_signoff":
+        return None
+    try:
+        return url_for("board.pdf", disclosure_id=d.id, _external=False)
+    except Exception:  # the PDF route comes with the notices renderer
+        return None
+
+
+def _committee_sees(d: Disclosure) -> bool:
+    u = getattr(g, "api_user", None)
+    return u is not None and any(gr.role == "committee" and d.unit.path.startswith(gr.unit_path)
+                                 for gr in grants(u))
+
+
+@bp.get("/board")
+@public
+@bp.output(BoardOut)
+@bp.doc(summary="Current and past postings (committee members also see those awaiting sign-off)")
+def board():
+    rows = db.session.scalars(select(Disclosure).order_by(Disclosure.id.desc()).limit(500)).all()
+    return {"items": [posting(d) for d in rows
+                      if d.status in ("posted", "ended", "superseded") or _committee_sees(d)]}
+
+
+def _load(disclosure_id: int) -> Disclosure:
+    d = db.session.get(Disclosure, disclosure_id)
+    if d is None or (d.status == "awaiting_signoff" and not _committee_sees(d)):
+        raise NotFound(_("No such posting."))
+    return d
+
+
+@bp.get("/board/<int:disclosure_id>")
+@public
+@bp.output(PostingOut)
+@bp.doc(summary="One posting with its masked items and its versions")
+def board_one(disclosure_id: int):
+    d = _load(disclosure_id)
+    out = posting(d, full=True)
+    if d.status == "awaiting_signoff":
+        out["items"] = [{"seq": n, "masked_name": v["masked_name"], "unit": v["unit_name"],
+                         "category": v["category"], "amount": format_money(v["amount"]), "withdrawn": False}
+                        for n, v in enumerate(operations.preview_items(d), start=1)]
+    return out
+
+
+@bp.post("/board/<int:disclosure_id>/signoff")
+@bp.input(SignoffIn, validation=False)
+@bp.output(PostingOut)
+@bp.doc(summary="Sign a posting off (a committee quorum vote); at the quorum it goes up")
+def signoff(disclosure_id: int, json_data=None):
+    d = _load(disclosure_id)
+    body = json_body()
+    votes, quorum = operations.sign_off(d, user(), str(body.get("comment") or ""))
+    db.session.commit()
+    return {**posting(d, full=True), "votes": votes, "quorum": quorum}
+
+
+@bp.post("/board/<int:disclosure_id>/objections")
+@public
+@bp.input(ObjectionIn, validation=False)
+@bp.output(TrackingOut, status_code=201)
+@bp.doc(summary="Object to an item during its posting period; returns a tracking code")
+def objections(disclosure_id: int, json_data=None):
+    d = _load(disclosure_id)
+    body = json_body()
+    item_id = body.get("item")
+    if isinstance(item_id, bool) or not isinstance(item_id, int):
+        raise BadRequest(_("`item` must be the item's id."), fields={"item": "integer"})
+    item = db.session.get(DisclosureItem, item_id)
+    if item is None or item.disclosure_id != d.id:
+        raise NotFound(_("This posting has no such item."))
+    anonymous = body.get("anonymous", True)
+    if not isinstance(anonymous, bool):
+        raise BadRequest(_("`anonymous` must be true or false."), fields={"anonymous": "boolean"})
+    row = operations.object_to(item, body.get("text"), anonymous, getattr(g, "api_user", None),
+                               str(body.get("contact") or ""))
+    db.session.commit()
+    return tracking(row)
+
+
+def tracking(row) -> dict:
+    return {"tracking_code": row.tracking_code, "kind": row.kind, "status": row.status, "answer": row.answer,
+            "answered_at": row.answered_at.isoformat() + "Z" if row.answered_at else None,
+            "due_on": row.due_on.isoformat()}
+
+
+@bp.get("/objections/<code>")
+@public
+@bp.output(TrackingOut)
+@bp.doc(summary="Follow an objection or report by its tracking code")
+def follow(code: str):
+    return tracking(operations.find_tracking(code))

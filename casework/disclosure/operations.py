@@ -1,0 +1,266 @@
+"""Disclosure operations: batches, sign-off, posting, end of period, objections, reports, corrections.
+
+Views, the API and the scheduler all call these; the caller commits once.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from ..accounts.models import Unit, User
+from ..clock import local, today, utcnow
+from ..core import calendar, engine, settings
+from ..core.errors import Conflict, Forbidden, Invalid, NotFound
+from ..core.models import Case
+from ..core.permissions import roles_at
+from ..extensions import db
+from .masking import mask_name
+from .models import Disclosure, DisclosureItem, DisclosureVote, Objection, PendingItem
+
+settings.DEFAULTS.setdefault("posting_days", 5)
+settings.DEFAULTS.setdefault("objection_answer_days", 5)
+settings.DEFAULTS.setdefault("report_reward", 50000)  # the seed's 500 元 for a substantiated report
+TITLES = {"aid": "困难职工帮扶救助公示", "proposal": "合理化建议奖励公示", "motion": "职代会提案办理结果公示",
+          "fund": "救助基金收支情况公示"}
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by hand
+
+
+def posting_unit(case: Case) -> Unit:
+    """The unit whose board carries the case: where the paying fund (and its committee) sits."""
+    from ..funds.operations import fund_for
+    fund = fund_for(case.unit, "aid" if case.kind == "aid" else "reward")
+    return fund.unit if fund is not None else case.unit
+
+
+def join(case: Case) -> PendingItem:
+    row = db.session.scalar(select(PendingItem).where(PendingItem.case_id == case.id))
+    if row is None:
+        row = PendingItem(case_id=case.id, kind=case.kind, unit_id=posting_unit(case).id)
+        db.session.add(row)
+    return row
+
+
+def make_batch(unit: Unit, kind: str, batch_key: str | None = None) -> Disclosure | None:
+    """A disclosure of everything of this kind waiting at this unit; None when nothing waits."""
+    pending = db.session.scalars(select(PendingItem).where(PendingItem.unit_id == unit.id, PendingItem.kind == kind,
+                                                           PendingItem.disclosure_id.is_(None))
+                                 .order_by(PendingItem.id)).all()
+    if not pending:
+        return None
+    d = Disclosure(unit_id=unit.id, kind=kind, title=TITLES[kind], status="awaiting_signoff",
+                   period_days=int(settings.get(unit, "posting_days")), batch_key=batch_key)
+    db.session.add(d)
+    db.session.flush()
+    for p in pending:
+        p.disclosure_id = d.id
+    return d
+
+
+def weekly_batches(at: datetime) -> list[Disclosure]:
+    """Monday 09:00 (union time) or later in that week: one batch per unit and kind, once."""
+    here = local(at)
+    monday = here.date() - timedelta(days=here.weekday())
+    if here.weekday() == 0 and here.hour < 9:
+        return []
+    year, week, _day = monday.isocalendar()
+    made = []
+    for unit_id, kind in db.session.execute(select(PendingItem.unit_id, PendingItem.kind)
+                                            .where(PendingItem.disclosure_id.is_(None)).distinct()).all():
+        key = f"{kind}:{unit_id}:{year}-W{week:02d}"
+        if db.session.scalar(select(Disclosure.id).where(Disclosure.batch_key == key)):
+            continue
+        d = make_batch(db.session.get(Unit, unit_id), kind, key)
+        if d is not None:
+            made.append(d)
+    return made
+
+
+def preview_items(d: Disclosure) -> list[dict]:
+    """What the items will say once posted (the same function freezes them at posting)."""
+    rows = []
+    cases = db.session.scalars(select(Case).join(PendingItem, PendingItem.case_id == Case.id)
+                               .where(PendingItem.disclosure_id == d.id).order_by(Case.id)).all()
+    for case in cases:
+        rows.append(_item_values(case))
+    return rows
+
+
+def _item_values(case: Case) -> dict:
+    from ..web.labels import CHOICE_LABELS
+    if case.kind == "aid":
+        category, amount = str(CHOICE_LABELS.get(case.category, case.category)), case.amount_approved
+    elif case.kind == "proposal":
+        category, amount = str(CHOICE_LABELS.get(case.grade or "", case.grade or "")), case.reward
+    else:
+        category, amount = case.title[:40], None
+    # Only what may be public: never ID numbers, phones, addresses, illness, income, family or free text.
+    return {"case_id": case.id, "case_number": case.number, "masked_name": mask_name(case.applicant.name),
+            "unit_name": case.unit.name, "category": category, "amount": amount}
+
+
+def can_sign(user: User, d: Disclosure) -> bool:
+    return "committee" in roles_at(user, d.unit)
+
+
+def sign_off(d: Disclosure, user: User, comment: str = "") -> tuple[int, int]:
+    """A committee member signs the disclosure off; at the quorum it is posted. Returns (votes, quorum)."""
+    if d.status != "awaiting_signoff":
+        raise Conflict(_("This disclosure is not awaiting sign-off."), code="not_possible")
+    if not can_sign(user, d):
+        raise Forbidden(_("Only the committee of this unit signs disclosures off."))
+    if db.session.scalar(select(DisclosureVote.id).where(DisclosureVote.disclosure_id == d.id,
+                                                         DisclosureVote.user_id == user.id)):
+        raise Conflict(_("You have already signed this disclosure off."), code="already_voted")
+    db.session.add(DisclosureVote(disclosure_id=d.id, user_id=user.id, comment=(comment or "")[:2000]))
+    db.session.flush()
+    votes = db.session.scalar(select(func.count()).select_from(DisclosureVote)
+                              .where(DisclosureVote.disclosure_id == d.id))
+    quorum = int(settings.get(d.unit, "committee_quorum"))
+    if votes >= quorum:
+        post(d)
+    return votes, quorum
+
+
+def post(d: Disclosure) -> None:
+    """Freeze the items and open the objection period."""
+    now = utcnow()
+    d.status, d.starts_at, d.signed_off_at = "posted", now, now
+    d.ends_on = calendar.add_working_days(today(), d.period_days)
+    d.signers = [v.user.name for v in db.session.scalars(select(DisclosureVote).where(
+        DisclosureVote.disclosure_id == d.id).order_by(DisclosureVote.at))]
+    for seq, values in enumerate(preview_items(d), start=1):
+        d.items.append(DisclosureItem(seq=seq, **values))
+        case = db.session.get(Case, values["case_id"])
+        if case.kind == "aid" and case.state == "posting":
+            case.deadline = d.ends_on  # the case's objection period is the posting's
+
+
+def end_due(at_day=None) -> list[Disclosure]:
+    """Postings whose period is over end; each case without an open objection moves on."""
+    day = at_day or today()
+    ended = []
+    for d in db.session.scalars(select(Disclosure).where(Disclosure.status == "posted", Disclosure.ends_on < day)):
+        d.status = "ended"
+        ended.append(d)
+        for item in d.items:
+            if item.withdrawn or item.case_id is None:
+                continue
+            case = db.session.get(Case, item.case_id)
+            trigger = {"aid": "end_posting", "proposal": "close"}.get(case.kind)
+            if trigger and trigger in engine.workflows.get(case.kind).triggers_from(case.state):
+                engine.fire(case, trigger, None, {})
+    return ended
+
+
+def _tracking_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+
+
+def object_to(item: DisclosureItem, text: str, anonymous: bool, user: User | None, contact: str = "") -> Objection:
+    d = item.disclosure
+    if d.status != "posted" or d.ends_on is None or today() > d.ends_on:
+        raise Invalid(_("The objection period of this posting has ended."), code="period_over")
+    if item.withdrawn:
+        raise Invalid(_("This item has been withdrawn."), code="withdrawn")
+    text = _check_text(text)
+    row = Objection(kind="objection", tracking_code=_tracking_code(), disclosure_id=d.id, item_id=item.id,
+                    unit_id=d.unit_id, text=text, anonymous=anonymous or user is None,
+                    user_id=None if (anonymous or user is None) else user.id, contact=(contact or "")[:100],
+                    due_on=calendar.add_working_days(today(), int(settings.get(d.unit, "objection_answer_days"))))
+    db.session.add(row)
+    case = db.session.get(Case, item.case_id) if item.case_id else None
+    if case is not None and case.kind == "aid" and case.state == "posting":
+        engine.fire(case, "object", None, {})
+    return row
+
+
+def report(unit: Unit, text: str, anonymous: bool, user: User | None, disclosure: Disclosure | None = None,
+           contact: str = "") -> Objection:
+    """举报: a false or missing disclosure, at any time."""
+    row = Objection(kind="report", tracking_code=_tracking_code(), disclosure_id=disclosure.id if disclosure else None,
+                    unit_id=unit.id, text=_check_text(text), anonymous=anonymous or user is None,
+                    user_id=None if (anonymous or user is None) else user.id, contact=(contact or "")[:100],
+                    due_on=calendar.add_working_days(today(), int(settings.get(unit, "objection_answer_days"))))
+    db.session.add(row)
+    return row
+
+
+def _check_text(text) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise Invalid(_("Please write what is wrong."), fields={"text": _("This field is required.")})
+    if len(text) > 5000:
+        raise Invalid(_("The text is too long (at most %(n)s characters).", n=5000),
+                      fields={"text": _("too long")})
+    return text.strip()
+
+
+def answer_report(row: Objection, user: User, answer: str, substantiated: bool, reward: int | None) -> None:
+    if row.kind != "report":
+        raise Invalid(_("Objections are answered by the committee's decision on the case."))
+    held = roles_at(user, db.session.get(Unit, row.unit_id))
+    if not any(r in held for r in ("union_staff", "committee")):
+        raise Forbidden(_("Only union staff and the committee answer reports."))
+    if row.status == "answered":
+        raise Conflict(_("This report has already been answered."), code="not_possible")
+    row.answer, row.status, row.answered_at = _check_text(answer), "answered", utcnow()
+    row.substantiated = substantiated
+    row.reward = reward if substantiated else None
+
+
+def find_tracking(code: str) -> Objection:
+    code = (code or "").strip().upper()
+    row = db.session.scalar(select(Objection).where(Objection.tracking_code == code)) if code else None
+    if row is None:
+        raise NotFound(_("No objection or report has this tracking code."))
+    return row
+
+
+def open_objections(case: Case) -> list[Objection]:
+    return db.session.scalars(select(Objection).join(DisclosureItem, Objection.item_id == DisclosureItem.id)
+                              .where(DisclosureItem.case_id == case.id, Objection.status == "open")).all()
+
+
+def correct(case: Case, answer: str) -> Disclosure | None:
+    """An upheld objection: a new version of the posting without the item, saying what changed and why."""
+    item = db.session.scalar(select(DisclosureItem).join(Disclosure).where(
+        DisclosureItem.case_id == case.id, Disclosure.status.in_(("posted", "ended")), DisclosureItem.withdrawn.is_(False)))
+    if item is None:
+        return None
+    old = item.disclosure
+    new = Disclosure(unit_id=old.unit_id, kind=old.kind, title=old.title, status=old.status,
+                     version=old.version + 1, supersedes_id=old.id, period_days=old.period_days,
+                     starts_at=old.starts_at, ends_on=old.ends_on, signed_off_at=old.signed_off_at,
+                     signers=list(old.signers or []),
+                     correction=f"撤销第{item.seq}项（{item.masked_name}，{item.case_number}）：{answer}")
+    for it in old.items:
+        new.items.append(DisclosureItem(seq=it.seq, case_id=it.case_id, case_number=it.case_number,
+                                        masked_name=it.masked_name, unit_name=it.unit_name, category=it.category,
+                                        amount=it.amount, note=it.note,
+                                        withdrawn=it.withdrawn or it.case_id == case.id))
+    old.status = "superseded"
+    db.session.add(new)
+    db.session.flush()
+    # Objections follow the current version's items.
+    for obj in db.session.scalars(select(Objection).where(Objection.disclosure_id == old.id)):
+        obj.disclosure_id = new.id
+        match = next((i for i in new.items if i.seq == obj.item.seq), None) if obj.item else None
+        if match is not None:
+            obj.item_id = match.id
+    return new
+
+
+def versions(d: Disclosure) -> list[Disclosure]:
+    """Every version of this posting, oldest first."""
+    first = d
+    while first.supersedes_id:
+        first = db.session.get(Disclosure, first.supersedes_id)
+    chain, current = [first], first
+    while True:
+        nxt = db.session.scalar(select(Disclosure).where(Disclosure.supersedes_id == current.id))
+        if nxt is None:
+            return chain
+        chain.append(nxt)
+        current = nxt

@@ -1,0 +1,190 @@
+"""The public board (公开栏, no account needed) and the staff pages behind it."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..accounts.models import Unit
+from ..core.errors import CaseworkError
+from ..core.permissions import grants, roles_at
+from ..extensions import db
+from ..money import parse_money
+from . import human, operations
+from .models import Disclosure, DisclosureItem, DisclosureVote, Objection
+
+bp = Blueprint("board", __name__)
+# Public forms: a few posts a minute per address is plenty for a person, too few for a script.
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_limits=[])
+PUBLIC_LIMIT = "10 per minute; 100 per day"
+
+
+def _user():
+    return current_user if current_user.is_authenticated else None
+
+
+@bp.route("/board")
+def index():
+    current = db.session.scalars(select(Disclosure).where(Disclosure.status == "posted")
+                                 .order_by(Disclosure.ends_on, Disclosure.id)).all()
+    year = request.args.get("year", type=int)
+    unit_id = request.args.get("unit", type=int)
+    past_q = select(Disclosure).where(Disclosure.status == "ended")
+    if unit_id:
+        past_q = past_q.where(Disclosure.unit_id == unit_id)
+    past = [d for d in db.session.scalars(past_q.order_by(Disclosure.starts_at.desc()).limit(500))
+            if not year or d.starts_at.year == year]
+    units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+    return render_template("board/index.html", current=current, past=past, units=units, year=year,
+                           unit_id=unit_id)
+
+
+def _public(disclosure_id: int) -> Disclosure:
+    d = db.session.get(Disclosure, disclosure_id)
+    if d is None or d.status not in ("posted", "ended", "superseded"):
+        abort(404)
+    return d
+
+
+@bp.route("/board/<int:disclosure_id>")
+def show(disclosure_id: int):
+    d = _public(disclosure_id)
+    return render_template("board/show.html", d=d, versions=operations.versions(d), question=human.challenge(),
+                           open_period=d.status == "posted")
+
+
+@bp.route("/board/<int:disclosure_id>/objections", methods=["POST"])
+@limiter.limit(PUBLIC_LIMIT)
+def object_to(disclosure_id: int):
+    d = _public(disclosure_id)
+    item = db.session.get(DisclosureItem, request.form.get("item", type=int) or 0)
+    if item is None or item.disclosure_id != d.id:
+        flash(_("Choose the item you object to."), "error")
+        return redirect(url_for("board.show", disclosure_id=d.id))
+    if not human.passed(request.form.get("human")):
+        flash(_("The answer to the question was wrong; please try again."), "error")
+        return redirect(url_for("board.show", disclosure_id=d.id))
+    try:
+        row = operations.object_to(item, request.form.get("text", ""), request.form.get("anonymous") == "1",
+                                   _user(), request.form.get("contact", ""))
+        db.session.commit()
+    except CaseworkError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+        return redirect(url_for("board.show", disclosure_id=d.id))
+    return render_template("board/received.html", row=row)
+
+
+@bp.route("/board/report", methods=["GET", "POST"])
+@limiter.limit(PUBLIC_LIMIT, methods=["POST"])
+def report():
+    units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+    if request.method == "POST":
+        unit = db.session.get(Unit, request.form.get("unit", type=int) or 0)
+        disclosure = db.session.get(Disclosure, request.form.get("disclosure", type=int) or 0)
+        if unit is None:
+            flash(_("Choose the unit concerned."), "error")
+        elif not human.passed(request.form.get("human")):
+            flash(_("The answer to the question was wrong; please try again."), "error")
+        else:
+            try:
+                row = operations.report(unit, request.form.get("text", ""), request.form.get("anonymous") == "1",
+                                        _user(), disclosure, request.form.get("contact", ""))
+                db.session.commit()
+            except CaseworkError as exc:
+                db.session.rollback()
+                flash(str(exc.message), "error")
+            else:
+                return render_template("board/received.html", row=row)
+    return render_template("board/report.html", units=units, question=human.challenge(), form=request.form)
+
+
+@bp.route("/board/track")
+@limiter.limit("30 per minute")
+def track():
+    code = request.args.get("code", "")
+    row, missing = None, False
+    if code:
+        try:
+            row = operations.find_tracking(code)
+        except CaseworkError:
+            missing = True
+    return render_template("board/track.html", row=row, code=code, missing=missing)
+
+
+# -- staff -------------------------------------------------------------------------------------
+
+def _staff_units():
+    return [g.unit_path for g in grants(current_user) if g.role in ("union_staff", "committee", "admin")]
+
+
+@bp.route("/disclosures")
+@login_required
+def manage():
+    paths = _staff_units()
+    if not paths:
+        abort(403)
+    rows = [d for d in db.session.scalars(select(Disclosure).order_by(Disclosure.id.desc()).limit(200))
+            if any(d.unit.path.startswith(p) for p in paths)]
+    reports = [o for o in db.session.scalars(select(Objection).where(Objection.status == "open")
+                                             .order_by(Objection.due_on))
+               if any(db.session.get(Unit, o.unit_id).path.startswith(p) for p in paths)]
+    voted = set(db.session.scalars(select(DisclosureVote.disclosure_id).where(
+        DisclosureVote.user_id == current_user.id)))
+    staff_units = [db.session.get(Unit, g.unit_id) for g in grants(current_user) if g.role == "union_staff"]
+    return render_template("board/manage.html", rows=rows, reports=reports, voted=voted, staff_units=staff_units,
+                           can_sign=lambda d: operations.can_sign(current_user, d),
+                           preview=operations.preview_items)
+
+
+@bp.route("/disclosures/batch", methods=["POST"])
+@login_required
+def make_batch():
+    unit = db.session.get(Unit, request.form.get("unit", type=int) or 0)
+    kind = request.form.get("kind", "aid")
+    if unit is None or kind not in ("aid", "proposal") or "union_staff" not in roles_at(current_user, unit):
+        abort(403)
+    d = operations.make_batch(unit, kind)
+    db.session.commit()
+    flash(_("Batch prepared for sign-off.") if d else _("Nothing is waiting to be posted."), "success" if d else "info")
+    return redirect(url_for("board.manage"))
+
+
+@bp.route("/disclosures/<int:disclosure_id>/signoff", methods=["POST"])
+@login_required
+def sign_off(disclosure_id: int):
+    d = db.session.get(Disclosure, disclosure_id) or abort(404)
+    try:
+        votes, quorum = operations.sign_off(d, current_user, request.form.get("comment", ""))
+        db.session.commit()
+    except CaseworkError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Posted on the board.") if d.status == "posted" else
+              _("Your sign-off is recorded: %(votes)s of %(quorum)s needed.", votes=votes, quorum=quorum), "success")
+    return redirect(url_for("board.manage"))
+
+
+@bp.route("/disclosures/reports/<int:row_id>/answer", methods=["POST"])
+@login_required
+def answer_report(row_id: int):
+    row = db.session.get(Objection, row_id) or abort(404)
+    try:
+        reward = parse_money(request.form["reward"]) if request.form.get("reward") else None
+    except ValueError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("board.manage"))
+    try:
+        operations.answer_report(row, current_user, request.form.get("answer", ""),
+                                 request.form.get("substantiated") == "1", reward)
+        db.session.commit()
+    except CaseworkError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Answer sent."), "success")
+    return redirect(url_for("board.manage"))
