@@ -23,7 +23,7 @@ class AidRequest(Case):
     circumstances: Mapped[str] = mapped_column(Text, default="")  # private
     details: Mapped[dict] = mapped_column(JSON, default=dict)     # category-specific, private
     fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
-    __mapper_args__ = {"polymorphic_identity": "aid"}
+    __mapper_args__ = {"polymorphic_identity": "aid", "polymorphic_load": "selectin"}
     __table_args__ = (CheckConstraint(f"category IN {CATEGORIES}", name="category"),
                       CheckConstraint("amount_requested >= 0", name="amount_requested"))
 

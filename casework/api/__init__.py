@@ -108,8 +108,9 @@ def sessions():
 @bp.doc(summary="Create a case (a draft)", responses={422: "a field is wrong", 404: "unknown kind"})
 def create_case(kind: str, json_data=None):
     case = kinds.create(kind, _json(), _user())
+    out = kinds.serialize(case, _user())  # before the commit: nothing to reload afterwards
     db.session.commit()
-    return kinds.serialize(case, _user())
+    return out
 
 
 @bp.get("/cases/<kind>/<int:case_id>")
@@ -168,8 +169,8 @@ def fire(kind: str, case_id: int, trigger: str, json_data=None):
     if not isinstance(comment, str):
         raise BadRequest(_("`comment` must be text."), fields={"comment": "text"})
     outcome = kinds.engine.fire(case, trigger, _user(), body, version=version, comment=comment)
-    db.session.commit()
     out = kinds.serialize(case, _user())
+    db.session.commit()
     if outcome.votes is not None:
         out.update(votes=outcome.votes, quorum=outcome.quorum)
     return out
@@ -207,7 +208,7 @@ def _audit_item(e: AuditEntry, reviewer: bool, payee_only: bool = False) -> dict
 @bp.doc(summary="The caller's work: cases where they may fire a transition now, oldest deadline first")
 def queue():
     user = _user()
-    return {"items": [{"case": kinds.serialize(c, user), "transitions": t}
+    return {"items": [{"case": kinds.serialize(c, user, t), "transitions": t}
                       for c, t in work_queue(user, limit=100)]}
 
 

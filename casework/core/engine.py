@@ -425,10 +425,11 @@ def _vote(step: Step) -> tuple[int, int]:
     return votes, quorum
 
 
-def _audit(step: Step, to_state: str, vote: bool = False) -> AuditEntry:
+def _audit(step: Step, to_state: str, vote: bool = False, first: bool = False) -> AuditEntry:
     case = step.case
-    last = db.session.execute(select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.case_id == case.id)
-                              .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    last = None if first else db.session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.case_id == case.id)
+        .order_by(AuditEntry.seq.desc()).limit(1)).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     inputs = {}
     for f in step.transition.fields:
@@ -457,7 +458,7 @@ def record_creation(case: Case, user: User) -> AuditEntry:
     step = Step(case=case, workflow=wf, transition=t, user=user, role="author", delegate_of=None, data={},
                 comment="", now=utcnow(), from_state=wf.initial)
     db.session.flush()
-    return _audit(step, wf.initial)
+    return _audit(step, wf.initial, first=True)
 
 
 def state_label(kind: str, state: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask import g, has_request_context
 from sqlalchemy import and_, false, or_, select
 
 from ..accounts.models import DepartmentMember, Delegation, Unit, User
@@ -24,8 +25,18 @@ class Grant:
 
 
 def grants(user: User, on: date | None = None) -> list[Grant]:
-    """Every role the user holds today, own and delegated."""
+    """Every role the user holds today, own and delegated (read once per request)."""
     on = on or today()
+    if has_request_context():
+        cache = g.setdefault("_casework_grants", {})
+        key = (user.id, on)
+        if key not in cache:
+            cache[key] = _grants(user, on)
+        return cache[key]
+    return _grants(user, on)
+
+
+def _grants(user: User, on: date) -> list[Grant]:
     out = [Grant(a.role, a.unit_id, a.unit.path) for a in user.roles]
     rows = db.session.execute(
         select(Delegation, Unit.path).join(Unit, Unit.id == Delegation.unit_id)

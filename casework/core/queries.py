@@ -1,7 +1,8 @@
 """The lists people work from: my cases, and my work (cases where I may act now)."""
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import joinedload, selectinload
 
 import workflows
 
@@ -69,7 +70,8 @@ def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=
               size: int = 25):
     """A page of the user's work, oldest deadline first (no deadline last), keyset-paged.
 
-    Returns ([(case, triggers)], next cursor or None). `after` is the cursor "deadline|id".
+    Returns ([(case, triggers)], next cursor or None). `after` is the cursor "deadline|id". Cases with a
+    deadline come first in index order (ix_cases_deadline), then those without, by id.
     """
     stmt = select(Case).where(work_filter(user))
     if kind:
@@ -85,39 +87,46 @@ def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=
         q = q.strip()
         stmt = stmt.where(or_(Case.number == q.upper(), Case.applicant_id.in_(
             select(User.id).where(User.name.contains(q, autoescape=True)))))
-    if after:
-        stmt = stmt.where(_after(after))
-    stmt = stmt.order_by(Case.deadline.is_(None), Case.deadline, Case.id)
+    stmt = stmt.options(selectinload(Case.parties), joinedload(Case.applicant), joinedload(Case.unit))
+    day, after_id = _parse_cursor(after)
+    dated = stmt.where(Case.deadline.is_not(None)).order_by(Case.deadline, Case.id)
+    undated = stmt.where(Case.deadline.is_(None)).order_by(Case.id)
+    if after_id is not None and day is not None:
+        dated = dated.where(or_(Case.deadline > day, and_(Case.deadline == day, Case.id > after_id)))
+    elif after_id is not None:
+        dated = None
+        undated = undated.where(Case.id > after_id)
     out, last = [], None
-    # Candidates can still fall out (conflict of interest, a vote already cast): read in chunks.
-    offset = 0
-    while len(out) < size:
-        chunk = db.session.scalars(stmt.offset(offset).limit(size * 2)).all()
-        if not chunk:
-            return out, None
-        offset += len(chunk)
-        for case in chunk:
-            last = case
-            triggers = engine.available(case, user)
-            if triggers:
-                out.append((case, triggers))
-                if len(out) == size:
-                    break
-    return out, _cursor(last)
+    for query in (dated, undated):
+        if query is None:
+            continue
+        # Candidates can still fall out (conflict of interest, a vote already cast): read in chunks.
+        offset = 0
+        while len(out) < size:
+            chunk = db.session.scalars(query.offset(offset).limit(size * 2)).unique().all()
+            if not chunk:
+                break
+            offset += len(chunk)
+            for case in chunk:
+                last = case
+                triggers = engine.available(case, user)
+                if triggers:
+                    out.append((case, triggers))
+                    if len(out) == size:
+                        return out, _cursor(last)
+    return out, None
+
+
+def _parse_cursor(cursor: str | None):
+    from datetime import date
+    if not cursor:
+        return None, None
+    try:
+        day, case_id = cursor.split("|")
+        return (date.fromisoformat(day) if day else None), int(case_id)
+    except ValueError:
+        return None, None
 
 
 def _cursor(case: Case) -> str:
     return f"{case.deadline.isoformat() if case.deadline else ''}|{case.id}"
-
-
-def _after(cursor: str):
-    from datetime import date
-    try:
-        day, case_id = cursor.split("|")
-        case_id = int(case_id)
-        day = date.fromisoformat(day) if day else None
-    except ValueError:
-        return true()
-    if day is None:
-        return and_(Case.deadline.is_(None), Case.id > case_id)
-    return or_(Case.deadline > day, and_(Case.deadline == day, Case.id > case_id), Case.deadline.is_(None))

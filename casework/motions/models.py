@@ -19,4 +19,5 @@ class Motion(Case):
     satisfaction: Mapped[str | None] = mapped_column(String(30))
     reply: Mapped[str] = mapped_column(Text, default="")
     session: Mapped[CongressSession] = relationship()
-    __mapper_args__ = {"polymorphic_identity": "motion", "inherit_condition": id == Case.id}
+    __mapper_args__ = {"polymorphic_identity": "motion", "inherit_condition": id == Case.id,
+                       "polymorphic_load": "selectin"}
