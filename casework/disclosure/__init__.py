@@ -1,7 +1,7 @@
 """Public disclosure (厂务公开): postings on the board, objections, reports, corrections."""
 from __future__ import annotations
 
-from . import api, models, rules  # noqa: F401  (API blueprint, tables, workflow effects)
+from . import api, jobs, models, rules  # noqa: F401  (API blueprint, timers, tables, workflow effects)
 
 
 def register(app):

@@ -1,0 +1,301 @@
+"""E-mail: the Chinese texts, SMTP delivery with retry and back-off, the daily digest.
+
+Only the scheduler process sends (web workers just write outbox rows). A row is claimed by a conditional
+UPDATE before it is sent and marked sent right after, so two processes never send the same row; a process
+that dies mid-send leaves its claim to expire and the row is tried again.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import socket
+from datetime import datetime, time, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import User
+from ..clock import local, to_utc, utcnow
+from ..extensions import db
+from .models import MailOutbox, Notification, NotificationPref, mail_enabled
+
+log = logging.getLogger("casework.mail")
+
+KIND_ZH = {"aid": "帮扶申请", "proposal": "合理化建议", "motion": "提案"}
+SENDER_NAME = "工会事务办理系统"
+SIGNATURE = ("——\n此邮件由工会事务办理系统自动发送，请勿直接回复。\n"
+             "如需更改邮件提醒方式（逐条发送或每天汇总一封），请登录系统，在“我的通知”页面设置。")
+# Minutes to wait after the 1st, 2nd, ... failed attempt; after the last one the row is marked failed.
+BACKOFF_MINUTES = (1, 2, 5, 10, 30, 60, 120, 240)
+DIGEST_HOUR = 8  # local time: yesterday's digest goes out from 08:00
+ME = f"{socket.gethostname()}:{os.getpid()}"
+
+
+CATEGORY_ZH = {"hardship": "困难帮扶", "illness": "大病救助", "education": "金秋助学", "holiday_visit": "节日慰问"}
+
+
+def case_ref(case) -> str:
+    """帮扶申请 A2026-00012（困难帮扶·张建国）, 合理化建议 P2026-00003《…》."""
+    ref = f"{KIND_ZH.get(case.kind, case.kind)} {case.number}"
+    if case.kind == "aid":
+        return f"{ref}（{CATEGORY_ZH.get(case.title, case.title)}·{case.applicant.name}）"
+    return f"{ref}《{case.title}》" if case.title else ref
+
+
+def notice_mail(user: User, subject: str, body: str, case=None) -> str:
+    lines = [f"{user.name}，您好：", "", (body or "").strip() or subject]
+    if case is not None:
+        lines += ["", f"相关事项：{case_ref(case)}"]
+    return "\n".join(lines + ["", SIGNATURE])
+
+
+def date_zh(day) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+# -- sending ---------------------------------------------------------------------------------
+
+class ServerDown(Exception):
+    """The server cannot be reached or refuses us: stop this run, retry later."""
+
+
+class Mailer:
+    """One SMTP connection for a run, opened on the first message; remembers when the server is down."""
+
+    def __init__(self, config=None):
+        c = config or current_app.config
+        self.host, self.port = c.get("CASEWORK_SMTP_HOST") or "", int(c.get("CASEWORK_SMTP_PORT") or 25)
+        self.user, self.password = c.get("CASEWORK_SMTP_USER") or "", c.get("CASEWORK_SMTP_PASSWORD") or ""
+        self.tls = bool(c.get("CASEWORK_SMTP_TLS"))
+        self.sender = c.get("CASEWORK_SMTP_SENDER") or "casework@localhost"
+        self.timeout = float(c.get("CASEWORK_SMTP_TIMEOUT", 20))
+        self.conn: smtplib.SMTP | None = None
+        self.down: str | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        try:
+            if self.tls and self.port == 465:
+                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout)
+            else:
+                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                if self.tls:
+                    conn.starttls()
+            if self.user:
+                conn.login(self.user, self.password)
+            return conn
+        except (OSError, smtplib.SMTPException) as exc:
+            self.down = f"{self.host}:{self.port}: {exc}"
+            raise ServerDown(self.down) from None
+
+    def message(self, row: MailOutbox) -> EmailMessage:
+        msg = EmailMessage()
+        msg["Subject"] = row.subject
+        msg["From"] = Address(SENDER_NAME, addr_spec=self.sender)
+        msg["To"] = Address(row.user.name if row.user else "", addr_spec=row.to_addr)
+        msg["Date"] = local(row.created_at)
+        # Stable per row: a receiving system can drop a copy sent twice after a crash.
+        msg["Message-ID"] = make_msgid(idstring=f"outbox{row.id}",
+                                       domain=self.sender.rpartition("@")[2] or None)
+        msg.set_content(row.body)
+        return msg
+
+    def send(self, msg: EmailMessage) -> None:
+        if self.down:
+            raise ServerDown(self.down)
+        if self.conn is None:
+            self.conn = self._connect()
+        try:
+            self.conn.send_message(msg)
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException):
+            raise  # the server answered about this message; the connection is fine
+        except OSError as exc:  # disconnected, timed out (smtplib's errors are OSErrors too)
+            self.close()
+            self.down = f"{self.host}:{self.port}: {exc}"
+            raise ServerDown(self.down) from None
+
+    def close(self):
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self.conn = None
+
+
+def _permanent(exc: Exception) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return isinstance(exc, smtplib.SMTPNotSupportedError)
+
+
+def _due():
+    now = utcnow()
+    return or_(and_(MailOutbox.status == "pending", MailOutbox.next_attempt_at <= now),
+               and_(MailOutbox.status == "sending", MailOutbox.claimed_until < now))
+
+
+def _claim(row_id: int, hold: timedelta) -> MailOutbox | None:
+    now = utcnow()
+    done = db.session.execute(
+        update(MailOutbox).where(MailOutbox.id == row_id, _due())
+        .values(status="sending", claimed_by=ME, claimed_until=now + hold, attempts=MailOutbox.attempts + 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+    if done.rowcount != 1:
+        return None
+    row = db.session.get(MailOutbox, row_id)
+    db.session.refresh(row)
+    return row
+
+
+def _finish(row: MailOutbox, error: Exception | None, permanent: bool = False, down: bool = False):
+    now = utcnow()
+    values = {"claimed_by": None, "claimed_until": None}
+    if error is None:
+        values.update(status="sent", sent_at=now, last_error="")
+    elif permanent or (row.attempts > len(BACKOFF_MINUTES) and not down):
+        values.update(status="failed", last_error=str(error)[:2000])
+    else:
+        # A server that is down fails no message for good: the row waits, however long it takes.
+        wait = BACKOFF_MINUTES[min(row.attempts, len(BACKOFF_MINUTES)) - 1]
+        values.update(status="pending", last_error=str(error)[:2000],
+                      next_attempt_at=now + timedelta(minutes=wait))
+    # Only our own claim: if it expired and someone else took the row, theirs decides.
+    db.session.execute(update(MailOutbox).where(MailOutbox.id == row.id, MailOutbox.claimed_by == ME)
+                       .values(**values).execution_options(synchronize_session=False))
+    db.session.commit()
+    return values["status"]
+
+
+def deliver(ids: list[int] | None = None, mailer: Mailer | None = None, limit: int = 500) -> dict[str, int]:
+    """Sends the outbox rows that are due (or just `ids`); returns counts by outcome."""
+    stats = {"sent": 0, "retry": 0, "failed": 0}
+    if not mail_enabled() or ids == []:
+        return stats
+    own = mailer is None
+    mailer = mailer or Mailer()
+    if mailer.down:
+        return stats
+    stmt = select(MailOutbox.id).where(_due())
+    if ids is not None:
+        stmt = stmt.where(MailOutbox.id.in_(ids))
+    due = db.session.scalars(stmt.order_by(MailOutbox.id).limit(limit)).all()
+    db.session.commit()
+    # Longer than a live sender can spend on one message: a shorter claim could send a row twice.
+    hold = timedelta(seconds=current_app.config.get("CASEWORK_MAIL_CLAIM_SECONDS") or 4 * mailer.timeout + 5)
+    try:
+        for row_id in due:
+            row = _claim(row_id, hold)
+            if row is None:
+                continue
+            try:
+                msg = mailer.message(row)
+            except (ValueError, IndexError) as exc:  # a malformed address: no use trying again
+                _finish(row, exc, permanent=True)
+                stats["failed"] += 1
+                continue
+            # No transaction while talking to the server (on SQLite it would hold the write lock).
+            db.session.commit()
+            try:
+                mailer.send(msg)
+            except ServerDown as exc:
+                _finish(row, exc, down=True)
+                stats["retry"] += 1
+                log.warning("mail server down; e-mails wait for a later run: %s", exc)
+                break
+            except smtplib.SMTPException as exc:
+                outcome = _finish(row, exc, permanent=_permanent(exc))
+                stats["failed" if outcome == "failed" else "retry"] += 1
+                log.warning("e-mail %s to %s: %s", row.id, row.to_addr, exc)
+            except Exception as exc:  # noqa: BLE001  unforeseen: park it where an admin sees it and can retry
+                _finish(row, exc, permanent=True)
+                stats["failed"] += 1
+                log.exception("e-mail %s could not be sent", row_id)
+            else:
+                _finish(row, None)
+                stats["sent"] += 1
+    finally:
+        if own:
+            mailer.close()
+    return stats
+
+
+def retry(row: MailOutbox) -> None:
+    """An admin sends a failed or waiting row again at the next run."""
+    if row.status in ("failed", "pending"):
+        row.status, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, utcnow(), ""
+
+
+def take_queued() -> list[int]:
+    """Ids of the outbox rows this session queued (notify); call before commit."""
+    rows = db.session.info.pop("casework_outbox", [])
+    if rows:
+        db.session.flush()
+    return [r.id for r in rows if r.id is not None]
+
+
+def forget_queued() -> None:
+    db.session.info.pop("casework_outbox", None)
+
+
+# -- the daily digest --------------------------------------------------------------------------
+
+def queue_digests(at: datetime) -> list[int]:
+    """From 08:00 local, one mail per digest reader with what reached their inbox before today."""
+    if not mail_enabled():
+        return []
+    local_at = local(at)
+    if local_at.hour < DIGEST_HOUR:
+        return []
+    day = local_at.date()
+    cutoff = to_utc(datetime.combine(day, time.min))
+    waiting = select(NotificationPref.user_id).where(
+        NotificationPref.mode == "digest",
+        ~exists().where(MailOutbox.user_id == NotificationPref.user_id, MailOutbox.covers_until == cutoff,
+                        MailOutbox.digest_key.is_not(None)),
+        exists().where(Notification.user_id == NotificationPref.user_id,
+                       Notification.at >= NotificationPref.since, Notification.at < cutoff))
+    user_ids = db.session.scalars(waiting).all()
+    db.session.commit()
+    queued = []
+    for user_id in user_ids:
+        try:
+            row = _digest(user_id, day, cutoff)
+            if row is not None:
+                db.session.flush()
+                queued.append(row.id)
+            db.session.commit()
+        except IntegrityError:  # another process queued it first
+            db.session.rollback()
+    return queued
+
+
+def _digest(user_id: int, day, cutoff: datetime) -> MailOutbox | None:
+    user, pref = db.session.get(User, user_id), db.session.get(NotificationPref, user_id)
+    if not (user and user.active and user.email and pref and pref.mode == "digest"):
+        return None
+    last = db.session.scalar(select(func.max(MailOutbox.covers_until)).where(
+        MailOutbox.user_id == user_id, MailOutbox.digest_key.is_not(None)))
+    since = max(last or pref.since, pref.since)
+    notes = db.session.scalars(select(Notification).where(
+        Notification.user_id == user_id, Notification.at >= since, Notification.at < cutoff)
+        .order_by(Notification.at, Notification.id)).all()
+    if not notes:
+        return None
+    lines = [f"{user.name}，您好：", "", f"截至{date_zh(day)}，您在工会事务办理系统中有 {len(notes)} 条新消息：", ""]
+    for i, n in enumerate(notes, 1):
+        lines.append(f"{i}. [{local(n.at):%m-%d %H:%M}] {n.subject}")
+        if n.body and n.body.strip() != n.subject:
+            lines += [f"   {line}" for line in n.body.strip().splitlines()]
+    row = MailOutbox(user_id=user.id, digest_key=f"{user.id}:{day.isoformat()}", covers_until=cutoff,
+                     to_addr=user.email, subject=f"【每日汇总】工会事务办理：{len(notes)} 条新消息（截至{date_zh(day)}）",
+                     body="\n".join(lines + ["", SIGNATURE]))
+    db.session.add(row)
+    return row

@@ -1,0 +1,78 @@
+"""`flask --app wsgi casework scheduler` and `... casework run-due [--at ISO]`."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from contextlib import nullcontext
+from datetime import datetime, timedelta, timezone
+
+import click
+from flask import current_app
+
+from ..cli import casework_cli
+from ..clock import to_utc, utcnow
+from .jobs import record_run, serve
+from .sweep import run_due
+
+
+@casework_cli.command("scheduler")
+@click.option("--interval", default=60, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds between sweeps (reminders, automatic steps, digests).")
+@click.option("--mail-interval", default=15, show_default=True, type=click.IntRange(1, 3600),
+              help="Seconds between sends of the e-mail outbox.")
+@click.option("--lease-seconds", default=30, show_default=True, type=click.IntRange(2, 600),
+              help="How long a dead scheduler keeps the lease (SQLite) before another takes over.")
+def scheduler_command(interval, mail_interval, lease_seconds):
+    """Run the scheduler until SIGTERM or Ctrl-C. Start as many as you like: one is active, the rest wait."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("casework").setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    serve(current_app._get_current_object(), interval=interval, mail_interval=mail_interval,
+          lease_seconds=lease_seconds, stop=stop)
+
+
+def parse_at(text: str) -> datetime:
+    """An ISO time; without an offset it is the union's local time. Returns naive UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO time such as 2026-12-07T09:00",
+                                 param_hint="--at") from None
+    return to_utc(moment)
+
+
+def _travel(at: datetime):
+    try:
+        import time_machine
+    except ImportError:
+        raise click.ClickException("moving the clock forward needs the time-machine package "
+                                   "(pip install -e '.[test]')") from None
+    return time_machine.travel(at.replace(tzinfo=timezone.utc), tick=False)
+
+
+@casework_cli.command("run-due")
+@click.option("--at", "at_text", metavar="ISO-TIME",
+              help="The moment to run as of (local time unless an offset is given); default now.")
+def run_due_command(at_text):
+    """Run, once, every job due as of a moment and exit. Running it twice changes nothing.
+
+    A moment in the future moves the clock for this run only, and only in demo mode (CASEWORK_DEMO=true):
+    that is how demo cases age.
+    """
+    at = parse_at(at_text) if at_text else utcnow()
+    future = at > utcnow() + timedelta(minutes=1)
+    if future and not current_app.config.get("CASEWORK_DEMO"):
+        raise click.UsageError("--at is in the future; only demo mode (CASEWORK_DEMO=true) may move "
+                               "the clock forward")
+    with _travel(at) if future else nullcontext():
+        started = utcnow()
+        report = run_due(at)
+        record_run("run-due", started, report, description="run-due command", trigger="by hand")
+    click.echo(f"run-due {report}")
+    if report.failures:
+        raise click.ClickException(f"{report.failures} item(s) failed; see /admin/scheduler")

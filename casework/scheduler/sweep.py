@@ -1,0 +1,359 @@
+"""`run_due(at)`: everything that is due as of a moment, done once.
+
+Every scheduler job and the `run-due` command call this one function. Due work is found by indexed
+queries (deadline, kind + state), so a run costs what is due, not what exists. Each effect is keyed by
+(case, state entry, kind) under a unique constraint and the key is inserted in the same transaction as
+the effect: a repeated run, a second process or a restart after a crash can neither repeat nor skip one.
+One case going wrong is logged and recorded for the admin page; the sweep goes on.
+
+Reminders per deadline (WORKFLOWS.md, "Reminders and escalation"), counted in working days:
+- `remind_before` from `reminder_before_days` (2) before the deadline: the assignees, i.e. the people who
+  may take a step now (manual transitions from the current state, reviewer roles, nearest unit first);
+- `remind_due` on the day: the assignees and the unit's supervisor, i.e. the committee members at the
+  nearest unit at or above the case's unit;
+- `escalate` (督办) `escalate_after_days` (3) after: the committee one level above the supervisors (at
+  the top of the tree the top committee is the last level), with a copy to the assignees.
+A run sends only the latest phase reached: after an outage a stale "due in 2 days" is not sent late.
+States whose deadline ends in an automatic step (posting, receipt, rating periods) get no reminders.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+import workflows
+from workflows.base import REVIEW_ROLES
+
+from ..accounts.models import Delegation, DepartmentMember, RoleAssignment, Unit, User
+from ..clock import local, today, utcnow
+from ..core import calendar, engine, settings
+from ..core.errors import CaseworkError
+from ..core.models import Case, CongressSession, UnitSetting
+from ..extensions import db
+from ..notifications import mail
+from ..notifications.mail import KIND_ZH, case_ref, date_zh
+from ..notifications.models import notify
+from .models import ScheduledEffect, SchedulerFailure
+
+log = logging.getLogger("casework.scheduler")
+
+PHASES = ("remind_before", "remind_due", "escalate")
+# (kind, state, trigger, due when): the automatic steps of WORKFLOWS.md the scheduler takes.
+AUTO_STEPS = (
+    ("aid", "posting", "end_posting", "deadline"),       # posting period over, no open objection
+    ("aid", "disbursed", "auto_close", "deadline"),      # 10 wd after disbursement, no confirmation
+    ("motion", "cosigning", "lapse", "window"),          # co-signing window ended, too few co-signers
+    ("motion", "replied", "auto_close", "deadline"),     # no rating in 10 wd
+)
+STATE_ZH = {
+    "submitted": "待受理", "returned": "退回补充", "verifying": "走访核实", "pending_approval": "待审批",
+    "posting": "公示中", "objection_review": "异议复核", "approved": "已批准", "disbursed": "已发放",
+    "evaluating": "评审", "graded": "已定级", "implementing": "组织实施", "implemented": "已实施",
+    "rewarded": "已奖励", "cosigning": "征集附议", "handling": "承办", "opinion": "意见建议办理",
+    "replied": "已答复", "draft": "草稿",
+}
+
+# Other modules hang their own timers here (e.g. disclosure: start and end of postings).
+# A task takes the moment and returns how many things it did; it must be idempotent itself.
+TASKS: dict[str, Callable[[datetime], int | None]] = {}
+
+
+def due_task(name: str):
+    def register(fn):
+        TASKS[name] = fn
+        return fn
+    return register
+
+
+@dataclass
+class Report:
+    at: datetime
+    steps: Counter = field(default_factory=Counter)
+    reminders: Counter = field(default_factory=Counter)
+    tasks: Counter = field(default_factory=Counter)
+    notifications: int = 0
+    mail: Counter = field(default_factory=Counter)
+    failures: int = 0
+
+    def summary(self) -> dict:
+        return {"at": self.at.isoformat(), "steps": dict(self.steps), "reminders": dict(self.reminders),
+                "tasks": dict(self.tasks), "notifications": self.notifications, "mail": dict(self.mail),
+                "failures": self.failures}
+
+    def __str__(self):
+        def parts(counter):
+            return ", ".join(f"{v} {k}" for k, v in sorted(counter.items()) if v) or "none"
+        return (f"as of {local(self.at):%Y-%m-%d %H:%M} {local(self.at).tzname()}: automatic steps: "
+                f"{parts(self.steps)}; reminders: {parts(self.reminders)}; tasks: {parts(self.tasks)}; "
+                f"{self.notifications} notifications; e-mail: {parts(self.mail)}; {self.failures} failures")
+
+
+class _Run:
+    def __init__(self, at: datetime, mailer):
+        self.at, self.day = at, local(at).date()
+        self.report = Report(at)
+        self.mailer = mailer
+
+    @contextmanager
+    def unit(self, what: str, key: str, case_id: int | None = None):
+        """One transaction: commit and send its mail, or roll back; never raise out of the sweep."""
+        try:
+            yield
+            queued = mail.take_queued()
+            db.session.commit()
+        except (CaseworkError, IntegrityError, StaleDataError) as exc:
+            # Not due after all (a guard said no), or another process or person got there first.
+            db.session.rollback()
+            mail.forget_queued()
+            log.debug("%s %s: %s", what, key, getattr(exc, "message", exc))
+        except Exception as exc:  # noqa: BLE001  one case must not stop the sweep
+            db.session.rollback()
+            mail.forget_queued()
+            self.report.failures += 1
+            log.exception("%s %s failed", what, key)
+            record_failure(key, case_id, what, exc)
+        else:
+            if queued:
+                self.report.mail.update(mail.deliver(queued, self.mailer))
+
+
+def record_failure(key: str, case_id: int | None, what: str, exc: BaseException) -> None:
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:2000]
+    try:
+        row = db.session.scalar(select(SchedulerFailure).where(SchedulerFailure.key == key))
+        if row is None:
+            db.session.add(SchedulerFailure(key=key, case_id=case_id, what=what, error=text))
+        else:
+            row.count, row.last_at, row.error = row.count + 1, utcnow(), text
+        db.session.commit()
+    except Exception:  # noqa: BLE001  the failure log must not fail the sweep either
+        db.session.rollback()
+        log.exception("could not record the failure of %s", key)
+
+
+def run_due(at: datetime | None = None, *, parts=("steps", "tasks", "reminders", "digests", "mail"),
+            mailer=None) -> Report:
+    """Does, once, everything due as of `at` (naive UTC; default now). Safe to repeat and to run in parallel.
+
+    `parts` narrows the run (the mail job sends only); `mailer` lets a caller share one SMTP connection."""
+    at = at or utcnow()
+    own = mailer is None
+    run = _Run(at, mailer or mail.Mailer())
+    try:
+        if "steps" in parts:
+            _automatic_steps(run)
+        if "tasks" in parts:
+            for name, task in TASKS.items():
+                with run.unit("task", f"task:{name}"):
+                    run.report.tasks[name] += task(at) or 0
+        if "reminders" in parts:
+            _reminders(run)
+        if "digests" in parts:
+            with run.unit("digest", "digests"):
+                queued = mail.queue_digests(at)
+                run.report.mail["digests"] += len(queued)
+        if "mail" in parts:
+            with run.unit("mail", "outbox"):
+                run.report.mail.update(mail.deliver(None, run.mailer))
+    finally:
+        if own:
+            run.mailer.close()
+    return run.report
+
+
+# -- automatic steps -----------------------------------------------------------------------------
+
+def _automatic_steps(run: _Run):
+    for kind, state, trigger, how in AUTO_STEPS:
+        if how == "deadline":
+            # The guards want the period over: the day after the deadline.
+            stmt = select(Case.id).where(Case.kind == kind, Case.state == state, Case.deadline < run.day)
+        else:
+            from ..motions.models import Motion
+            stmt = (select(Motion.id).join(CongressSession, CongressSession.id == Motion.session_id)
+                    .where(Case.kind == kind, Case.state == state, CongressSession.cosigning_until <= run.at))
+        ids = db.session.scalars(stmt.order_by(Case.id)).all()
+        db.session.commit()
+        for case_id in ids:
+            effect = f"step:{trigger}"
+            with run.unit(effect, f"{case_id}:{effect}", case_id):
+                case = db.session.get(Case, case_id)
+                if case is None or case.state != state:
+                    continue
+                db.session.add(ScheduledEffect(case_id=case.id, state_seq=case.state_seq, kind=effect,
+                                               state=state))
+                db.session.flush()
+                engine.fire(case, trigger, None, {})  # Invalid from a guard: not due yet
+                run.report.steps[f"{kind}.{trigger}"] += 1
+
+
+# -- reminders ---------------------------------------------------------------------------------
+
+def reminder_states() -> dict[str, list[str]]:
+    """kind -> states with a deadline someone must meet (no automatic step leaves them)."""
+    out = {}
+    for kind, wf in workflows.WORKFLOWS.items():
+        auto = {s for t in wf.transitions if t.automatic for s in t.source}
+        out[kind] = [s for s in wf.state_names if s not in auto and s not in wf.final]
+    return out
+
+
+def _setting_range(key: str) -> tuple[int, int]:
+    """The smallest and largest value any unit uses, so one query finds the cases of every unit."""
+    values = [int(v) for v in (settings.DEFAULTS[key],
+                               *db.session.scalars(select(UnitSetting.value).where(UnitSetting.key == key)))]
+    return min(values), max(values)
+
+
+def _latest_deadline(day: date, days: int) -> date:
+    """The latest deadline D whose reminder `days` working days from D (negative: before) falls by `day`."""
+    found = calendar.add_working_days(day, -days)
+    while calendar.add_working_days(found + timedelta(days=1), days) <= day:  # D itself may be a day off
+        found += timedelta(days=1)
+    return found
+
+
+def phase_of(case: Case, day: date) -> str | None:
+    """The latest reminder phase `case` has reached on `day`, if any."""
+    if case.deadline is None:
+        return None
+    before = int(settings.get(case.unit, "reminder_before_days"))
+    after = int(settings.get(case.unit, "escalate_after_days"))
+    if day >= calendar.add_working_days(case.deadline, after):
+        return "escalate"
+    if day >= case.deadline:
+        return "remind_due"
+    if day >= calendar.add_working_days(case.deadline, -before):
+        return "remind_before"
+    return None
+
+
+def _done(kind: str):
+    return exists().where(ScheduledEffect.case_id == Case.id, ScheduledEffect.state_seq == Case.state_seq,
+                          ScheduledEffect.kind == kind)
+
+
+def _reminders(run: _Run):
+    # Only cases whose next phase may have come: deadlines near enough for the "before" reminder, not yet
+    # escalated, and past the phase they already had (bounds taken over every unit's settings).
+    horizon = _latest_deadline(run.day, -_setting_range("reminder_before_days")[1])
+    escalation = _latest_deadline(run.day, _setting_range("escalate_after_days")[0])
+    states = reminder_states()
+    stmt = (select(Case.id).where(
+        Case.deadline.is_not(None), Case.deadline <= horizon,
+        or_(false(), *[and_(Case.kind == k, Case.state.in_(s)) for k, s in states.items()]),
+        ~_done("escalate"), ~and_(_done("remind_due"), Case.deadline > escalation),
+        ~and_(_done("remind_before"), Case.deadline > run.day))
+        .order_by(Case.deadline, Case.id))
+    ids = db.session.scalars(stmt).all()
+    db.session.commit()
+    for case_id in ids:
+        with run.unit("reminder", f"{case_id}:reminder", case_id):
+            case = db.session.get(Case, case_id)
+            if case is None or case.deadline is None or case.state not in states.get(case.kind, ()):
+                continue
+            phase = phase_of(case, run.day)
+            if phase is None or db.session.scalar(select(ScheduledEffect.id).where(
+                    ScheduledEffect.case_id == case.id, ScheduledEffect.state_seq == case.state_seq,
+                    ScheduledEffect.kind == phase)):
+                continue
+            effect = ScheduledEffect(case_id=case.id, state_seq=case.state_seq, kind=phase, state=case.state)
+            db.session.add(effect)
+            db.session.flush()  # a second process stops here, on the unique key
+            sent = _send_reminder(case, phase, run.day)
+            effect.recipients = sent
+            run.report.reminders[phase] += 1
+            run.report.notifications += sent
+
+
+def _send_reminder(case: Case, phase: str, day: date) -> int:
+    doers = assignees(case)
+    raised = case.raised_by()
+    bosses, level = holders("committee", case.unit)
+    ref = f"{KIND_ZH[case.kind]} {case.number}"
+    where = f"{case_ref(case)}目前处于“{STATE_ZH.get(case.state, case.state)}”环节"
+    deadline = date_zh(case.deadline)
+    names = "、".join(u.name for u in doers) or "（暂无）"
+    out: dict[int, tuple[User, str, str]] = {}
+    if phase == "remind_before":
+        left = calendar.working_days_between(day, case.deadline)
+        subject = f"【办理提醒】{ref} 将于{deadline}到期"
+        for u in doers:
+            out[u.id] = (u, subject, f"{where}，办理时限为{deadline}，还有 {left} 个工作日。请及时办理。")
+    elif phase == "remind_due":
+        subject = f"【今日到期】{ref} 今天到期"
+        for u in bosses:
+            if u.id not in raised:
+                out[u.id] = (u, subject, f"{where}，办理时限为今天（{deadline}），承办人：{names}。"
+                                         "您作为工会委员会委员收到此提醒，请关注办理进度。")
+        for u in doers:
+            out[u.id] = (u, subject, f"{where}，办理时限为今天（{deadline}）。请今天内办理完毕。")
+    else:
+        over = calendar.working_days_between(case.deadline, day)
+        above = holders("committee", level.parent)[0] if level is not None and level.parent else []
+        subject = f"【督办】{ref} 已超过办理时限"
+        for u in doers:
+            out[u.id] = (u, subject, f"{where}，办理时限为{deadline}，已超过 {over} 个工作日仍未办结，"
+                                     "已报请督办。请尽快办理。")
+        for u in above or bosses:
+            if u.id not in raised:
+                out[u.id] = (u, subject, f"{where}，办理时限为{deadline}，已超过 {over} 个工作日仍未办结。"
+                                         f"承办人：{names}。请督促办理并跟踪结果。")
+    for user, subject, body in out.values():
+        notify(user, subject, body, case)
+    return len(out)
+
+
+def holders(role: str, unit: Unit | None) -> tuple[list[User], Unit | None]:
+    """Active holders of `role` at the nearest unit at or above `unit` that has any, and that unit."""
+    if unit is None:
+        return [], None
+    ids = unit.ancestor_ids()
+    rows = db.session.execute(select(RoleAssignment.unit_id, User)
+                              .join(User, User.id == RoleAssignment.user_id)
+                              .where(RoleAssignment.role == role, RoleAssignment.unit_id.in_(ids),
+                                     User.active.is_(True)).order_by(User.id)).all()
+    for unit_id in reversed(ids):
+        users = [u for uid, u in rows if uid == unit_id]
+        if users:
+            return users, db.session.get(Unit, unit_id)
+    return [], None
+
+
+def assignees(case: Case) -> list[User]:
+    """Who may take a step on `case` now as a reviewer (never the people who raised it)."""
+    wf = workflows.get(case.kind)
+    roles = {r for t in wf.transitions if case.state in t.source and not t.automatic for r in t.roles}
+    roles &= REVIEW_ROLES
+    found: dict[int, User] = {}
+    on = today()
+    for role in roles:
+        if role == "assigned_evaluator":
+            users = [p.user for p in case.parties if p.role == "evaluator"]
+        elif role == "visitor":
+            users = [p.user for p in case.parties if p.role == "visitor"]
+        elif role == "assigned_handler":
+            users = list(db.session.scalars(
+                select(User).join(DepartmentMember, DepartmentMember.user_id == User.id)
+                .where(DepartmentMember.department_id == case.department_id)))
+        else:
+            users, _level = holders(role, case.unit)
+            lenders = [u.id for u in users]
+            if lenders:  # colleagues standing in for them today
+                users += list(db.session.scalars(
+                    select(User).join(Delegation, Delegation.to_user_id == User.id).where(
+                        Delegation.role == role, Delegation.from_user_id.in_(lenders),
+                        Delegation.starts_on <= on, Delegation.ends_on >= on)))
+        for u in users:
+            found.setdefault(u.id, u)
+    return [u for u in sorted(found.values(), key=lambda u: u.id)
+            if u.active and engine.available(case, u)]
