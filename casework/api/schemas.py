@@ -87,7 +87,12 @@ class CaseOut(Schema):
     benefit = String(allow_none=True)
     reward = String(allow_none=True)
     reply = String()
+    coproposers = List(String())
+    evaluators = List(String())
+    duplicate_of = String(allow_none=True)
+    scores = List(Dict())
     # motion
+    co_departments = List(Integer())
     reasons = String()
     proposal_text = String()
     session = Integer()

@@ -104,6 +104,8 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, (User, Department)):
         return getattr(value, "username", None) or value.code
+    if isinstance(value, Case):
+        return value.number
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value

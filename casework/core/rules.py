@@ -36,6 +36,7 @@ def _start_deadline(step: Step):
             from .errors import Invalid
             raise Invalid(_("The deadline must be in the future."), fields={"deadline": _("too early")})
         step.case.deadline = given
+        step.record("deadline", None, given)
         return
     spec = step.workflow.deadlines.get(step.case.state)
     if spec:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from ..core.errors import Invalid
+from ..core.errors import Conflict, Invalid
 from ..extensions import db
-from .models import Fund, LedgerEntry
+from .models import INCOME_SOURCES, Fund, LedgerEntry
 
 
 def fund_for(unit, purpose: str = "aid") -> Fund | None:
@@ -121,3 +122,85 @@ def ledger_balance(fund: Fund) -> tuple[int, int]:
     balance = sums.get("income", 0) - sums.get("debit", 0) - sums.get("payment", 0) - sums.get("reversal", 0)
     reserved = sums.get("reserve", 0) - sums.get("release", 0) - sums.get("debit", 0)
     return balance, reserved
+
+
+# -- who sees a fund, income records, the ledger page -----------------------------------------
+
+VIEW_ROLES = ("fund_manager", "committee", "union_staff", "admin")
+INCOME_NOTE_MAX = 500
+
+
+def _paths(user, roles) -> list[str]:
+    from ..core.permissions import grants
+    if user is None or not user.is_authenticated:
+        return []
+    return [g.unit_path for g in grants(user) if g.role in roles]
+
+
+def can_see(user, fund: Fund) -> bool:
+    """Fund managers, the committee, union staff and admins at the fund's unit or above."""
+    return any(fund.unit.path.startswith(p) for p in _paths(user, VIEW_ROLES))
+
+
+def can_manage(user, fund: Fund) -> bool:
+    """Only fund managers (at the fund's unit or above) record income and reverse it."""
+    return any(fund.unit.path.startswith(p) for p in _paths(user, ("fund_manager",)))
+
+
+def visible_funds(user) -> list[Fund]:
+    paths = _paths(user, VIEW_ROLES)
+    if not paths:
+        return []
+    funds = db.session.scalars(select(Fund).order_by(Fund.code)).all()
+    return [f for f in funds if any(f.unit.path.startswith(p) for p in paths)]
+
+
+def record_income(fund: Fund, data: dict, actor) -> LedgerEntry:
+    """Checks an income record's fields (amount, source, note) and books it."""
+    from ..core.inputs import Reader
+    r = Reader(data)
+    amount = r.money("amount")
+    if amount == 0:
+        r.fail("amount", _("The amount must be more than zero."))
+    source = r.choice("source", INCOME_SOURCES)
+    note = r.text("note", required=False, max_len=INCOME_NOTE_MAX)
+    r.done()
+    return add_income(fund, amount, source, note, actor)
+
+
+def reverse(fund: Fund, entry_id, note, actor) -> LedgerEntry:
+    """Reverses one of this fund's income records; a reason is required."""
+    from ..core.errors import NotFound
+    from ..core.inputs import Reader
+    entry = db.session.get(LedgerEntry, entry_id) if isinstance(entry_id, int) else None
+    if entry is None or entry.fund_id != fund.id:
+        raise NotFound(_("This fund has no such ledger entry."))
+    r = Reader({"note": note})
+    note = r.text("note", max_len=INCOME_NOTE_MAX)
+    r.done()
+    counter = reverse_income(entry, note, actor)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a simultaneous reversal of the same record won (unique reverses_id)
+        raise Conflict(_("This record has already been reversed.")) from None
+    db.session.refresh(fund)
+    return counter
+
+
+def ledger_page(fund: Fund, before: int | None = None,
+                size: int = 50) -> tuple[list[LedgerEntry], int | None]:
+    """The fund's ledger, newest first, `size` lines older than entry `before`; and the next cursor."""
+    stmt = select(LedgerEntry).where(LedgerEntry.fund_id == fund.id)
+    if before:
+        stmt = stmt.where(LedgerEntry.id < before)
+    rows = db.session.scalars(stmt.order_by(LedgerEntry.id.desc()).limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (rows[-1].id if more else None)
+
+
+def reversed_ids(entries) -> set[int]:
+    ids = [e.id for e in entries if e.kind == "income"]
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.in_(ids))))

@@ -35,7 +35,8 @@ def _fields(case: Motion, viewer: User) -> dict:
             "session": case.session_id, "cosigners": sorted(p.user.username for p in case.parties
                                                             if p.role == "cosigner"),
             "merged_into": case.merged_into_id, "reopened": case.reopened,
-            "satisfaction": case.satisfaction, "reply": case.reply}
+            "satisfaction": case.satisfaction, "reply": case.reply,
+            "co_departments": list(case.co_department_ids or [])}
 
 
 SPEC = register(KindSpec(kind="motion", model=Motion, parse=_parse, fields=_fields,

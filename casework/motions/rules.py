@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from ..clock import today, utcnow
-from ..core.engine import Step, effect, guard
+from ..core.engine import PARTY_RESOLVERS, Step, effect, guard, party
 from ..core.rules import add_parties
 from ..extensions import db
+from ..notifications.models import notify
 
 FILED = ("handling", "replied", "closed")
 
@@ -57,14 +58,29 @@ def _merge_target(step: Step):
     target = step.data.get("into")
     if target is None or target.state not in FILED:
         return _("A motion can only be merged into a filed motion.")
+    if target.session_id != step.case.session_id:
+        return _("A motion can only be merged into a motion of the same congress session.")
     return None
+
+
+_lead_department_handler = PARTY_RESOLVERS["assigned_handler"]
+
+
+@party("assigned_handler")
+def _is_handler(user, case):
+    # A co-handling department's handler also handles the motion: they see it and contribute, and the
+    # lead_handler guard tells them that only the lead department replies.
+    if _lead_department_handler(user, case):
+        return True
+    return case.kind == "motion" and bool(set(case.co_department_ids or ()) & user.department_ids())
 
 
 @guard("lead_handler")
 def _lead_handler(step: Step):
     if step.case.department_id in step.user.department_ids():
         return None
-    return _("Only the lead department's handler can reply.")
+    return _("Only the lead department (%(name)s) replies to this motion; co-handling departments contribute "
+             "to its reply.", name=step.case.department.name if step.case.department else "—")
 
 
 @guard("not_reopened_before")
@@ -97,8 +113,14 @@ def _remove_cosign(step: Step):
 
 @effect("merge_into")
 def _merge_into(step: Step):
-    step.case.merged_into_id = step.data["into"].id
-    step.record("merged_into", None, step.data["into"].number)
+    target = step.data["into"]
+    step.case.merged_into_id = target.id
+    step.record("merged_into", None, target.number)
+    # Both authors follow the merged-into motion (a representative of the session sees it already).
+    notify(target.applicant, _("Motion %(merged)s was merged into your motion %(number)s",
+                               merged=step.case.number, number=target.number), step.case.title, target)
+    # The audit entry stores the inputs as JSON: name the target by its number, not the row.
+    step.data["into"] = target.number
 
 
 @effect("record_rating")

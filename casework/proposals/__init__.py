@@ -1,1 +1,1 @@
-from . import kind, rules  # noqa: F401  (register the kind, its guards and effects)
+from . import api, kind, rules, similar  # noqa: F401  (the kind, its guards and effects, index, API blueprint)

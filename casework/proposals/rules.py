@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from workflows.proposal import grade_for
+from workflows.proposal import GRADE_LABELS_ZH, grade_for
 
 from ..core.engine import Step, effect, guard
 from ..core.errors import Invalid
@@ -12,6 +12,7 @@ from ..core.rules import add_parties
 from ..extensions import db
 from ..funds import operations as funds
 from ..money import format_money
+from ..notifications.models import notify
 from .models import ProposalScore
 
 
@@ -37,15 +38,12 @@ def _grade_ok(step: Step):
     return _("Only proposals graded General or better can be adopted.")
 
 
-@guard("disclosure_posted")
-def _disclosure_posted(step: Step):
-    # Rewards close only through a posted disclosure; until one includes this case, refuse.
-    return _("The reward has not been publicly posted yet.")
-
-
 @effect("assign_evaluators")
 def _assign_evaluators(step: Step):
     add_parties(step, "evaluator", step.data.get("evaluators"))
+    subject = _("Proposal %(number)s awaits your score", number=step.case.number)
+    for user in step.data.get("evaluators") or []:
+        notify(user, subject, step.case.title, step.case)
 
 
 @effect("record_score")
@@ -57,8 +55,11 @@ def _record_score(step: Step):
 @effect("compute_grade")
 def _compute_grade(step: Step):
     mean = db.session.scalar(select(func.avg(ProposalScore.score)).where(ProposalScore.case_id == step.case.id))
-    thresholds = tuple(step.setting("grade_thresholds"))
-    grade = grade_for(float(mean), thresholds)
+    try:
+        grade = grade_for(float(mean), tuple(step.setting("grade_thresholds")))
+    except (TypeError, ValueError):
+        raise Invalid(_("The unit's grade thresholds must be three descending numbers; ask an administrator."),
+                      code="guard") from None
     step.record("grade", step.case.grade, grade)
     step.case.mean_score = round(float(mean), 2)
     step.case.grade = grade
@@ -81,3 +82,22 @@ def _pay_reward(step: Step):
     funds.pay(fund, case, amount, "other", case.number, step.user)
     step.record("reward", case.reward, format_money(amount))
     case.reward = amount
+    # 件件有答复: the reward notice is the proposer's written reply; the path to `closed` goes through here.
+    reply = reward_notice(case, amount, step.data.get("bonus") or 0, step.comment)
+    step.record("reply", case.reply, reply)
+    case.reply = reply
+
+
+def reward_notice(case, amount: int, bonus: int, comment: str = "") -> str:
+    """The written reply for a rewarded proposal (a document for the proposer, so in Chinese)."""
+    text = f"您提出的合理化建议《{case.title}》（{case.number}）经评审为“{GRADE_LABELS_ZH.get(case.grade, case.grade)}”"
+    text += "等级，已被采纳并实施"
+    if case.benefit:
+        text += f"，预计年经济效益{format_money(case.benefit)}元"
+    text += f"。经工会委员会研究，决定给予奖励人民币{format_money(amount)}元"
+    if bonus:
+        text += f"（含效益奖励{format_money(bonus)}元）"
+    text += "。感谢您为企业发展建言献策！"
+    if comment:
+        text += f"\n{comment}"
+    return text

@@ -64,6 +64,7 @@ FIELD_LABELS = {
     "cause": _l("Cause of hardship"), "diagnosis": _l("Diagnosis"), "hospital": _l("Hospital"),
     "out_of_pocket": _l("Out-of-pocket medical cost (yuan)"), "child_name": _l("Child's name"),
     "school": _l("School"), "admission_year": _l("Admission year"), "tuition": _l("Tuition (yuan)"),
+    "coproposers": _l("Co-proposers"), "original": _l("Original proposal"),
 }
 
 CHOICE_LABELS = {
@@ -73,6 +74,7 @@ CHOICE_LABELS = {
     "satisfied": _l("Satisfied"), "basically_satisfied": _l("Basically satisfied"),
     "unsatisfied": _l("Unsatisfied"),
     "excellent": _l("Excellent"), "good": _l("Good"), "general": _l("General"),
+    "no_rating": _l("No rating"),
 }
 
 

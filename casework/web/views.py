@@ -220,7 +220,10 @@ def case_fire(kind: str, case_id: int, trigger: str):
         except ValueError:
             version = None
         try:
-            outcome = kinds.engine.fire(case, trigger, current_user, form.data_for_engine(),
+            data = form.data_for_engine()
+            if any(f.name == "comment" for f in candidates[0].fields):
+                data["comment"] = form.comment.data  # a step whose own input is the comment (score)
+            outcome = kinds.engine.fire(case, trigger, current_user, data,
                                         version=version, comment=form.comment.data or "")
             db.session.commit()
         except CaseworkError as exc:

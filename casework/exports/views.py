@@ -1,0 +1,124 @@
+"""Exports of what a user can see: my work, the case list, each statistics table (Chinese headers).
+
+Case rows come through `kinds.serialize`, so a field the user may not see (an aid request's circumstances for
+the fund manager) is empty in the export as on the page."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, request
+from flask_babel import force_locale
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..accounts.models import Unit
+from ..clock import today
+from ..core import kinds
+from ..core.models import Case
+from ..core.queries import work_page
+from ..extensions import db
+from ..web import labels
+from .writer import respond
+
+bp = Blueprint("exports", __name__)
+FORMATS = ("csv", "xlsx")
+CHUNK = 500
+
+CASE_HEADERS = ["编号", "类型", "标题", "状态", "单位", "申请人", "期限", "创建时间",
+                "类别", "申请金额（元）", "核定金额（元）", "情况说明"]
+WORK_HEADERS = ["编号", "类型", "申请人", "标题", "状态", "期限", "可办理"]
+
+
+def _title(case) -> str:
+    # As the case list shows it: an aid request's title is its category.
+    return f"{labels.CHOICE_LABELS[case.title]} · {case.applicant.name}" if case.kind == "aid" else case.title
+
+
+def case_row(case, user) -> list:
+    record = kinds.serialize(case, user, transitions=[])
+    return [case.number, str(labels.KIND_LABELS[case.kind]), _title(case), labels.state_label(case.kind, case.state),
+            case.unit.name, case.applicant.name, record["deadline"] or "", record["created_at"][:10],
+            str(labels.CHOICE_LABELS.get(record.get("category"), "")) if record.get("category") else "",
+            record.get("amount_requested") or "", record.get("amount_approved") or "",
+            record.get("circumstances") or ""]
+
+
+def _zh(rows):
+    """Cells in Chinese whatever the page language was; a generator, so it runs while streaming."""
+    with force_locale("zh"):
+        yield from rows
+
+
+@bp.route("/export/cases.<fmt>")
+@login_required
+def cases(fmt: str):
+    if fmt not in FORMATS:
+        abort(404)
+    kind = request.args.get("kind") or None
+    if kind and kind not in kinds.KINDS:
+        abort(404)
+    state = request.args.get("state") or None
+    user = current_user._get_current_object()
+
+    def rows():
+        # Keyset pages, newest first as on the list; each page leaves the session before the next.
+        after = None
+        while True:
+            stmt = kinds.visible_cases(user, kind).options(joinedload(Case.unit), joinedload(Case.applicant),
+                                                          selectinload(Case.parties))
+            if state:
+                stmt = stmt.where(Case.state == state)
+            if after:
+                stmt = stmt.where(Case.id < after)
+            page = db.session.scalars(stmt.order_by(Case.id.desc()).limit(CHUNK)).unique().all()
+            for case in page:
+                yield case_row(case, user)
+            if len(page) < CHUNK:
+                return
+            after = page[-1].id
+            db.session.expunge_all()
+
+    return respond(fmt, f"案件列表-{today().isoformat()}", "案件列表", CASE_HEADERS, _zh(rows()))
+
+
+@bp.route("/export/work.<fmt>")
+@login_required
+def work(fmt: str):
+    if fmt not in FORMATS:
+        abort(404)
+    args = request.args
+    unit = db.session.get(Unit, args.get("unit", type=int)) if args.get("unit", type=int) else None
+    kind = args.get("kind") if args.get("kind") in kinds.KINDS else None
+    user = current_user._get_current_object()
+
+    def rows():
+        cursor = None
+        while True:
+            page, cursor = work_page(user, kind=kind, state=args.get("state") or None, unit=unit,
+                                     category=args.get("category") or None, q=args.get("q") or None,
+                                     after=cursor, size=CHUNK)
+            for c, triggers in page:
+                yield [c.number, str(labels.KIND_LABELS[c.kind]), c.applicant.name, _title(c),
+                       labels.state_label(c.kind, c.state), c.deadline.isoformat() if c.deadline else "",
+                       "、".join(str(labels.trigger_label(t)) for t in triggers)]
+            if not cursor:
+                return
+
+    return respond(fmt, f"我的待办-{today().isoformat()}", "我的待办", WORK_HEADERS, _zh(rows()))
+
+
+@bp.route("/stats/export/<table>.<fmt>")
+@login_required
+def stats_table(table: str, fmt: str):
+    from ..stats.queries import compute
+    from ..stats.tables import scope_for, tables
+    if fmt not in FORMATS:
+        abort(404)
+    scope = scope_for(current_user, request.args)
+    with force_locale("zh"):
+        all_tables = tables(compute(scope))
+        if table not in all_tables:
+            abort(404)
+        t = all_tables[table]
+        rows = [[str(v) if not isinstance(v, (int, float)) else v for v in row] for row in t["rows"]]
+    name = f'{t["zh"]}-{scope.unit.name}-{scope.start.isoformat()}至{scope.end.isoformat()}'
+    return respond(fmt, name, t["zh"], [zh for _label, zh in t["headers"]], rows)
