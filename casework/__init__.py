@@ -62,8 +62,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 CAPABILITIES = (
     ".accounts.views", ".web", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
-    ".notices", ".disclosure", ".proposals.views", ".motions.views", ".stats", ".exports", ".ops",
-    ".api", ".cli",
+    ".notices", ".disclosure", ".proposals.views", ".motions.views", ".stats", ".exports", ".roster", ".register",
+    ".ops", ".api", ".cli",
 )
 
 

@@ -19,6 +19,9 @@ DOC_LABELS = {"income_proof": "收入证明 / income proof", "medical_bills": "�
 
 @guard("required_documents")
 def _required_documents(step: Step):
+    from ..register.rules import check_aid_register
+    if (refusal := check_aid_register(step)):
+        return refusal  # this unit gives this category only to registered households
     needed = step.setting(f"aid_docs_{step.case.category}") or []
     have = set(db.session.scalars(select(Attachment.doc_type).where(Attachment.case_id == step.case.id)))
     missing = [DOC_LABELS.get(d, d) for d in needed if d not in have]

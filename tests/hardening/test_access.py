@@ -9,7 +9,8 @@ from ..conftest import Browser
 from ..factories import aid_to
 
 # Routes anyone may read without signing in.
-PUBLIC = {"accounts.login", "static", "openapi.spec", "api.openapi_page", "api.create_token", "ops.healthz"}
+PUBLIC = {"accounts.login", "static", "openapi.spec", "api.openapi_page", "api.create_token", "ops.healthz",
+          "roster.activate_page", "roster.activate_account"}
 PUBLIC_PREFIXES = ("/board", "/verify")
 # Who is who towards worker1's aid case: worker1 (owner, 一车间小组), leader1 (same group, no reviewer role for
 # other people's cases except as group leader of that group), worker3 (another branch).
