@@ -48,7 +48,8 @@ class Case(db.Model):
     __mapper_args__ = {"polymorphic_on": "kind", "version_id_col": version}
     __table_args__ = (
         CheckConstraint(f"kind IN {KINDS}", name="kind"),
-        Index("ix_cases_kind_state", "kind", "state"),
+        # (kind, state) lists, and the sweep's "this state, deadline passed" as one range scan.
+        Index("ix_cases_kind_state_deadline", "kind", "state", "deadline"),
         Index("ix_cases_unit_state", "unit_id", "state"),
         Index("ix_cases_deadline", "deadline"),
     )
