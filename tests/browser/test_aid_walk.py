@@ -1,0 +1,103 @@
+"""A hardship case from application to disbursement, in the browser, with the demo accounts."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import serve
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.fixture()
+def live(app, demo):
+    with serve(app) as base_url:
+        yield base_url
+
+
+def _as(page, base, username):
+    page.context.clear_cookies()
+    page.goto(base + "/login")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", "demo-password")
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+
+
+def _act(page, trigger, fields=None):
+    """Open the step's form on the case page, fill it and submit it."""
+    details = page.locator("details.action").filter(has=page.locator(f"button[value='{trigger}']"))
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    for name, value in (fields or {}).items():
+        field = details.locator(f"[name='{trigger}-{name}']")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    details.locator(f"button[value='{trigger}']").click()
+    page.wait_for_load_state()
+    refusals = page.locator(".flash.error, .form-error, small.error").all_inner_texts()
+    assert not refusals, (trigger, refusals)
+
+
+def test_hardship_case_from_application_to_disbursement(live, page, tmp_path, clock):
+    proof = tmp_path / "收入证明.pdf"
+    proof.write_bytes(PDF)
+    _as(page, live, "worker1")
+    page.goto(live + "/cases/aid/new")
+    page.select_option("select[name=category]", "hardship")
+    page.fill("input[name=amount_requested]", "3000.00")
+    page.fill("textarea[name=circumstances]", "爱人重病住院，两个孩子上学，家庭收入微薄")
+    page.fill("input[name=household_size]", "4")
+    page.fill("input[name=monthly_income]", "2100.00")
+    page.fill("textarea[name=cause]", "爱人患病，子女上学")
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("h1 >> text=A20")
+    case_url = page.url
+    page.select_option("select[name=doc_type]", "income_proof")
+    page.set_input_files("input[name=file]", str(proof))
+    page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
+    page.wait_for_selector("text=收入证明.pdf")
+    page.goto(case_url)
+    _act(page, "submit")
+    assert "已提交" in page.content() or "Submitted" in page.content()
+
+    _as(page, live, "staff1")
+    page.goto(case_url)
+    _act(page, "start_verification")
+    _act(page, "record_visit", {"visited_on": "2026-11-24", "visitors": "staff1, leader1",
+                                "findings": "住房简陋，爱人长期住院，情况属实"})
+    _act(page, "verify", {"proposed_amount": "2000.00"})
+    assert "2000.00" in page.content()
+
+    for member in ("committee1", "committee2", "committee3"):
+        _as(page, live, member)
+        page.goto(case_url)
+        _act(page, "approve", {"amount": "2000.00", "comment": "同意"})
+    assert "公示" in page.content() or "Publicly posted" in page.content()
+
+    # The weekly batch: prepared by staff, signed off by the committee, posted on the board.
+    _as(page, live, "staff1")
+    page.goto(live + "/disclosures")
+    page.locator("form[action$='/disclosures/batch'] button").click()
+    for member in ("committee1", "committee2", "committee3"):
+        _as(page, live, member)
+        page.goto(live + "/disclosures")
+        page.locator("form[action*='/signoff'] button").first.click()
+    page.goto(live + "/board")
+    assert "困难职工帮扶救助公示" in page.content()
+
+    # Time passes beyond the objection period; the scheduler's sweep ends it; the fund manager pays.
+    from datetime import datetime, timezone
+    from casework.extensions import db
+    from casework.scheduler.sweep import run_due
+    clock.move_to(datetime(2026, 12, 10, 1, 0, tzinfo=timezone.utc))
+    run_due(parts=("steps", "tasks"))
+    db.session.commit()
+    _as(page, live, "fund1")
+    page.goto(case_url)
+    assert "爱人重病" not in page.content()  # amount and payee only
+    _act(page, "disburse", {"method": "bank_transfer", "reference": "工行转账-20261125-001"})
+    assert "已发放" in page.content() or "Disbursed" in page.content()
