@@ -35,6 +35,7 @@ EFFECTS = frozenset({
     "assign_evaluators", "record_score", "compute_grade", "assign_department", "record_implementation",
     "pay_reward", "record_reply", "join_disclosure", "answer_objection", "publish_correction",
     "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",
+    "issue_notice",
 })
 # Branch selectors the engine answers by name for `Workflow.run`.
 CONDITIONS = frozenset({"posting_open", "reconsider"})

@@ -103,10 +103,7 @@ def posting(d: Disclosure, full: bool = False) -> dict:
 def _pdf_url(d: Disclosure) -> str | None:
     if d.status == "awaiting_signoff":
         return None
-    try:
-        return url_for("board.pdf", disclosure_id=d.id, _external=False)
-    except Exception:  # the PDF route comes with the notices renderer
-        return None
+    return url_for("notices.board_pdf", disclosure_id=d.id)
 
 
 def _committee_sees(d: Disclosure) -> bool:

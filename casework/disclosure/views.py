@@ -53,7 +53,8 @@ def _public(disclosure_id: int) -> Disclosure:
 def show(disclosure_id: int):
     d = _public(disclosure_id)
     return render_template("board/show.html", d=d, versions=operations.versions(d), question=human.challenge(),
-                           open_period=d.status == "posted")
+                           open_period=d.status == "posted",
+                           pdf_url=url_for("notices.board_pdf", disclosure_id=d.id))
 
 
 @bp.route("/board/<int:disclosure_id>/objections", methods=["POST"])

@@ -369,27 +369,46 @@ def test_rule_guards(kind, trigger, guards):
 
 
 @pytest.mark.parametrize("kind,trigger,effects", [
-    ("aid", "approve", {"reserve_funds", "join_disclosure"}),
+    ("aid", "approve", {"reserve_funds", "join_disclosure", "issue_notice"}),
     ("aid", "uphold_objection", {"release_reservation", "answer_objection", "publish_correction"}),
     ("aid", "dismiss_objection", {"answer_objection"}),
     ("proposal", "reward", {"join_disclosure"}),
-    ("aid", "disburse", {"debit_fund", "start_deadline"}),
+    ("aid", "disburse", {"debit_fund", "start_deadline", "issue_notice"}),
     ("aid", "withdraw", {"release_reservation"}),
     ("aid", "return_for_info", {"notify_applicant"}),
-    ("aid", "reject", {"notify_applicant"}),
+    ("aid", "reject", {"notify_applicant", "issue_notice"}),
     ("proposal", "accept", {"assign_evaluators"}),
     ("proposal", "grade", {"compute_grade"}),
-    ("proposal", "decline", {"record_reply", "notify_author"}),
-    ("proposal", "reward", {"pay_reward"}),
+    ("proposal", "decline", {"record_reply", "notify_author", "issue_notice"}),
+    ("proposal", "not_adopt", {"record_reply", "notify_author", "issue_notice"}),
+    ("proposal", "reward", {"pay_reward", "issue_notice"}),
+    ("motion", "file", {"assign_department", "start_deadline", "issue_notice"}),
+    ("motion", "not_file", {"record_reply", "notify_author", "issue_notice"}),
     ("motion", "merge", {"merge_into"}),
     ("motion", "lapse", {"notify_author"}),
-    ("motion", "reply", {"record_reply"}),
+    ("motion", "reply", {"record_reply", "issue_notice"}),
     ("motion", "rate_unsatisfied", {"reopen"}),
 ])
 def test_rule_effects(kind, trigger, effects):
     for t in workflows.get(kind).transitions:
         if t.trigger == trigger:
             assert effects <= set(t.effects), t
+
+
+def test_notices_are_issued_exactly_at_their_steps():
+    """A written notice at each step that owes one (every ending has a letter); the effect runs last, after the
+    effects that set what it prints. Upholding an objection issues a rejection only on its branch to `rejected`."""
+    owed = {("aid", "approve", "posting"), ("aid", "reject", "rejected"), ("aid", "uphold_objection", "rejected"),
+            ("aid", "disburse", "disbursed"), ("proposal", "decline", "declined"),
+            ("proposal", "not_adopt", "not_adopted"), ("proposal", "reward", "rewarded"),
+            ("motion", "file", "handling"), ("motion", "not_file", "not_filed"), ("motion", "reply", "replied")}
+    found = {(k, t.trigger, t.dest) for k, wf in workflows.WORKFLOWS.items() for t in wf.transitions
+             if "issue_notice" in t.effects}
+    assert found == owed
+    for k, wf in workflows.WORKFLOWS.items():
+        for t in wf.transitions:
+            if "issue_notice" in t.effects:
+                assert t.effects[-1] == "issue_notice", t
 
 
 # ----------------------------------------------------------------------------------------------------
