@@ -68,15 +68,17 @@ CAPABILITIES = (
 
 
 def _locale():
-    """?lang= (remembered in the session), else the session's, else Accept-Language, else zh_CN."""
+    """?lang= (remembered in the session); pages: the session's, else the default (zh_CN); the API:
+    Accept-Language, else the default."""
     if not has_request_context():
         return None  # CLI and scheduler: the configured default
     chosen = ALIASES.get(request.args.get("lang", ""))
     if chosen:
         session["lang"] = chosen
         return chosen
-    if not request.path.startswith("/api/") and session.get("lang") in LANGUAGES:
-        return session["lang"]
+    if not request.path.startswith("/api/"):
+        # Pages: the person's own choice (the switch in the header), else the union's default.
+        return session.get("lang") if session.get("lang") in LANGUAGES else None
     if request.headers.get("Accept-Language"):
         best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
         return "en" if best == "en" else "zh"
