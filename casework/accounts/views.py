@@ -285,23 +285,32 @@ def units():
     return render_template("admin/units.html", form=form, units=tree)
 
 
+def _handler_choices():
+    return opts((u.id, f"{u.name} ({u.username})") for u in
+                db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username)))
+
+
+def _saved(form) -> bool:
+    """Commit; a taken code is a message on the form, not an error page."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        form.code.errors = [_("This code is already used.")]
+        return False
+    return True
+
+
 @admin_bp.route("/departments", methods=["GET", "POST"])
 @admin_required
 def departments():
     form = DepartmentForm()
-    form.handlers.choices = opts((u.id, f"{u.name} ({u.username})") for u in
-                                 db.session.scalars(select(User).where(User.active.is_(True))
-                                                    .order_by(User.username)))
+    form.handlers.choices = _handler_choices()
     if form.validate_on_submit():
         dept = Department(code=form.code.data, name=form.name.data)
         dept.members = [DepartmentMember(user_id=uid) for uid in form.handlers.data or []]
         db.session.add(dept)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.code.errors = [_("This code is already used.")]
-        else:
+        if _saved(form):
             flash(_("Department created."), "success")
             return redirect(url_for("admin.departments"))
     depts = db.session.scalars(select(Department).order_by(Department.code)).all()
@@ -313,9 +322,7 @@ def departments():
 def department_edit(dept_id: int):
     dept = db.session.get(Department, dept_id) or abort(404)
     form = DepartmentForm(obj=dept)
-    form.handlers.choices = opts((u.id, f"{u.name} ({u.username})") for u in
-                                 db.session.scalars(select(User).where(User.active.is_(True))
-                                                    .order_by(User.username)))
+    form.handlers.choices = _handler_choices()
     if request.method == "GET":
         form.handlers.data = [m.user_id for m in dept.members]
     if form.validate_on_submit():
@@ -326,12 +333,7 @@ def department_edit(dept_id: int):
                 dept.members.remove(m)
         have = {m.user_id for m in dept.members}
         dept.members.extend(DepartmentMember(user_id=uid) for uid in wanted - have)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            form.code.errors = [_("This code is already used.")]
-        else:
+        if _saved(form):
             flash(_("Saved."), "success")
             return redirect(url_for("admin.departments"))
     return render_template("admin/department_edit.html", form=form, dept=dept)

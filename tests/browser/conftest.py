@@ -153,3 +153,43 @@ def _save_failure_screenshot(page, test_name: str) -> None:
         print(f"\ncould not save a screenshot of the failed test to {path}: {exc}", file=sys.stderr)
     else:
         print(f"\nscreenshot of the failed test: {path}", file=sys.stderr)
+
+
+# --- the casework app in the browser -----------------------------------------------------------------
+
+
+@pytest.fixture()
+def live(app, demo):
+    """The test app with the demo union, served on 127.0.0.1; yields its base URL."""
+    with serve(app) as base_url:
+        yield base_url
+
+
+def sign_in(page, base_url: str, username: str) -> None:
+    """Sign out whoever was signed in, sign in as `username` (demo password)."""
+    page.context.clear_cookies()
+    page.goto(base_url + "/login")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", "demo-password")
+    with page.expect_navigation():
+        page.click("form.form button[type=submit]")
+
+
+def act(page, trigger: str, fields: dict | None = None, selects: dict | None = None,
+        choose: dict | None = None) -> None:
+    """Open the case page's form for `trigger`, fill it (`selects` by label, `choose` by value), send it,
+    and check the page that follows refused nothing."""
+    form = f'form[action$="/do/{trigger}"]'
+    details = f"details:has({form})"
+    if page.get_attribute(details, "open") is None:
+        page.click(f"{details} > summary")
+    for name, value in (fields or {}).items():
+        page.fill(f'{form} [name="{trigger}-{name}"]', value)
+    for name, label in (selects or {}).items():
+        page.select_option(f'{form} select[name="{trigger}-{name}"]', label=label)
+    for name, value in (choose or {}).items():
+        page.select_option(f'{form} select[name="{trigger}-{name}"]', value=value)
+    with page.expect_navigation():
+        page.click(f"{form} button[type=submit]")
+    refusals = page.locator(".flash.error, .form-error, small.error").all_inner_texts()
+    assert not refusals, (trigger, refusals)

@@ -1,45 +1,9 @@
 """A hardship case from application to disbursement, in the browser, with the demo accounts."""
 from __future__ import annotations
 
-import re
-
-import pytest
-
-from .conftest import serve
+from .conftest import act as _act, sign_in as _as
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-
-
-@pytest.fixture()
-def live(app, demo):
-    with serve(app) as base_url:
-        yield base_url
-
-
-def _as(page, base, username):
-    page.context.clear_cookies()
-    page.goto(base + "/login")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", "demo-password")
-    page.click("form.form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/$"))
-
-
-def _act(page, trigger, fields=None):
-    """Open the step's form on the case page, fill it and submit it."""
-    details = page.locator("details.action").filter(has=page.locator(f"button[value='{trigger}']"))
-    if details.get_attribute("open") is None:
-        details.locator("summary").click()
-    for name, value in (fields or {}).items():
-        field = details.locator(f"[name='{trigger}-{name}']")
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-    details.locator(f"button[value='{trigger}']").click()
-    page.wait_for_load_state()
-    refusals = page.locator(".flash.error, .form-error, small.error").all_inner_texts()
-    assert not refusals, (trigger, refusals)
 
 
 def test_hardship_case_from_application_to_disbursement(live, page, tmp_path, clock):
@@ -99,5 +63,5 @@ def test_hardship_case_from_application_to_disbursement(live, page, tmp_path, cl
     _as(page, live, "fund1")
     page.goto(case_url)
     assert "爱人重病" not in page.content()  # amount and payee only
-    _act(page, "disburse", {"method": "bank_transfer", "reference": "工行转账-20261125-001"})
+    _act(page, "disburse", {"reference": "工行转账-20261125-001"}, choose={"method": "bank_transfer"})
     assert "已发放" in page.content() or "Disbursed" in page.content()

@@ -1,22 +1,7 @@
 """The app in a real browser: sign in, see the home page, submit a form (desktop and phone)."""
 from __future__ import annotations
 
-import pytest
-
-from .conftest import PHONE_VIEWPORT, serve
-
-
-@pytest.fixture()
-def live(app, demo):
-    with serve(app) as base_url:
-        yield base_url
-
-
-def _sign_in(page, base_url, username):
-    page.goto(base_url + "/login")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", "demo-password")
-    page.click("button[type=submit]")
+from .conftest import PHONE_VIEWPORT, sign_in as _sign_in
 
 
 def test_worker_signs_in_and_saves_an_aid_draft(live, page):

@@ -1,41 +1,9 @@
 """A proposal from submission to reward, and a motion from draft to closed, clicked through in Chromium."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
-from .conftest import serve
-
-
-@pytest.fixture()
-def live(app, demo):
-    with serve(app) as base_url:
-        yield base_url
-
-
-def as_user(page, base_url, username):
-    """Sign out whoever was signed in, sign in as `username`."""
-    page.context.clear_cookies()
-    page.goto(base_url + "/login")
-    page.fill("input[name=login]", username)
-    page.fill("input[name=password]", "demo-password")
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-
-
-def act(page, trigger: str, fields: dict | None = None, selects: dict | None = None):
-    """Open the case page's form for `trigger`, fill it, send it, and wait for the page that follows."""
-    form = f'form[action$="/do/{trigger}"]'
-    details = f"details:has({form})"
-    if page.get_attribute(details, "open") is None:
-        page.click(f"{details} > summary")
-    for name, value in (fields or {}).items():
-        page.fill(f'{form} [name="{trigger}-{name}"]', value)
-    for name, label in (selects or {}).items():
-        page.select_option(f'{form} select[name="{trigger}-{name}"]', label=label)
-    with page.expect_navigation():
-        page.click(f"{form} button[type=submit]")
-    assert page.locator(".flash.success").count() or page.locator(".flash").count(), page.content()[:2000]
+from .conftest import act, sign_in as as_user
 
 
 def state_of(case_id: int, model):
