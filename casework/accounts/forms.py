@@ -61,3 +61,9 @@ class DelegationForm(BaseForm):
     role = SelectField(_l("Role"), validators=[InputRequired()])
     starts_on = DateField(_l("From"), validators=[InputRequired()])
     ends_on = DateField(_l("Until"), validators=[InputRequired()])
+
+
+class TokenForm(BaseForm):
+    label = StringField(_l("What it is for"), validators=[Optional(), Length(max=100)],
+                        description=_l("For example: finance system, my phone."))
+    days = SelectField(_l("Valid for"), coerce=int, validators=[InputRequired()])

@@ -5,7 +5,7 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,17 +19,14 @@ from ..core.permissions import has_role
 from ..extensions import db, login_manager
 from ..forms import opts
 from ..web.labels import ROLE_LABELS
-from .forms import (DelegationForm, DepartmentForm, LoginForm, PasswordForm, RoleForm, UnitForm,
+from . import auth
+from .forms import (DelegationForm, DepartmentForm, LoginForm, PasswordForm, RoleForm, TokenForm, UnitForm,
                     UserForm)
 from .models import (Delegation, Department, DepartmentMember, RoleAssignment, Unit, User,
                      find_login)
 
 bp = Blueprint("accounts", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
-
 
 @login_manager.user_loader
 def _load_user(ident: str):
@@ -59,22 +56,13 @@ def login():
         return redirect(url_for("web.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = find_login(form.login.data)
-        now = utcnow()
-        if user is not None and user.locked_until and user.locked_until > now:
+        tried = auth.attempt(form.login.data, form.password.data)
+        if tried.locked:
             form.form_errors.append(_("Too many failed attempts. Try again in a few minutes."))
-        elif user is None or not user.active or not user.check_password(form.password.data):
-            if user is not None:
-                user.failed_logins += 1
-                if user.failed_logins >= MAX_FAILURES:
-                    user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                    user.failed_logins = 0
-                db.session.commit()
+        elif not tried.ok:
             form.form_errors.append(_("Wrong user name or password."))
         else:
-            user.failed_logins = 0
-            user.locked_until = None
-            db.session.commit()
+            user = tried.user
             lang = session.get("lang")
             session.clear()  # a fresh session at sign-in: no fixation
             if lang:
@@ -168,6 +156,53 @@ def end_delegation(delegation_id: int):
     db.session.commit()
     flash(_("Delegation ended."), "success")
     return redirect(url_for("accounts.account"))
+
+
+def _token_form() -> TokenForm:
+    form = TokenForm(prefix="t")
+    form.days.choices = [(d, ngettext("%(num)d day", "%(num)d days", d)) for d in auth.validity_choices()]
+    if form.days.data is None:
+        form.days.data = auth.max_days()
+    return form
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """API tokens for other systems: made here, shown once, revocable; only their hash is kept."""
+    form = _token_form()
+    secret = new_row = None
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            secret, new_row = auth.issue(current_user, form.label.data or "", form.days.data)
+            db.session.commit()
+        else:
+            status = 422
+    # The secret is rendered into this one response only: never flashed (the session is a cookie).
+    return render_template("accounts/tokens.html", form=form, tokens=auth.owned(current_user),
+                           secret=secret, new_row=new_row, usable=auth.is_usable), status
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int):
+    row = auth.find_owned(current_user, token_id)
+    if row is None:
+        abort(404)
+    auth.revoke(row)
+    db.session.commit()
+    flash(_("Token “%(label)s” revoked: it no longer works.", label=row.label or row.id), "success")
+    return redirect(url_for("accounts.tokens"))
+
+
+@bp.route("/account/tokens/revoke-all", methods=["POST"])
+@login_required
+def revoke_all_tokens():
+    n = auth.revoke_all(current_user)
+    db.session.commit()
+    flash(ngettext("%(num)d token revoked.", "%(num)d tokens revoked.", n), "success")
+    return redirect(url_for("accounts.tokens"))
 
 
 # -- admin ---------------------------------------------------------------------------------

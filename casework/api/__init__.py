@@ -2,18 +2,15 @@
 from __future__ import annotations
 
 import base64
-import secrets
-from datetime import timedelta
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..accounts.models import ApiToken, Department, Unit, User, find_login
-from ..clock import utcnow
+from ..accounts.models import Department, Unit, User
 from ..aid.kind import view_level
 from ..core import kinds
-from ..core.errors import BadRequest, Unauthorized
+from ..core.errors import BadRequest
 from ..core.models import AuditEntry, Case, CongressSession, verify_chain
 from ..core.permissions import grants, sees_reviewer_notes
 from ..core.queries import work_queue
@@ -22,45 +19,7 @@ from . import schemas as s
 from .base import BLUEPRINTS, json_body as _json, make_blueprint, public, user as _user
 
 bp = make_blueprint("api", __name__, tag="casework")
-
-
-@bp.post("/tokens")
-@public
-@bp.input(s.TokenIn, validation=False)
-@bp.output(s.TokenOut, status_code=201)
-@bp.doc(summary="Get a bearer token", responses={401: "wrong user name or password"})
-def create_token(json_data=None):
-    body = _json()
-    user = find_login(body.get("username")) if isinstance(body.get("username"), str) else None
-    password = body.get("password")
-    now = utcnow()
-    if (user is None or not user.active or not isinstance(password, str) or
-            (user.locked_until and user.locked_until > now) or not user.check_password(password)):
-        if user is not None and not (user.locked_until and user.locked_until > now):
-            from ..accounts.views import LOCK_MINUTES, MAX_FAILURES
-            user.failed_logins += 1
-            if user.failed_logins >= MAX_FAILURES:
-                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                user.failed_logins = 0
-            db.session.commit()
-        # One answer for an unknown user and a wrong password.
-        raise Unauthorized(_("Wrong user name or password."), code="bad_credentials")
-    token = secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, token_hash=ApiToken.digest(token), label=str(body.get("label") or "")[:100],
-                   expires_at=now + timedelta(days=current_app.config["CASEWORK_TOKEN_DAYS"]))
-    user.failed_logins = 0
-    db.session.add(row)
-    db.session.commit()
-    return {"token": token, "id": row.id, "expires_at": row.expires_at.isoformat() + "Z"}
-
-
-@bp.delete("/tokens/current")
-@bp.output({}, status_code=204)
-@bp.doc(summary="Revoke the token used for this request")
-def revoke_token():
-    g.api_token.revoked_at = utcnow()
-    db.session.commit()
-    return ""
+from . import tokens  # noqa: E402,F401  (its blueprint joins BLUEPRINTS)
 
 
 @bp.get("/me")

@@ -23,7 +23,8 @@ from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from ..accounts.models import Unit, User
-from ..accounts.views import LOCK_MINUTES, MAX_FAILURES, admin_required
+from ..accounts import auth
+from ..accounts.views import admin_required
 from ..clock import utcnow
 from ..core.errors import CaseworkError
 from ..core.permissions import has_role
@@ -281,21 +282,16 @@ def activate_account():
     if form.validate_on_submit():
         from ..accounts.models import find_login
         target = find_login(form.login.data)
-        now = utcnow()
-        if target is not None and target.locked_until and target.locked_until > now:
+        if auth.is_locked(target):
             form.form_errors.append(_("Too many failed attempts. Try again in a few minutes."))
         else:
             user = activate(form.login.data, form.code.data, form.password.data)
             if user is None:
-                if target is not None:
-                    target.failed_logins += 1
-                    if target.failed_logins >= MAX_FAILURES:
-                        target.locked_until, target.failed_logins = now + timedelta(minutes=LOCK_MINUTES), 0
-                    db.session.commit()
+                auth.count_failure(target)
                 form.form_errors.append(_("The code does not fit this employee number or phone, was used "
                                           "already, or has expired. Ask your union staff for a new one."))
             else:
-                user.failed_logins, user.locked_until = 0, None
+                auth.clear_failures(user)
                 db.session.commit()
                 flash(_("Your account is active. Sign in with your new password."), "success")
                 return redirect(url_for("accounts.login"))

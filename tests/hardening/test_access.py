@@ -9,7 +9,7 @@ from ..conftest import Browser
 from ..factories import aid_to
 
 # Routes anyone may read without signing in.
-PUBLIC = {"accounts.login", "static", "openapi.spec", "api.openapi_page", "api.create_token", "ops.healthz",
+PUBLIC = {"accounts.login", "static", "openapi.spec", "api.openapi_page", "api_tokens.create_token", "ops.healthz",
           "roster.activate_page", "roster.activate_account"}
 PUBLIC_PREFIXES = ("/board", "/verify")
 # Who is who towards worker1's aid case: worker1 (owner, 一车间小组), leader1 (same group, no reviewer role for
@@ -49,7 +49,7 @@ def test_state_changing_routes_are_post_and_need_csrf(app, demo):
             continue
         assert changing == {"POST"}, rule.rule
         assert "GET" not in rule.methods or rule.endpoint in {
-            "accounts.login", "accounts.account", "admin.user_edit", "admin.units", "admin.departments",
+            "accounts.login", "accounts.account", "accounts.tokens", "admin.user_edit", "admin.units", "admin.departments",
             "admin.department_edit", "admin.unit_settings", "admin.calendar_days", "web.case_new",
             "web.case_edit"} or rule.rule.startswith(PUBLIC_PREFIXES), rule.rule  # GET shows the form
         url = _url(rule, case)
