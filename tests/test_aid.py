@@ -162,3 +162,26 @@ def test_bad_input_saves_nothing(api, demo):
     assert worker.get("/api/v1/cases/aid").get_json()["items"] == [] or all(
         c["amount_requested"] == "3000.00" for c in worker.get("/api/v1/cases/aid").get_json()["items"])
     assert _db.session.scalar(select(LedgerEntry.id).order_by(LedgerEntry.id.desc())) == before
+
+
+def test_the_fund_manager_never_learns_the_category(api, demo, web):
+    """The category (say, serious illness) is itself a sensitive fact: the payee view names no category in
+    lists, the queue, its filter, exports, the API or notifications."""
+    case = aid_to(demo, "posting")
+    staff = api.as_("staff1")
+    assert staff.get(f"/api/v1/cases/aid/{case.id}").get_json()["title"] == "hardship"
+    web.login("fund1")
+    pages = [web.get(p).get_data(as_text=True) for p in (
+        "/cases", "/work", "/export/cases.csv", "/export/work.csv", "/notifications")]
+    assert any(case.number in p for p in pages)
+    for p in pages:
+        assert "困难帮扶" not in p and "Hardship" not in p
+    assert case.number not in web.get("/work?category=hardship").get_data(as_text=True)
+    fund = api.as_("fund1")
+    body = fund.get(f"/api/v1/cases/aid/{case.id}").get_json()
+    assert body["title"] == "" and "category" not in body
+    listed = fund.get("/api/v1/cases/aid").get_data(as_text=True) + fund.get("/api/v1/queue").get_data(as_text=True)
+    assert case.number in listed and "hardship" not in listed
+    web.post("/logout", {}, form_page="/")
+    web.login("staff1")
+    assert "困难帮扶 · 张建国" in web.get("/cases").get_data(as_text=True)  # a reviewer does see it

@@ -73,7 +73,7 @@ def test_reminders_across_national_day_fire_on_the_right_working_days_once(demo,
     escalation = db.session.scalar(select(Notification).where(Notification.subject.startswith("【督办】"),
                                                                Notification.user.has(username="committee1")))
     assert "已超过 3 个工作日仍未办结" in escalation.body and "承办人：刘芳" in escalation.body
-    assert "（困难帮扶·张建国）" in escalation.body
+    assert "（张建国）" in escalation.body and "困难帮扶" not in escalation.body
     effects = db.session.scalars(select(ScheduledEffect).where(ScheduledEffect.case_id == case.id)).all()
     assert sorted((e.kind, e.state_seq, local(e.at).date()) for e in effects) == [
         ("escalate", case.state_seq, date(2026, 10, 14)),

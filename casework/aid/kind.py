@@ -97,6 +97,8 @@ def _fields(case: AidRequest, viewer: User) -> dict:
                    amount_proposed=format_money(case.amount_proposed), circumstances=case.circumstances,
                    details={k: (format_money(v) if dict(DETAILS[case.category]).get(k) == "money" else v)
                             for k, v in (case.details or {}).items()})
+    else:
+        out["title"] = ""  # the title is the category, a sensitive fact
     return out
 
 

@@ -109,12 +109,19 @@ def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=
             offset += len(chunk)
             for case in chunk:
                 last = case
+                if category and not _sees_category(case, user):
+                    continue  # filtering by category would tell who has, say, a serious illness
                 triggers = engine.available(case, user)
                 if triggers:
                     out.append((case, triggers))
                     if len(out) == size:
                         return out, _cursor(last)
     return out, None
+
+
+def _sees_category(case: Case, user: User) -> bool:
+    from ..aid.kind import view_level
+    return case.kind == "aid" and view_level(case, user) == "full"
 
 
 def _parse_cursor(cursor: str | None):

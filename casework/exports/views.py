@@ -28,14 +28,9 @@ CASE_HEADERS = ["编号", "类型", "标题", "状态", "单位", "申请人", "
 WORK_HEADERS = ["编号", "类型", "申请人", "标题", "状态", "期限", "可办理"]
 
 
-def _title(case) -> str:
-    # As the case list shows it: an aid request's title is its category.
-    return f"{labels.CHOICE_LABELS[case.title]} · {case.applicant.name}" if case.kind == "aid" else case.title
-
-
 def case_row(case, user) -> list:
     record = kinds.serialize(case, user, transitions=[])
-    return [case.number, str(labels.KIND_LABELS[case.kind]), _title(case), labels.state_label(case.kind, case.state),
+    return [case.number, str(labels.KIND_LABELS[case.kind]), labels.case_caption(case, user), labels.state_label(case.kind, case.state),
             case.unit.name, case.applicant.name, record["deadline"] or "", record["created_at"][:10],
             str(labels.CHOICE_LABELS.get(record.get("category"), "")) if record.get("category") else "",
             record.get("amount_requested") or "", record.get("amount_approved") or "",
@@ -97,7 +92,7 @@ def work(fmt: str):
                                      category=args.get("category") or None, q=args.get("q") or None,
                                      after=cursor, size=CHUNK)
             for c, triggers in page:
-                yield [c.number, str(labels.KIND_LABELS[c.kind]), c.applicant.name, _title(c),
+                yield [c.number, str(labels.KIND_LABELS[c.kind]), c.applicant.name, labels.case_caption(c, user, with_name=False),
                        labels.state_label(c.kind, c.state), c.deadline.isoformat() if c.deadline else "",
                        "、".join(str(labels.trigger_label(t)) for t in triggers)]
             if not cursor:
