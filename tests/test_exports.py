@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from casework.accounts.models import Unit
 from casework.exports.writer import safe
+from casework.extensions import db as _db
 
 from .conftest import Browser
 from .factories import aid_to, new_case
@@ -99,3 +100,32 @@ def test_statistics_table_export_equals_the_page(demo, web):
 def test_cells_that_look_like_formulas_are_escaped():
     assert [safe(v) for v in ("=1+1", "+86", "-2", "@SUM(A1)", "普通", 12, None)] == \
         ["'=1+1", "'+86", "'-2", "'@SUM(A1)", "普通", 12, ""]
+
+
+def test_fund_ledger_export_equals_the_page_and_needs_the_fund(demo, web, app):
+    from casework.funds.models import Fund
+    aid_to(demo, "posting")
+    fund = _db.session.scalar(select(Fund).where(Fund.purpose == "aid"))
+    web.login("fund1")
+    page = web.get(f"/funds/{fund.id}").get_data(as_text=True)
+    assert f"/export/funds/{fund.id}/ledger.xlsx" in page
+    on_page = [int(n) for n in re.findall(r'id="entry-(\d+)"', page)]
+    rows = xlsx_rows(web.get(f"/export/funds/{fund.id}/ledger.xlsx"))
+    assert rows[0][:3] == ["序号", "时间", "类型"]
+    assert [r[0] for r in rows[1:]] == on_page and len(on_page) >= 2
+    reserve = next(r for r in rows[1:] if r[2] == "预留")
+    assert reserve[4] == 2000 and reserve[3] == ""  # numbers, which a spreadsheet adds up
+    assert csv_rows(web.get(f"/export/funds/{fund.id}/ledger.csv"))[1:] == [
+        [f"{v:.2f}" if i in (3, 4) and v != "" else str(v) for i, v in enumerate(r)] for r in rows[1:]]
+    worker = Browser(app.test_client())
+    worker.login("worker1")
+    assert worker.get(f"/export/funds/{fund.id}/ledger.csv").status_code == 403
+    assert worker.get("/export/funds/99999/ledger.csv").status_code == 404
+
+
+def test_list_and_queue_pages_link_their_exports_with_the_filters(demo, web):
+    aid_to(demo, "submitted")
+    web.login("staff1")
+    assert "/export/cases.csv?kind=aid" in web.get("/cases?kind=aid").get_data(as_text=True)
+    queue = web.get("/work?kind=aid&state=submitted").get_data(as_text=True)
+    assert re.search(r'/export/work\.xlsx\?(kind=aid&amp;state=submitted|state=submitted&amp;kind=aid)"', queue)

@@ -1,8 +1,11 @@
-"""Exports of what a user can see: my work, the case list, each statistics table (Chinese headers).
+"""Exports of what a user can see: my work, the case list, a fund's ledger, each statistics table (Chinese
+headers).
 
 Case rows come through `kinds.serialize`, so a field the user may not see (an aid request's circumstances for
 the fund manager) is empty in the export as on the page."""
 from __future__ import annotations
+
+from decimal import Decimal
 
 from flask import Blueprint, abort, request
 from flask_babel import force_locale
@@ -11,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Unit
-from ..clock import today
+from ..clock import local, today
 from ..core import kinds
 from ..core.models import Case
 from ..core.queries import work_page
@@ -26,12 +29,20 @@ CHUNK = 500
 CASE_HEADERS = ["编号", "类型", "标题", "状态", "单位", "申请人", "期限", "创建时间",
                 "类别", "申请金额（元）", "核定金额（元）", "情况说明"]
 WORK_HEADERS = ["编号", "类型", "申请人", "标题", "状态", "期限", "可办理"]
+LEDGER_HEADERS = ["序号", "时间", "类型", "余额变动（元）", "预留变动（元）", "案件", "来源/支付方式", "凭证号", "备注",
+                  "经办人"]
+
+
+def _yuan(fen: int) -> Decimal | str:
+    """A signed amount as a number a spreadsheet can add up (empty when zero, as on the page)."""
+    return (Decimal(fen) / 100).quantize(Decimal("0.01")) if fen else ""
 
 
 def case_row(case, user) -> list:
     record = kinds.serialize(case, user, transitions=[])
-    return [case.number, str(labels.KIND_LABELS[case.kind]), labels.case_caption(case, user), labels.state_label(case.kind, case.state),
-            case.unit.name, case.applicant.name, record["deadline"] or "", record["created_at"][:10],
+    return [case.number, str(labels.KIND_LABELS[case.kind]), labels.case_caption(case, user),
+            labels.state_label(case.kind, case.state), case.unit.name, case.applicant.name,
+            record["deadline"] or "", record["created_at"][:10],
             str(labels.CHOICE_LABELS.get(record.get("category"), "")) if record.get("category") else "",
             record.get("amount_requested") or "", record.get("amount_approved") or "",
             record.get("circumstances") or ""]
@@ -92,13 +103,48 @@ def work(fmt: str):
                                      category=args.get("category") or None, q=args.get("q") or None,
                                      after=cursor, size=CHUNK)
             for c, triggers in page:
-                yield [c.number, str(labels.KIND_LABELS[c.kind]), c.applicant.name, labels.case_caption(c, user, with_name=False),
-                       labels.state_label(c.kind, c.state), c.deadline.isoformat() if c.deadline else "",
+                yield [c.number, str(labels.KIND_LABELS[c.kind]), c.applicant.name,
+                       labels.case_caption(c, user, with_name=False), labels.state_label(c.kind, c.state),
+                       c.deadline.isoformat() if c.deadline else "",
                        "、".join(str(labels.trigger_label(t)) for t in triggers)]
             if not cursor:
                 return
 
     return respond(fmt, f"我的待办-{today().isoformat()}", "我的待办", WORK_HEADERS, _zh(rows()))
+
+
+@bp.route("/export/funds/<int:fund_id>/ledger.<fmt>")
+@login_required
+def ledger(fund_id: int, fmt: str):
+    from ..funds import operations as ops
+    from ..funds.models import Fund
+    from ..funds.views import EFFECT, KIND_LABELS, SOURCE_LABELS, ledger_records
+    if fmt not in FORMATS:
+        abort(404)
+    fund = db.session.get(Fund, fund_id)
+    if fund is None:
+        abort(404)
+    if not ops.can_see(current_user, fund):
+        abort(403)
+
+    def rows():
+        # The page's records, newest first, in chunks: a busy fund's ledger never sits in memory whole.
+        before = None
+        while True:
+            entries, before = ops.ledger_page(fund, before, CHUNK)
+            for row, e in zip(entries, ledger_records(entries)):
+                on_balance, on_reserved = EFFECT[row.kind]
+                pay = SOURCE_LABELS.get(e["source"], e["source"]) if e["source"] else \
+                    labels.CHOICE_LABELS.get(e["method"], e["method"]) if e["method"] else ""
+                yield [e["id"], local(e["when"]).strftime("%Y-%m-%d %H:%M"),
+                       str(KIND_LABELS.get(e["kind"], e["kind"])), _yuan(on_balance * row.amount),
+                       _yuan(on_reserved * row.amount), e["case"] or "", str(pay),
+                       e["reference"] or "", e["note"], e["actor_name"] or "系统"]
+            if before is None:
+                return
+            db.session.expunge_all()
+
+    return respond(fmt, f"{fund.name}明细账-{today().isoformat()}", "明细账", LEDGER_HEADERS, _zh(rows()))
 
 
 @bp.route("/stats/export/<table>.<fmt>")

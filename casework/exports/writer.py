@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 from urllib.parse import quote
 
 from flask import Response, stream_with_context
@@ -15,8 +16,8 @@ DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 def safe(value):
     if value is None:
         return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return value  # numbers stay numbers: a negative amount is not a formula
     text = str(value)
     return "'" + text if text.startswith(DANGEROUS) else text
 

@@ -84,8 +84,9 @@ def queue():
                              after=args.get("after") or None, size=25)
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
     next_url = url_for("web.queue", **{**args.to_dict(), "after": cursor}) if cursor else None
+    filters = {k: v for k, v in args.items() if k != "after" and v}
     return render_template("cases/queue.html", work=work, next_url=next_url, units=units, args=args,
-                           bulk=BULK_TRIGGERS, today=today(), deadline_class=deadline_class)
+                           filters=filters, bulk=BULK_TRIGGERS, today=today(), deadline_class=deadline_class)
 
 
 def deadline_class(deadline) -> str:
