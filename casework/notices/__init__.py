@@ -87,3 +87,28 @@ def _commands(group):
         notice = fund_report(fund, year, quarter)
         db.session.commit()
         click.echo(f"{notice.number} sha256 {notice.sha256} check code {notice.display_code}")
+
+    @group.command("annual-report")
+    @click.option("--kind", required=True, help="aid, proposal or motion")
+    @click.option("--unit", "unit_code", required=True, help="unit code, e.g. HQ (the units below it count)")
+    @click.option("--year", required=True, help="calendar year, e.g. 2026")
+    def annual_report_command(kind, unit_code, year):
+        """Issue (or show, if unchanged) a unit's annual report: aid, proposal or motion."""
+        from sqlalchemy import select
+        from ..accounts.models import Unit
+        from ..core.errors import CaseworkError
+        from ..extensions import db
+        from ..stats import reports
+        unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
+        if unit is None:
+            raise click.ClickException(f"no unit with code {unit_code!r}")
+        try:
+            kind, year = reports.check(kind, year)
+            notice, issued = reports.annual_report(kind, unit, year)
+            db.session.commit()
+        except CaseworkError as exc:
+            db.session.rollback()
+            details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+            raise click.ClickException(f"{exc.message} {details}".strip()) from None
+        state = "issued" if issued else "unchanged, the current report"
+        click.echo(f"{notice.number} ({state}) sha256 {notice.sha256} check code {notice.display_code}")

@@ -27,6 +27,9 @@ class NoticeKind:
     mark: str            # 代字 after the unit's code: 工 + 帮 → 工帮〔2026〕12号
     public: bool = False  # board postings and fund reports: anyone may see them
     supersedes: tuple[str, ...] = ()  # earlier notices of the same case (or subject) this one replaces
+    # A yearly statistics report of a unit and the units below it: seen by whoever may see that unit's
+    # statistics dashboard (casework/stats/tables.py), never by anyone else.
+    statistics: bool = False
 
     @property
     def template(self) -> str:
@@ -44,6 +47,9 @@ KINDS: dict[str, NoticeKind] = {k.name: k for k in (
     NoticeKind("motion_reply", "提案答复函", "提答", supersedes=("motion_reply",)),
     NoticeKind("board_posting", "公开栏公示", "公", public=True, supersedes=("board_posting",)),
     NoticeKind("fund_report", "救助基金收支情况报告", "基", public=True, supersedes=("fund_report",)),
+    NoticeKind("annual_aid", "年度困难职工帮扶工作统计报告", "帮统", statistics=True),
+    NoticeKind("annual_proposal", "年度合理化建议工作报告", "建统", statistics=True),
+    NoticeKind("annual_motion", "年度职代会提案工作报告", "提统", statistics=True),
 )}
 
 
@@ -57,7 +63,7 @@ class Notice(db.Model):
     number: Mapped[str] = mapped_column(String(40))        # 文号, e.g. 工帮〔2026〕12号
     issued_at: Mapped[datetime] = mapped_column(DateTime)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    # What a notice without a case is about, e.g. "disclosure:12" or "fund:1:2026Q4".
+    # What a notice without a case is about, e.g. "disclosure:12", "fund:1:2026Q4/1" or "annual:aid:1:2026/1".
     subject: Mapped[str | None] = mapped_column(String(60), unique=True)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)

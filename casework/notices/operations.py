@@ -5,11 +5,13 @@ The caller commits once (the transition's transaction, or the view's); nothing h
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app, has_app_context, has_request_context, request
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -118,10 +120,14 @@ def by_code(raw: str) -> Notice | None:
 
 
 def may_see(user, notice: Notice) -> bool:
-    """Public kinds to all; the others to whoever may see their case, except that those who see an aid request
-    only as its payee (the fund manager) see its receipt, not the letters about the decision."""
+    """Public kinds to all; statistics reports to whoever may see the statistics of their unit; the others to
+    whoever may see their case, except that those who see an aid request only as its payee (the fund manager)
+    see its receipt, not the letters about the decision."""
     if notice.spec.public:
         return True
+    if notice.spec.statistics:
+        from ..stats.tables import may_see_statistics
+        return getattr(user, "is_authenticated", False) and may_see_statistics(user, notice.unit)
     case = notice.case
     if case is None or not getattr(user, "is_authenticated", False) or not can_view(user, case):
         return False
@@ -269,7 +275,7 @@ def fund_report_values(fund, year: int, quarter: int) -> dict:
                 total["reserve"] -= amount
         return total["income"] - total["out"], total["reserve"]
 
-    opening, _ = balance(sums(LedgerEntry.at < lo))
+    opening, _reserved = balance(sums(LedgerEntry.at < lo))
     period = sums((LedgerEntry.at >= lo) & (LedgerEntry.at < hi))
     closing, reserved = balance(sums(LedgerEntry.at < hi))
     income = {}
@@ -290,12 +296,38 @@ def fund_report_values(fund, year: int, quarter: int) -> dict:
 
 def fund_report(fund, year: int, quarter: int, user: User | None = None) -> Notice:
     """The quarterly fund report; issued again (superseding the last) only when the figures changed."""
-    base = f"fund:{fund.id}:{year}Q{quarter}"
-    values = fund_report_values(fund, year, quarter)
-    earlier = db.session.scalars(select(Notice).where(Notice.kind == "fund_report",
-                                                      Notice.subject.startswith(base)).order_by(Notice.id)).all()
-    current = next((n for n in reversed(earlier) if n.superseded_by_id is None), None)
+    notice, _issued = issue_report("fund_report", unit=fund.unit, about=f"fund:{fund.id}:{year}Q{quarter}",
+                                   values=fund_report_values(fund, year, quarter), user=user)
+    return notice
+
+
+# -- reports: one current notice per subject, reissued when its figures change -------------------
+
+def current_report(kind: str, about: str) -> tuple[Notice | None, int]:
+    """The current (not superseded) report of this kind about `about`, and how many were ever issued."""
+    earlier = db.session.scalars(select(Notice).where(
+        Notice.kind == kind, Notice.subject.startswith(f"{about}/", autoescape=True))
+        .order_by(Notice.id)).all()
+    return next((n for n in reversed(earlier) if n.superseded_by_id is None), None), len(earlier)
+
+
+def issue_report(kind: str, *, unit: Unit, about: str, values: dict,
+                 user: User | None = None) -> tuple[Notice, bool]:
+    """(notice, issued): the current report about `about` (e.g. "fund:1:2026Q4") when it printed the same
+    figures, else a new one (subject "<about>/<n>") that supersedes it. Figures are compared as stored (JSON),
+    so values must be plain JSON: the issue date and number are not figures and do not count."""
+    values = json.loads(json.dumps(values, ensure_ascii=False))
+    current, count = current_report(kind, about)
     if current is not None and {k: current.fields.get(k) for k in values} == values:
-        return current
-    return issue("fund_report", unit=fund.unit, values=values, subject=f"{base}/{len(earlier) + 1}",
-                 user=user, supersedes=[current] if current else [])
+        return current, False
+    try:
+        with db.session.begin_nested():
+            return issue(kind, unit=unit, values=values, subject=f"{about}/{count + 1}", user=user,
+                         supersedes=[current] if current else []), True
+    except IntegrityError:  # issued by someone else at the same moment: theirs stands if it says the same
+        current, _count = current_report(kind, about)
+        if current is not None and {k: current.fields.get(k) for k in values} == values:
+            return current, False
+        from ..core.errors import Conflict
+        raise Conflict(_("Someone issued this report at the same moment. Please try again."),
+                       code="report_race") from None

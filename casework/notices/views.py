@@ -94,7 +94,8 @@ def _may_print() -> bool:
 
 
 class BatchForm(BaseForm):
-    kind = SelectField(_l("Notices"), choices=opts((k, v.title) for k, v in KINDS.items() if not v.public),
+    kind = SelectField(_l("Notices"), choices=opts((k, v.title) for k, v in KINDS.items()
+                                                   if not v.public and not v.statistics),
                        validators=[InputRequired()])
     disclosure = IntegerField(_l("All cases of disclosure no."), validators=[Optional()])
     cases = TextAreaField(_l("Or case numbers, one per line"), validators=[Optional()])

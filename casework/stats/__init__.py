@@ -1,7 +1,8 @@
-"""Statistics per unit and period: SQL aggregates, a dashboard with SVG charts, and the JSON API."""
+"""Statistics per unit and period: SQL aggregates, a dashboard with SVG charts, the JSON API, and each unit's
+annual reports as PDF notices (reports.py)."""
 from __future__ import annotations
 
-from . import api  # noqa: F401  (API blueprint, mounted by casework.api)
+from . import api, reports  # noqa: F401  (API blueprints, mounted by casework.api after every capability)
 
 
 def register(app):

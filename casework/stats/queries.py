@@ -13,6 +13,10 @@ Definitions (what each number counts):
 - proposals / motions: events (audit entries) in the period; benefit = sum of the yearly benefit reported in
   the period; satisfaction = the ratings given in the period (rate_unsatisfied counts as unsatisfied).
 - objections and reports: raised in the period, by kind and status.
+
+The annual reports (casework/stats/reports.py) print these same numbers, plus a few the dashboard does not
+show: aid requests by category and state (created in the period, as `cases`), every state-changing step per
+trigger (events in the period), rewards paid, and the proposals adopted and motions filed in the period.
 """
 from __future__ import annotations
 
@@ -20,10 +24,10 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import BigInteger, Integer, and_, case as when, cast, extract, func, literal, or_, select
 
-from ..accounts.models import Unit
+from ..accounts.models import Department, Unit, User
 from ..aid.models import AidRequest
 from ..clock import to_utc, zone
-from ..core.models import AuditEntry, Case
+from ..core.models import AuditEntry, Case, CaseParty
 from ..extensions import db
 
 GRANTED_STATES = ("approved", "disbursed", "closed")
@@ -210,3 +214,78 @@ def objections(scope: Scope) -> list[dict]:
         .where(Objection.unit_id.in_(scope.unit_ids()), scope.within(Objection.at))
         .group_by(Objection.kind, Objection.status).order_by(Objection.kind, Objection.status)).all()
     return [{"kind": k, "status": st, "count": n, "substantiated": int(sub or 0)} for k, st, n, sub in rows]
+
+
+# -- what the annual reports add -----------------------------------------------------------------
+
+def aid_cases(scope: Scope) -> list[dict]:
+    """The `cases` rows of aid requests, split by category."""
+    rows = db.session.execute(
+        select(AidRequest.category, AidRequest.state, func.count())
+        .where(AidRequest.unit_id.in_(scope.unit_ids()), scope.within(AidRequest.created_at))
+        .group_by(AidRequest.category, AidRequest.state)
+        .order_by(AidRequest.category, AidRequest.state)).all()
+    return [{"category": c, "state": s, "count": n} for c, s, n in rows]
+
+
+def steps(scope: Scope, kind: str) -> dict[tuple[str, str], int]:
+    """(trigger, state entered) -> how many times one kind's cases took that step in the period. Votes that
+    did not carry and reflexive steps (a score, a co-signature) change no state and are not steps here."""
+    rows = db.session.execute(
+        select(AuditEntry.trigger, AuditEntry.to_state, func.count())
+        .where(*_events(scope, kind), AuditEntry.from_state != AuditEntry.to_state)
+        .group_by(AuditEntry.trigger, AuditEntry.to_state)).all()
+    return {(t, s): n for t, s, n in rows}
+
+
+def _stepped(scope: Scope, kind: str, trigger: str, to_state: str):
+    """The ids of one kind's cases that took this step in the period."""
+    return select(AuditEntry.case_id).where(*_events(scope, kind, trigger=trigger, to_state=to_state))
+
+
+def rewards(scope: Scope) -> dict:
+    """Proposals rewarded in the period and the rewards paid (grade reward plus bonus, in fen)."""
+    from ..proposals.models import Proposal
+    count, amount = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(Proposal.reward), 0))
+        .where(Proposal.id.in_(_stepped(scope, "proposal", "reward", "rewarded")))).one()
+    return {"count": int(count), "amount": int(amount or 0)}
+
+
+def _names(case_ids, role: str) -> dict[int, list[str]]:
+    rows = db.session.execute(
+        select(CaseParty.case_id, User.name).join(User, User.id == CaseParty.user_id)
+        .where(CaseParty.case_id.in_(case_ids), CaseParty.role == role).order_by(CaseParty.id)).all()
+    out: dict[int, list[str]] = {}
+    for case_id, name in rows:
+        out.setdefault(case_id, []).append(name)
+    return out
+
+
+def adopted_proposals(scope: Scope) -> list[dict]:
+    """Proposals adopted in the period: number, title, proposer (and co-proposers), grade, department."""
+    from ..proposals.models import Proposal
+    rows = db.session.execute(
+        select(Proposal.id, Proposal.number, Proposal.title, User.name, Proposal.grade, Department.name)
+        .join(User, User.id == Proposal.applicant_id)
+        .outerjoin(Department, Department.id == Proposal.department_id)
+        .where(Proposal.id.in_(_stepped(scope, "proposal", "adopt", "implementing")))
+        .order_by(Proposal.number)).all()
+    co = _names([r[0] for r in rows], "coproposer")
+    return [{"number": number, "title": title, "proposer": name, "coproposers": co.get(i, []), "grade": grade,
+             "department": dept} for i, number, title, name, grade, dept in rows]
+
+
+def filed_motions(scope: Scope) -> list[dict]:
+    """Motions filed in the period: number, title, lead proposer, lead department, state and rating now."""
+    from ..motions.models import Motion
+    rows = db.session.execute(
+        select(Motion.number, Motion.title, User.name, Department.name, Motion.state, Motion.satisfaction,
+               Motion.reopened)
+        .join(User, User.id == Motion.applicant_id)
+        .outerjoin(Department, Department.id == Motion.department_id)
+        .where(Motion.id.in_(_stepped(scope, "motion", "file", "handling")))
+        .order_by(Motion.number)).all()
+    return [{"number": number, "title": title, "proposer": name, "department": dept, "state": state,
+             "satisfaction": satisfaction, "reopened": bool(reopened)}
+            for number, title, name, dept, state, satisfaction, reopened in rows]

@@ -18,6 +18,11 @@ from .queries import Scope
 ROLES = ("union_staff", "committee", "admin")
 
 
+def may_see_statistics(user: User, unit: Unit) -> bool:
+    """The dashboard's rule, also for its annual reports: one of ROLES at the unit or above."""
+    return any(r in roles_at(user, unit) for r in ROLES)
+
+
 def scope_for(user: User, args) -> Scope:
     """The unit (default: the highest where the user may see statistics) and period (default: this year)."""
     raw = args.get("unit")
@@ -28,7 +33,7 @@ def scope_for(user: User, args) -> Scope:
     else:
         paths = sorted((g.unit_path for g in grants(user) if g.role in ROLES), key=len)
         unit = db.session.scalar(select(Unit).where(Unit.path == paths[0])) if paths else None
-    if unit is None or not any(r in roles_at(user, unit) for r in ROLES):
+    if unit is None or not may_see_statistics(user, unit):
         raise Forbidden(_("Statistics are for union staff, the committee and administrators of the unit."))
     errors = {}
     bounds = []

@@ -1,25 +1,66 @@
-"""The statistics dashboard: charts with the numbers as tables below them."""
+"""The statistics dashboard: charts with the numbers as tables below them, and the unit's annual reports."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms import HiddenField, IntegerField, SelectField
+from wtforms.validators import InputRequired
 
 from ..accounts.models import Unit
+from ..clock import today
+from ..core.errors import Invalid
 from ..extensions import db
+from ..forms import BaseForm, opts
+from ..web import labels
 from . import charts as svg
-from .queries import compute
+from . import reports
+from .queries import Scope, compute
 from .tables import charts, scope_for, tables
 
 bp = Blueprint("stats", __name__)
+
+
+class AnnualReportForm(BaseForm):
+    # The unit and period on show, so the dashboard comes back as it was when a field is wrong.
+    unit = HiddenField()
+    from_ = HiddenField(name="from")
+    to = HiddenField()
+    kind = SelectField(_l("Report on"), choices=opts((k, labels.KIND_LABELS[k]) for k in reports.NOTICE_KINDS),
+                       validators=[InputRequired()])
+    year = IntegerField(_l("Year"), validators=[InputRequired()])
 
 
 @bp.route("/stats")
 @login_required
 def dashboard():
     scope = scope_for(current_user, request.args)
+    year = scope.start.year if scope.start.year <= today().year else today().year
+    form = AnnualReportForm(None, unit=scope.unit.id, from_=scope.start.isoformat(), to=scope.end.isoformat(),
+                            year=year)
+    return _page(scope, form)
+
+
+@bp.route("/stats/annual-report", methods=["POST"])
+@login_required
+def annual_report():
+    """Issue the unit's annual report (or take the current one when its figures are unchanged) and send it."""
+    from ..notices.views import send
+    form = AnnualReportForm(request.form)
+    try:
+        kind, year_scope = reports.read(current_user, request.form)
+    except Invalid as exc:  # a wrong kind or year: the dashboard again, with the message on the field
+        form.absorb(exc)
+        return _page(scope_for(current_user, request.form), form), 422
+    notice, _issued = reports.annual_report(kind, year_scope.unit, year_scope.start.year, current_user)
+    db.session.commit()
+    return send(notice)
+
+
+def _page(scope: Scope, form: AnnualReportForm):
     stats = compute(scope)
     units = db.session.scalars(select(Unit).where(Unit.path.startswith(scope.unit.path)).order_by(Unit.path)).all()
     return render_template("stats/dashboard.html", scope=scope, stats=stats, tables=tables(stats),
                            charts={k: svg.bar_chart(v, unit="%" if k == "deadlines" else "")
-                                   for k, v in charts(stats).items()}, units=units)
+                                   for k, v in charts(stats).items()}, units=units, report_form=form)

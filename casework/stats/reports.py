@@ -1,0 +1,280 @@
+"""Annual reports (年度报告) of a unit and the units below it, one per kind, issued as numbered PDF notices.
+
+The figures are the statistics dashboard's for the same unit and calendar year (casework/stats/queries.py), so
+paper and screen agree. Whoever may see the dashboard of a unit may issue and download its reports
+(tables.may_see_statistics). A report is issued again, superseding the previous one, only when its figures
+changed (notices.operations.issue_report); otherwise the current one is returned.
+
+The aid report prints aggregates only: never a name, circumstances, visit findings, income, illness, family or
+ID facts. The proposal and motion reports list the adopted proposals and filed motions with their proposers,
+which are disclosed publicly anyway.
+
+POST /api/v1/reports/annual {kind, unit, year} issues (201) or returns the unchanged current report (200).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from apiflask import Schema
+from apiflask.fields import Integer, Raw, String
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..accounts.models import Unit, User
+from ..api.base import json_body, make_blueprint, user as api_user
+from ..clock import today
+from ..core.errors import Invalid, NotFound
+from ..extensions import db
+from ..notices import renderer
+from ..notices.api import NoticeOut, serialize
+from ..notices.models import Notice
+from ..notices.operations import CATEGORY_ZH, GRADE_ZH, issue_report
+from . import queries as q
+from .tables import scope_for
+
+# report kind -> notice kind; the report kinds are the case kinds
+NOTICE_KINDS = {"aid": "annual_aid", "proposal": "annual_proposal", "motion": "annual_motion"}
+ALIASES = {"proposals": "proposal", "motions": "motion"}
+FIRST_YEAR = 2000
+
+# The document is Chinese whatever the reader's language (as every notice is).
+TITLES = {"aid": "年度困难职工帮扶工作统计报告", "proposal": "年度合理化建议工作报告",
+          "motion": "年度职代会提案工作报告"}
+STATE_ZH = {
+    "draft": "草稿", "submitted": "已提交", "returned": "退回补充材料", "verifying": "核实中",
+    "pending_approval": "待审批", "posting": "公示中", "objection_review": "异议审查中", "approved": "已批准",
+    "disbursed": "已发放", "closed": "已办结", "rejected": "未获批准", "withdrawn": "已撤回", "declined": "不予受理",
+    "evaluating": "评审中", "graded": "已评定等级", "implementing": "实施中", "not_adopted": "未采纳",
+    "implemented": "已实施", "rewarded": "已奖励", "cosigning": "征集附议中", "lapsed": "已失效",
+    "handling": "承办中", "merged": "已并案", "opinion": "已转为意见建议", "not_filed": "不予立案",
+    "replied": "已答复待评价",
+}
+STEP_ZH = {  # a stay in a state, as the step of the work it is (办理环节), per kind
+    "aid": {"draft": "填写申请", "submitted": "受理", "returned": "补充材料", "verifying": "走访核实",
+            "pending_approval": "委员会审批", "posting": "公示", "objection_review": "异议审查",
+            "approved": "发放", "disbursed": "签收确认"},
+    "proposal": {"draft": "填写建议", "submitted": "受理", "evaluating": "评审", "graded": "采纳决定",
+                 "implementing": "组织实施", "implemented": "奖励决定", "rewarded": "公开"},
+    "motion": {"draft": "起草", "cosigning": "征集附议", "submitted": "立案审查", "handling": "承办答复",
+               "opinion": "意见建议答复", "replied": "代表评价"},
+}
+SATISFACTION_ZH = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+OBJECTION_ZH = {"objection": "异议", "report": "举报"}
+OBJECTION_STATUS_ZH = {"open": "办理中", "answered": "已答复"}
+
+
+# -- reading a request -----------------------------------------------------------------------------
+
+def read(user: User, data) -> tuple[str, q.Scope]:
+    """(kind, scope of the calendar year) from a form or JSON body. The unit is checked first, by the
+    dashboard's own rule (404 no such unit, 403 not allowed); then kind and year (422, each on its field)."""
+    base = scope_for(user, {"unit": _unit_id(data.get("unit"))})
+    kind, year = check(data.get("kind"), data.get("year"))
+    return kind, year_scope(base.unit, year)
+
+
+def check(raw_kind, raw_year) -> tuple[str, int]:
+    """The report kind and year, or Invalid naming each wrong field."""
+    errors = {}
+    kind = raw_kind.strip().lower() if isinstance(raw_kind, str) else None
+    kind = ALIASES.get(kind, kind)
+    if kind not in NOTICE_KINDS:
+        errors["kind"] = _("Choose the report: aid, proposal or motion.")
+    year = _year(raw_year)
+    if year is None:
+        errors["year"] = _("Enter a year from %(first)d to %(last)d.", first=FIRST_YEAR, last=today().year)
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
+    return kind, year
+
+
+def _unit_id(raw):
+    """A unit's id, or its code (e.g. "HQ"); None for the dashboard's default unit."""
+    if raw in (None, "") or (isinstance(raw, int) and not isinstance(raw, bool)):
+        return raw
+    if isinstance(raw, str) and raw.strip().isdigit():
+        return raw.strip()
+    found = None
+    if isinstance(raw, str):
+        found = db.session.scalar(select(Unit.id).where(Unit.code == raw.strip()))
+    if found is None:
+        raise NotFound(_("There is no such unit."), code="unknown_unit")
+    return found
+
+
+def _year(raw) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, str) and raw.strip().isdigit():
+        raw = int(raw.strip())
+    if not isinstance(raw, int) or not FIRST_YEAR <= raw <= today().year:
+        return None
+    return raw
+
+
+def year_scope(unit: Unit, year: int) -> q.Scope:
+    return q.Scope(unit, date(year, 1, 1), date(year, 12, 31))
+
+
+# -- issuing -----------------------------------------------------------------------------------------
+
+def annual_report(kind: str, unit: Unit, year: int, user: User | None = None) -> tuple[Notice, bool]:
+    """(notice, issued): the current report when its figures are unchanged, else a new one superseding it.
+    The caller commits."""
+    values = annual_values(kind, year_scope(unit, year))
+    return issue_report(NOTICE_KINDS[kind], unit=unit, about=f"annual:{kind}:{unit.id}:{year}", values=values,
+                        user=user)
+
+
+def annual_values(kind: str, scope: q.Scope) -> dict:
+    """The plain values the report prints (JSON: they are stored with the notice and compared on reissue)."""
+    has_below = db.session.scalar(select(Unit.id).where(Unit.parent_id == scope.unit.id).limit(1)) is not None
+    common = {"title": f"{scope.start.year}{TITLES[kind]}", "year": scope.start.year, "unit": scope.unit.name,
+              "with_units_below": has_below,
+              "period": f"{renderer.date_zh(scope.start)}至{renderer.date_zh(scope.end)}"}
+    return {**common, **{"aid": _aid, "proposal": _proposal, "motion": _motion}[kind](scope)}
+
+
+def _rate(on_time: int, due: int) -> dict:
+    return {"due": due, "on_time": on_time, "rate": round(on_time / due, 4) if due else None}
+
+
+def _in_flow(rows: list[dict], kind: str) -> list[dict]:
+    """One kind's per-state rows, in the order its workflow lists the states."""
+    import workflows
+    order = workflows.get(kind).state_names
+    return sorted((r for r in rows if r["kind"] == kind),
+                  key=lambda r: order.index(r["state"]) if r["state"] in order else len(order))
+
+
+def _deadlines(scope: q.Scope, kind: str, states=None) -> tuple[list[dict], dict]:
+    rows = [r for r in _in_flow(q.deadlines(scope), kind) if states is None or r["state"] in states]
+    steps = [{"step": STEP_ZH[kind].get(r["state"], r["state"]), **_rate(r["on_time"], r["due"])}
+             for r in rows]
+    return steps, _rate(sum(r["on_time"] for r in rows), sum(r["due"] for r in rows))
+
+
+def _handling(scope: q.Scope, kind: str) -> list[dict]:
+    return [{"step": STEP_ZH[kind].get(r["state"], r["state"]), "count": r["count"],
+             "avg_hours": r["avg_hours"], "p90_hours": r["p90_hours"]} for r in _in_flow(q.handling(scope), kind)]
+
+
+def _order(keys, first) -> list:
+    """`keys` in the order of `first`, then any others sorted."""
+    keys = set(keys)
+    return [k for k in first if k in keys] + sorted(k for k in keys if k not in first)
+
+
+def _aid(scope: q.Scope) -> dict:
+    import workflows
+    from ..aid.models import CATEGORIES
+    states = workflows.get("aid").state_names
+    by_category: dict[str, dict[str, int]] = {}
+    for r in q.aid_cases(scope):
+        by_category.setdefault(r["category"], {})[r["state"]] = r["count"]
+    cases = [{"category": CATEGORY_ZH.get(c, c), "total": sum(by_category[c].values()),
+              "states": [{"state": STATE_ZH.get(s, s), "count": by_category[c][s]}
+                         for s in _order(by_category[c], states)]}
+             for c in _order(by_category, CATEGORIES)]
+    granted = q.aid_granted(scope)
+    months: dict[str, dict[str, dict]] = {}
+    for r in granted["rows"]:
+        months.setdefault(r["month"], {})[r["category"]] = r
+    by_month = [{"month": f"{int(m[5:7])}月", **granted["by_month"][m],
+                 "categories": [{"category": CATEGORY_ZH.get(c, c), "count": rows[c]["count"],
+                                 "amount": rows[c]["amount"]} for c in _order(rows, CATEGORIES)]}
+                for m, rows in sorted(months.items())]
+    by_cat = [{"category": CATEGORY_ZH.get(c, c), **granted["by_category"][c]}
+              for c in _order(granted["by_category"], CATEGORIES)]
+    steps, on_time = _deadlines(scope, "aid")
+    objections = q.objections(scope)
+    return {"cases": cases, "cases_total": sum(c["total"] for c in cases),
+            "granted_by_month": by_month, "granted_by_category": by_cat, "granted_total": granted["total"],
+            "handling": _handling(scope, "aid"), "deadlines": steps, "on_time": on_time,
+            "objections": [{"kind": OBJECTION_ZH.get(r["kind"], r["kind"]),
+                            "status": OBJECTION_STATUS_ZH.get(r["status"], r["status"]), "count": r["count"],
+                            "substantiated": r["substantiated"]} for r in objections],
+            "objection_count": sum(r["count"] for r in objections if r["kind"] == "objection"),
+            "report_count": sum(r["count"] for r in objections if r["kind"] == "report"),
+            "substantiated": sum(r["substantiated"] for r in objections)}
+
+
+def _proposal(scope: q.Scope) -> dict:
+    from workflows.proposal import GRADES
+    p = q.proposals(scope)
+    steps = q.steps(scope, "proposal")
+    paid = q.rewards(scope)
+    deadline_steps, on_time = _deadlines(scope, "proposal")
+    return {"collected": p["collected"], "accepted": steps.get(("accept", "evaluating"), 0),
+            "declined": steps.get(("decline", "declined"), 0), "graded": p["graded"],
+            "grades": [{"grade": GRADE_ZH.get(g, g), "count": p["grades"][g]}
+                       for g in _order(p["grades"], GRADES)],
+            "adopted": p["adopted"], "not_adopted": steps.get(("not_adopt", "not_adopted"), 0),
+            "implemented": p["implemented"], "rewarded": paid["count"], "benefit": p["benefit"],
+            "rewards": paid["amount"], "deadlines": deadline_steps, "on_time": on_time,
+            "adopted_list": [{"number": r["number"], "title": r["title"],
+                              "proposer": "、".join([r["proposer"], *r["coproposers"]]),
+                              "grade": GRADE_ZH.get(r["grade"] or "", "—"),
+                              "department": r["department"] or "—"}
+                             for r in q.adopted_proposals(scope)]}
+
+
+def _motion(scope: q.Scope) -> dict:
+    m = q.motions(scope)
+    steps = q.steps(scope, "motion")
+    # Only a reply ends a stay in handling or opinion: their deadline rows count the replies that had one.
+    _rows, replies = _deadlines(scope, "motion", states=("handling", "opinion"))
+    rated = sum(v["count"] for v in m["satisfaction"].values())
+    return {"submitted": steps.get(("submit", "submitted"), 0), "filed": m["filed"],
+            "merged": steps.get(("merge", "merged"), 0),
+            "opinion": steps.get(("convert_to_opinion", "opinion"), 0),
+            "not_filed": steps.get(("not_file", "not_filed"), 0), "replied": m["replied"],
+            "replied_on_time": m["replied_on_time"], "reply_due": replies["due"],
+            "reply_rate": round(m["replied_on_time"] / replies["due"], 4) if replies["due"] else None,
+            "rated": rated,
+            "satisfaction": [{"rating": SATISFACTION_ZH[r], **{"count": 0, "share": 0.0},
+                              **m["satisfaction"].get(r, {})} for r in SATISFACTION_ZH],
+            "reopened": steps.get(("rate_unsatisfied", "handling"), 0),
+            "no_rating": steps.get(("auto_close", "closed"), 0),
+            "filed_list": [{"number": r["number"], "title": r["title"], "proposer": r["proposer"],
+                            "department": r["department"] or "—", "satisfaction": _rating(r)}
+                           for r in q.filed_motions(scope)]}
+
+
+def _rating(r: dict) -> str:
+    if r["state"] == "closed":
+        return SATISFACTION_ZH.get(r["satisfaction"] or "", "未评价")
+    if r["state"] == "handling" and r["reopened"]:
+        return "不满意，重新办理中"
+    return STATE_ZH.get(r["state"], r["state"])
+
+
+# -- the API -------------------------------------------------------------------------------------------
+
+bp = make_blueprint("reports_api", __name__, tag="statistics")
+
+
+class AnnualIn(Schema):
+    kind = String(required=True, metadata={"enum": list(NOTICE_KINDS), "example": "aid"})
+    unit = Raw(metadata={"description": "unit id or code (default: the highest unit whose statistics the "
+                                        "caller sees); the report covers the units below it too",
+                         "example": 1})
+    year = Integer(required=True, metadata={"example": 2026})
+
+
+@bp.post("/reports/annual")
+@bp.input(AnnualIn, validation=False)
+@bp.output(NoticeOut, status_code=201)
+@bp.doc(summary="Issue a unit's annual report of one kind as a PDF notice",
+        description="The figures equal GET /api/v1/stats for the unit and the calendar year. 201 when a new "
+                    "report was issued (it supersedes the previous one, whose figures differ); 200 with the "
+                    "current report when the figures are unchanged. union_staff, committee or admin at the "
+                    "unit or above; the PDF is at `url`.",
+        responses={200: "the current report: figures unchanged", 403: "not allowed for this unit",
+                   404: "no such unit", 422: "unknown kind or year out of range"})
+def annual(json_data=None):
+    kind, scope = read(api_user(), json_body())
+    notice, issued = annual_report(kind, scope.unit, scope.start.year, api_user())
+    out = serialize(notice)
+    db.session.commit()
+    return out, 201 if issued else 200
