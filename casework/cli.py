@@ -1,6 +1,8 @@
 """`flask --app wsgi casework ...`: operator commands. Bad input ends with a clear line, exit 2."""
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -18,17 +20,41 @@ def _schema_missing(exc) -> click.ClickException:
 
 
 @casework_cli.command("demo")
-def demo_command():
-    """Load the demo union (units, accounts, funds, a congress session). Safe to run twice."""
-    from . import demo
+@click.option("--no-history", is_flag=True,
+              help="Only the union itself: no cases, postings or ledger lines.")
+def demo_command(no_history):
+    """Load the demo union (units, accounts, funds, a congress session) and a year of its casework.
+
+    Safe to run twice: what exists is kept, and the history is added only to a database without cases."""
+    import time
+
+    from . import demo, demo_history
+    from .clock import travel
     try:
-        created = demo.load()
+        fresh = not no_history and not demo_history.has_cases()
+        # With a history to follow, the union is dated at its start (its accounts, funds and first income).
+        with travel(demo_history.base_moment()) if fresh else nullcontext():
+            created = demo.load()
         db.session.commit()
     except (OperationalError, ProgrammingError) as exc:
         db.session.rollback()
         raise _schema_missing(exc) from None
     made = ", ".join(f"{v} {k}" for k, v in created.items() if v) or "nothing new"
     click.echo(f"demo data loaded: {made}. Every demo account's password is '{demo.PASSWORD}'.")
+    if no_history:
+        return
+    started = time.perf_counter()
+    try:
+        history = demo_history.load_history()
+    except demo_history.HistoryError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"demo history stopped: {exc}") from None
+    if history is None:
+        click.echo("demo history: the database already has cases; nothing added.")
+        return
+    click.echo(f"demo history {history['from']} to {history['to']}: {history['aid']} aid requests, "
+               f"{history['proposals']} proposals, {history['motions']} motions, {history['postings']} board "
+               f"postings, {history['steps']} steps in {time.perf_counter() - started:.1f} s.")
 
 
 @casework_cli.command("verify-audit")

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from casework import demo as demo_data
 from casework.accounts.models import RoleAssignment, User
+from casework.core.models import Case
 from casework.funds.models import Fund
 from casework.funds.operations import ledger_balance
 
@@ -38,3 +39,8 @@ def test_demo_funds_agree_with_their_ledger(demo, db):
     for fund in db.session.scalars(select(Fund)):
         assert ledger_balance(fund) == (fund.balance, fund.reserved)
         assert fund.balance > 0
+
+
+def test_the_demo_loader_makes_no_cases(demo, db):
+    # The year of casework comes from demo_history, through `flask casework demo`; tests rely on its absence.
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 0
