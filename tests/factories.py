@@ -47,6 +47,7 @@ def aid_to(users, state: str, **data):
                                          visitors=["staff1", "leader1"], findings="住房简陋，情况属实")),
         ("pending_approval", lambda: fire(case, "verify", users["staff1"], proposed_amount="2000.00")),
         ("posting", lambda: [fire(case, "approve", users[f"committee{i}"], amount="2000.00") for i in (1, 2, 3)]),
+        ("posted", lambda: post_on_board(users)),  # still "posting", now on the board with its period
     ]
     for name, step in steps:
         if case.state == state and name != "verifying+visit":
@@ -54,4 +55,28 @@ def aid_to(users, state: str, **data):
         step()
         if name == state:
             break
+    return case
+
+
+def post_on_board(users):
+    """Puts every aid request waiting in "posting" on the board: the batch, signed off by three members."""
+    from casework.disclosure import operations
+    from casework.funds.models import Fund
+    from sqlalchemy import select
+    unit = db.session.scalar(select(Fund).where(Fund.code == "AID")).unit
+    batch = operations.make_batch(unit, "aid")
+    db.session.commit()
+    for i in (1, 2, 3):
+        operations.sign_off(batch, users[f"committee{i}"], "同意公示")
+        db.session.commit()
+    return batch
+
+
+def posting_over(users):
+    """An aid request of worker1 on the board whose posting period ended yesterday; nothing has ended it yet."""
+    from datetime import timedelta
+    case = aid_to(users, "posting")
+    batch = post_on_board(users)
+    batch.ends_on = case.deadline = today() - timedelta(days=1)
+    db.session.commit()
     return case

@@ -1,6 +1,8 @@
 """Aid requests end to end: the rules of WORKFLOWS.md "Aid request", privacy, the fund ledger."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -10,7 +12,7 @@ from casework.extensions import db as _db
 from casework.funds.models import Fund, LedgerEntry
 from casework.funds.operations import ledger_balance
 
-from .factories import aid_to, attach, fire, new_case
+from .factories import aid_to, attach, fire, new_case, post_on_board
 
 ROLES = ["worker1", "leader1", "worker2", "staff1", "committee1", "fund1", "evaluator1", "motions1", "handler1"]
 
@@ -19,21 +21,23 @@ def _aid_fund():
     return _db.session.scalar(select(Fund).where(Fund.code == "AID"))
 
 
-def test_walk_to_closed_with_ledger(demo):
+def test_walk_to_closed_with_ledger(demo, clock):
     case = aid_to(demo, "posting")
     fund = _aid_fund()
     _db.session.refresh(fund)
     assert fund.reserved == 200000 and case.amount_approved == 200000
-    # The posting period ends: the scheduler's step, here fired as the scheduler would.
     assert case.deadline is None  # the disclosure sets the posting period
-    case.deadline = today()
-    _db.session.commit()
     with pytest.raises(Invalid):
-        fire(case, "end_posting", None)
+        fire(case, "end_posting", None)  # not even on the board yet
     _db.session.rollback()
-    from datetime import timedelta
-    case.deadline = today() - timedelta(days=1)
-    _db.session.commit()
+    post_on_board(demo)
+    assert case.deadline is not None
+    # The posting period ends: the scheduler's step, here fired as the scheduler would.
+    clock.move_to(f"{case.deadline.isoformat()} 17:00 +08:00")
+    with pytest.raises(Invalid):
+        fire(case, "end_posting", None)  # its last day is still inside it
+    _db.session.rollback()
+    clock.move_to(f"{(case.deadline + timedelta(days=1)).isoformat()} 09:00 +08:00")
     fire(case, "end_posting", None)
     assert case.state == "approved"
     with pytest.raises(Forbidden):
@@ -64,9 +68,7 @@ def test_reject_and_withdraw(demo):
 
 
 def test_upheld_objection_releases_the_reservation(demo):
-    case = aid_to(demo, "posting")
-    case.deadline = today()
-    _db.session.commit()
+    case = aid_to(demo, "posted")
     fire(case, "object", None)
     assert case.state == "objection_review"
     for i in (1, 2, 3):

@@ -99,6 +99,41 @@ def test_objection_dismissed_then_period_goes_on(demo, api):
     assert case.state == "posting"
     follow = api.get(f"/api/v1/objections/{code.lower()}").get_json()
     assert follow["status"] == "answered" and "情况属实" in follow["answer"]
+    assert case.deadline == d.ends_on  # back on the posting's own period
+
+
+def test_a_dismissed_objection_does_not_stop_the_posting_from_ending(demo, clock):
+    """The objection's answer deadline is not the posting's: after a dismissal the case ends with its posting,
+    and one case that cannot move never holds back the others."""
+    d, (case, other) = _posted(demo, n=2)
+    clock.move_to(datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc))  # two days into the period
+    operations.object_to(d.items[0], "此人家庭并不困难", True, None)
+    _db.session.commit()
+    assert case.state == "objection_review" and case.deadline > d.ends_on
+    for i in (1, 2, 3):
+        fire(case, "dismiss_objection", demo[f"committee{i}"], answer="经再次走访核实，情况属实")
+    assert case.state == "posting" and case.deadline == d.ends_on
+    clock.move_to(datetime.combine(d.ends_on + timedelta(days=1), datetime.min.time()) + timedelta(hours=2))
+    assert operations.end_due() == [d]
+    _db.session.commit()
+    assert d.status == "ended" and case.state == "approved" and other.state == "approved"
+
+
+def test_ending_postings_goes_on_past_a_case_that_cannot_move(demo, clock, monkeypatch):
+    from casework.core import engine
+    (d1, (stuck,)), (d2, (fine,)) = _posted(demo), _posted(demo)
+    real = engine.fire
+
+    def refuse(case, trigger, *args, **kw):
+        if case.id == stuck.id:
+            raise Invalid("refused for the test")
+        return real(case, trigger, *args, **kw)
+    monkeypatch.setattr(engine, "fire", refuse)
+    clock.move_to(datetime.combine(d2.ends_on + timedelta(days=1), datetime.min.time()) + timedelta(hours=2))
+    assert set(operations.end_due()) == {d1, d2}
+    _db.session.commit()
+    assert fine.state == "approved" and stuck.state == "posting"
+    assert d1.status == d2.status == "ended"
 
 
 def test_objection_upheld_releases_and_publishes_a_correction(demo, api, web):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from casework.extensions import db as _db
 from casework.funds import operations as ops
 from casework.funds.models import Fund, LedgerEntry
 
-from .factories import aid_to, fire, new_case
+from .factories import aid_to, fire, new_case, post_on_board
 
 EN = {"Accept-Language": "en"}
 
@@ -297,10 +298,10 @@ def test_ledger_sums_always_equal_the_balance(api, demo):
     for i in (1, 2, 3):
         fire(second, "approve", demo[f"committee{i}"], amount="1500.00")
     _assert_ledger_matches(aid)
-    from datetime import timedelta
-
-    from casework.clock import today
-    posted.deadline = today() - timedelta(days=1)
+    post_on_board(demo)
+    from casework.disclosure.models import Disclosure
+    for d in _db.session.scalars(select(Disclosure)):
+        d.ends_on = posted.deadline = date(2026, 11, 24)  # the posting period is over
     _db.session.commit()
     fire(posted, "end_posting", None)
     fire(posted, "disburse", demo["fund1"], method="bank_transfer", reference="工行-001")  # debit

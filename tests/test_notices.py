@@ -22,7 +22,7 @@ from casework.notices import batch, operations, renderer
 from casework.notices.models import Notice, NoticeBatch
 
 from .conftest import Browser
-from .factories import aid_to, fire, new_case
+from .factories import aid_to, fire, new_case, post_on_board, posting_over
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -66,9 +66,7 @@ def notices(case, kind=None) -> list[Notice]:
 
 def approved(demo):
     """An aid request of worker1 approved at 2000.00 whose posting period has passed."""
-    case = aid_to(demo, "posting")
-    case.deadline = today() - timedelta(days=1)
-    _db.session.commit()
+    case = posting_over(demo)
     fire(case, "end_posting", None)
     assert case.state == "approved"
     return case
@@ -97,9 +95,7 @@ def proposal_graded(demo, scores=(90, 88)):
 
 def objected(demo):
     """An approved aid request someone objected to during its posting period."""
-    case = aid_to(demo, "posting")
-    case.deadline = today() + timedelta(days=7)  # the posting's period (set when a disclosure is posted)
-    _db.session.commit()
+    case = aid_to(demo, "posted")
     fire(case, "object", None)
     return case
 
@@ -427,8 +423,7 @@ def test_verify_page_genuine_superseded_and_forged(demo, client):
     assert client.get("/verify/" + "x" * 500).status_code == 404
     assert client.get("/verify").status_code == 200
     # Superseded: shown as such, naming the notice that replaced it.
-    case.deadline = today() + timedelta(days=7)
-    _db.session.commit()
+    post_on_board(demo)
     fire(case, "object", None)
     vote(case, "uphold_objection", demo, answer="异议属实。")
     newer = notices(case)[-1]

@@ -157,11 +157,12 @@ def test_demo_mode_moves_the_clock_forward_for_one_run(demo, db, app, monkeypatc
 
 def test_automatic_steps(demo, db, clock):
     # Aid: the posting period ends (its deadline is set when the disclosure is posted).
-    aid = aid_to(demo, "posting")
-    aid.deadline = today()
+    aid = aid_to(demo, "posted")
+    assert aid.deadline == date(2026, 12, 2)
     _idle(db)
+    clock.move_to("2026-12-02 18:00 +08:00")
     assert run_due().steps == {}  # the period's last day is still inside it
-    clock.move_to("2026-11-26 09:00 +08:00")
+    clock.move_to("2026-12-03 09:00 +08:00")
     assert run_due().steps == {"aid.end_posting": 1}
     assert aid.state == "approved"
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == aid.id)
@@ -169,10 +170,10 @@ def test_automatic_steps(demo, db, clock):
     assert entry.actor_label == "scheduler" and entry.trigger == "end_posting"
     # ... and the request closes itself 10 wd after disbursement when nobody confirms receipt.
     fire(aid, "disburse", demo["fund1"], method="bank_transfer", reference="BANK-1")
-    assert aid.deadline == date(2026, 12, 10)
-    clock.move_to("2026-12-10 18:00 +08:00")
+    assert aid.deadline == date(2026, 12, 17)
+    clock.move_to("2026-12-17 18:00 +08:00")
     assert run_due().steps == {}
-    clock.move_to("2026-12-11 09:00 +08:00")
+    clock.move_to("2026-12-18 09:00 +08:00")
     assert run_due().steps == {"aid.auto_close": 1} and aid.state == "closed"
     # Motions: too few co-signers when the window closes lapse; enough co-signers do not.
     rep1, rep2, rep3 = demo["rep1"], demo["rep2"], demo["rep3"]

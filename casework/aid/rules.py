@@ -59,7 +59,10 @@ def _fund_has_free_balance(step: Step):
 
 
 def _is_posting_open(case) -> bool:
-    return case.deadline is not None and today() <= case.deadline
+    # The posting's period, not case.deadline: under an objection that is the answer's deadline.
+    from ..disclosure.operations import posting_ends_on
+    ends = posting_ends_on(case)
+    return ends is not None and today() <= ends
 
 
 @condition("posting_open")
@@ -74,7 +77,9 @@ def _posting_open(step: Step):
 
 @guard("posting_period_ended")
 def _posting_period_ended(step: Step):
-    if step.case.deadline is not None and today() > step.case.deadline:
+    from ..disclosure.operations import posting_ends_on
+    ends = posting_ends_on(step.case)
+    if ends is not None and today() > ends:
         return None
     return _("The posting period has not ended yet.")
 

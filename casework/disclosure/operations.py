@@ -4,6 +4,7 @@ Views, the API and the scheduler all call these; the caller commits once.
 """
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import datetime, timedelta
 
@@ -13,12 +14,14 @@ from sqlalchemy import func, select
 from ..accounts.models import Unit, User
 from ..clock import local, today, utcnow
 from ..core import calendar, engine, settings
-from ..core.errors import Conflict, Forbidden, Invalid, NotFound
+from ..core.errors import CaseworkError, Conflict, Forbidden, Invalid, NotFound
 from ..core.models import Case
 from ..core.permissions import roles_at
 from ..extensions import db
 from .masking import mask_name
 from .models import Disclosure, DisclosureItem, DisclosureVote, Objection, PendingItem
+
+log = logging.getLogger(__name__)
 
 settings.DEFAULTS.setdefault("posting_days", 5)
 settings.DEFAULTS.setdefault("objection_answer_days", 5)
@@ -138,8 +141,20 @@ def post(d: Disclosure) -> None:
             case.deadline = d.ends_on  # the case's objection period is the posting's
 
 
+def posting_ends_on(case: Case):
+    """The last day of the posting the case is currently on (its objection period), or None before posting."""
+    return db.session.scalar(
+        select(Disclosure.ends_on).join(DisclosureItem, DisclosureItem.disclosure_id == Disclosure.id)
+        .where(DisclosureItem.case_id == case.id, DisclosureItem.withdrawn.is_(False),
+               Disclosure.status.in_(("posted", "ended")))
+        .order_by(Disclosure.id.desc()).limit(1))
+
+
 def end_due(at_day=None) -> list[Disclosure]:
-    """Postings whose period is over end; each case without an open objection moves on."""
+    """Postings whose period is over end; each case without an open objection moves on.
+
+    A case the engine refuses stays where it is (the sweep's automatic steps try again) and never holds
+    back the other cases or postings."""
     day = at_day or today()
     ended = []
     for d in db.session.scalars(select(Disclosure).where(Disclosure.status == "posted", Disclosure.ends_on < day)):
@@ -151,7 +166,13 @@ def end_due(at_day=None) -> list[Disclosure]:
             case = db.session.get(Case, item.case_id)
             trigger = {"aid": "end_posting", "proposal": "close"}.get(case.kind)
             if trigger and trigger in engine.workflows.get(case.kind).triggers_from(case.state):
-                engine.fire(case, trigger, None, {})
+                try:
+                    with db.session.begin_nested():
+                        engine.fire(case, trigger, None, {})
+                except CaseworkError as exc:
+                    db.session.refresh(case)
+                    log.warning("posting %s ended but case %s stays %s: %s", d.id, case.number, case.state,
+                                exc.message)
     return ended
 
 

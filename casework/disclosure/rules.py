@@ -19,6 +19,8 @@ def _join(step: Step):
 def _answer(step: Step):
     for row in operations.open_objections(step.case):
         row.answer, row.status, row.answered_at = step.data["answer"], "answered", utcnow()
+    if step.case.state == "posting":  # dismissed within the period: the posting's deadline again
+        step.case.deadline = operations.posting_ends_on(step.case)
 
 
 @effect("publish_correction")
