@@ -58,18 +58,40 @@ def aid_to(users, state: str, **data):
     return case
 
 
-def post_on_board(users):
-    """Puts every aid request waiting in "posting" on the board: the batch, signed off by three members."""
+def post_on_board(users, unit=None):
+    """Puts every aid request waiting in "posting" at `unit` (default: the union's) on the board: the batch,
+    signed off by three committee members."""
+    from sqlalchemy import select
+
     from casework.disclosure import operations
     from casework.funds.models import Fund
-    from sqlalchemy import select
-    unit = db.session.scalar(select(Fund).where(Fund.code == "AID")).unit
+    unit = unit or db.session.scalar(select(Fund).where(Fund.code == "AID")).unit
     batch = operations.make_batch(unit, "aid")
     db.session.commit()
     for i in (1, 2, 3):
         operations.sign_off(batch, users[f"committee{i}"], "同意公示")
         db.session.commit()
     return batch
+
+
+def end_posting_now(users, case):
+    """Ends an aid request's posting as the scheduler would once the period is over: on the board first if
+    it is not yet, then the posting's period dated back to yesterday."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from casework.accounts.models import Unit
+    from casework.disclosure import operations
+    from casework.disclosure.models import Disclosure, DisclosureItem, PendingItem
+    if operations.posting_ends_on(case) is None:
+        pending = db.session.scalar(select(PendingItem).where(PendingItem.case_id == case.id))
+        post_on_board(users, db.session.get(Unit, pending.unit_id))
+    batch = db.session.scalar(select(Disclosure).join(DisclosureItem).where(DisclosureItem.case_id == case.id)
+                              .order_by(Disclosure.id.desc()).limit(1))
+    batch.ends_on = case.deadline = today() - timedelta(days=1)
+    db.session.commit()
+    fire(case, "end_posting", None)
 
 
 def posting_over(users):

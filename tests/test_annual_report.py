@@ -27,7 +27,7 @@ from casework.stats import reports
 from casework.stats.queries import compute
 
 from .conftest import Browser
-from .factories import aid_to, attach, fire, new_case
+from .factories import aid_to, attach, end_posting_now, fire, new_case, posting_over
 from .test_stats import recount
 
 COMMITTEE = ("committee1", "committee2", "committee3")
@@ -68,9 +68,7 @@ def unit(code: str) -> Unit:
 
 def approved(demo):
     """An aid request of worker1 approved at 2000.00 whose posting period has passed."""
-    case = aid_to(demo, "posting")
-    case.deadline = today() - timedelta(days=1)
-    _db.session.commit()
+    case = posting_over(demo)
     fire(case, "end_posting", None)
     return case
 
@@ -112,11 +110,7 @@ def _aid(demo, i, rng):
             return
         yield lambda: [fire(case, "approve", demo[c], amount=amount) for c in COMMITTEE]
 
-        def end_posting():
-            case.deadline = today() - timedelta(days=1)
-            _db.session.commit()
-            fire(case, "end_posting", None)
-        yield end_posting
+        yield lambda: end_posting_now(demo, case)
         yield lambda: fire(case, "disburse", demo["fund1"], method="cash", reference="R")
         yield lambda: fire(case, "confirm_receipt", demo[who])
     return steps()

@@ -27,7 +27,7 @@ def _fresh_database(database_url: str, tmp_path: Path) -> str:
 def _flask(args, url, tmp_path):
     env = {**os.environ, "CASEWORK_DATABASE_URL": url, "CASEWORK_INSTANCE": str(tmp_path / "instance")}
     return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=300)
 
 
 def test_upgrade_demo_and_verify_from_empty(database_url, tmp_path):

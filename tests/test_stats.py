@@ -20,7 +20,7 @@ from casework.extensions import db as _db
 from casework.stats.queries import GRANTED_STATES, Scope, compute
 
 from .conftest import Browser
-from .factories import attach, fire, new_case
+from .factories import attach, end_posting_now, fire, new_case
 
 # The brief asks ~200 cases (about 45 s here); 120 keeps the file fast. STATS_CASES=200 runs the full size.
 N_CASES = int(os.environ.get("STATS_CASES", 120))
@@ -43,11 +43,7 @@ def _aid_steps(demo, case, rng):
         return
     yield lambda: [fire(case, "approve", demo[c], amount=amount) for c in COMMITTEE]
 
-    def end_posting():
-        case.deadline = today() - timedelta(days=1)
-        _db.session.commit()
-        fire(case, "end_posting", None)
-    yield end_posting
+    yield lambda: end_posting_now(demo, case)
     yield lambda: fire(case, "disburse", demo["fund1"], method="cash", reference="R")
     yield lambda: fire(case, "confirm_receipt", demo[who])
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from urllib.parse import urlsplit
 
-from ..clock import today, utcnow
+from ..clock import today
 from ..core import calendar, settings
 from ..core.calendar import CalendarDay
 from ..core.models import UnitSetting
@@ -22,8 +22,7 @@ from ..web.labels import ROLE_LABELS
 from . import auth
 from .forms import (DelegationForm, DepartmentForm, LoginForm, PasswordForm, RoleForm, TokenForm, UnitForm,
                     UserForm)
-from .models import (Delegation, Department, DepartmentMember, RoleAssignment, Unit, User,
-                     find_login)
+from .models import Delegation, Department, DepartmentMember, RoleAssignment, Unit, User
 
 bp = Blueprint("accounts", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")

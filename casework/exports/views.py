@@ -10,7 +10,6 @@ from decimal import Decimal
 from flask import Blueprint, abort, request
 from flask_babel import force_locale
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Unit

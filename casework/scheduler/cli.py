@@ -5,13 +5,13 @@ import logging
 import signal
 import threading
 from contextlib import nullcontext
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import click
 from flask import current_app
 
 from ..cli import casework_cli
-from ..clock import to_utc, utcnow
+from ..clock import to_utc, travel, utcnow
 from .jobs import record_run, serve
 from .sweep import run_due
 
@@ -46,15 +46,6 @@ def parse_at(text: str) -> datetime:
     return to_utc(moment)
 
 
-def _travel(at: datetime):
-    try:
-        import time_machine
-    except ImportError:
-        raise click.ClickException("moving the clock forward needs the time-machine package "
-                                   "(pip install -e '.[test]')") from None
-    return time_machine.travel(at.replace(tzinfo=timezone.utc), tick=False)
-
-
 @casework_cli.command("run-due")
 @click.option("--at", "at_text", metavar="ISO-TIME",
               help="The moment to run as of (local time unless an offset is given); default now.")
@@ -69,7 +60,7 @@ def run_due_command(at_text):
     if future and not current_app.config.get("CASEWORK_DEMO"):
         raise click.UsageError("--at is in the future; only demo mode (CASEWORK_DEMO=true) may move "
                                "the clock forward")
-    with _travel(at) if future else nullcontext():
+    with travel(at) if future else nullcontext():
         started = utcnow()
         report = run_due(at)
         record_run("run-due", started, report, description="run-due command", trigger="by hand")

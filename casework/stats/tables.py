@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..accounts.models import Unit, User
 from ..clock import today
 from ..core.errors import Forbidden, Invalid, NotFound
+from ..core.inputs import record_id
 from ..core.permissions import grants, roles_at
 from ..extensions import db
 from ..money import format_money
@@ -27,7 +28,8 @@ def scope_for(user: User, args) -> Scope:
     """The unit (default: the highest where the user may see statistics) and period (default: this year)."""
     raw = args.get("unit")
     if raw not in (None, ""):
-        unit = db.session.get(Unit, int(raw)) if str(raw).isdigit() else None
+        unit_id = record_id(raw)  # digits beyond any id, or not digits at all: no such unit
+        unit = db.session.get(Unit, unit_id) if unit_id else None
         if unit is None:
             raise NotFound(_("There is no such unit."), code="unknown_unit")
     else:
@@ -102,7 +104,8 @@ def tables(stats: dict) -> dict[str, dict]:
         "objections": {"title": _l("Objections and reports"), "zh": "异议与举报",
                        "headers": [(_l("Kind"), "类型"), (_l("Status"), "状态"), (_l("Count"), "件数"),
                                    (_l("Substantiated"), "属实")],
-                       "rows": [[_("Objection") if r["kind"] == "objection" else _("Report"), r["status"], r["count"],
+                       "rows": [[_("Objection") if r["kind"] == "objection" else _("Report"),
+                                 str(labels.OBJECTION_STATUS_LABELS.get(r["status"], r["status"])), r["count"],
                                  r["substantiated"]] for r in stats["objections"]]},
     }
 

@@ -74,8 +74,10 @@ CHOICE_LABELS = {
     "satisfied": _l("Satisfied"), "basically_satisfied": _l("Basically satisfied"),
     "unsatisfied": _l("Unsatisfied"),
     "excellent": _l("Excellent"), "good": _l("Good"), "general": _l("General"),
-    "no_rating": _l("No rating"),
+    "no_rating": _l("No rating"), "not_adopted": _l("Not adopted"),
 }
+
+OBJECTION_STATUS_LABELS = {"open": _l("Awaiting an answer"), "answered": _l("Answered")}
 
 
 def state_label(kind: str, state: str) -> str:
