@@ -1,11 +1,15 @@
 """The JSON API skeleton (shared/design/API.md): tokens, errors, cases, transitions, audit, queue."""
 from __future__ import annotations
 
+import base64
+
+from sqlalchemy import select
+
 from casework.aid.models import AidRequest
-from casework.core.models import Attachment
+from casework.core.models import Attachment, CongressSession
 from casework.extensions import db as _db
 
-from .factories import attach
+from .factories import attach, fire, new_case
 
 
 def test_token_answers_the_same_for_unknown_user_and_wrong_password(api, demo):
@@ -147,3 +151,86 @@ def test_openapi_document_lists_the_endpoints(client, demo):
 
 def test_attachment_factory_is_not_public(demo):
     assert _db.session.query(Attachment).count() == 0
+
+
+def test_ids_cursors_and_text_out_of_range_are_refused_never_500(api, demo):
+    """Values no column can hold (PostgreSQL integers end at 2**31 - 1) and text no column can store."""
+    staff = api.as_("staff1")
+    huge = 2**31
+    assert staff.get(f"/api/v1/cases/aid/{huge}").status_code == 404
+    assert staff.get(f"/api/v1/cases/aid/{2**64}/audit").status_code == 404
+    assert staff.get(f"/api/v1/cases/aid?unit={huge}").get_json() == {"items": [], "next": None}
+    assert staff.get("/api/v1/cases/aid?unit=²").status_code == 400
+    cursor = base64.urlsafe_b64encode(str(huge).encode()).decode().rstrip("=")
+    assert staff.get(f"/api/v1/cases/aid?after={cursor}").status_code == 400
+    for unit in (str(huge), "²", "-1"):
+        r = staff.get(f"/api/v1/stats?unit={unit}")
+        assert r.status_code == 404 and r.get_json()["error"]["code"] == "unknown_unit", unit
+    for unit in (huge, str(huge), "²"):
+        r = staff.post("/api/v1/reports/annual", json={"kind": "aid", "unit": unit, "year": 2026})
+        assert r.status_code == 404 and r.get_json()["error"]["code"] == "unknown_unit", unit
+    assert staff.get(f"/api/v1/funds/1/ledger?before={huge}").status_code in (200, 400)
+    assert staff.get(f"/api/v1/notifications?after={cursor}").status_code in (200, 400)
+    # A lone surrogate escape is valid JSON syntax but no text: nothing could store it.
+    r = staff.post("/api/v1/cases/proposal", data='{"title": "\\ud800", "problem": "p", "suggestion": "s"}',
+                   content_type="application/json")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "malformed"
+    deep = "[" * 100_000 + "]" * 100_000
+    r = staff.post("/api/v1/cases/proposal", data=deep, content_type="application/json")
+    assert r.status_code == 400
+
+
+def test_openapi_document_declares_errors_security_and_path_values(client, demo):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http", "scheme": "bearer", "description": "POST /api/v1/tokens gives one"}
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            for code in ("400", "401", "403", "404", "409", "422"):
+                body = op["responses"][code]["content"]["application/json"]
+                assert body["schema"] == error, (method, path, code)
+            if "requestBody" in op:
+                assert "413" in op["responses"], (method, path)
+            for parameter in op.get("parameters", []):
+                if parameter["name"] == "kind":
+                    assert parameter["schema"]["enum"] == ["aid", "motion", "proposal"]
+    public = spec["paths"]["/api/v1/board"]["get"]["security"]
+    assert public == [{}, {"bearerAuth": []}]
+    assert spec["paths"]["/api/v1/me"]["get"]["security"] == [{"bearerAuth": []}]
+    assert "visited_on" in spec["components"]["schemas"]["TransitionIn"]["properties"]
+
+
+def test_trigger_fields_naming_rows_beyond_any_id_are_field_errors(api, demo):
+    session = _db.session.scalar(select(CongressSession))
+    motion = new_case("motion", demo["rep1"], session=session.id)
+    fire(motion, "open_for_cosigning", demo["rep1"])
+    for rep in ("rep2", "rep3"):
+        fire(motion, "cosign", demo[rep])
+    fire(motion, "submit", demo["rep1"])
+    committee = api.as_("motions1")
+    url = f"/api/v1/cases/motion/{motion.id}/transitions"
+    for trigger, body in (("file", {"department": 2**31}), ("file", {"department": str(2**40)}),
+                          ("merge", {"into": 2**40}), ("merge", {"into": "²"})):
+        r = committee.post(f"{url}/{trigger}", json=body)
+        assert r.status_code == 422, (trigger, body, r.get_json())
+    proposal = new_case("proposal", demo["worker1"])
+    fire(proposal, "submit", demo["worker1"])
+    r = api.as_("staff1").post(f"/api/v1/cases/proposal/{proposal.id}/duplicate-of", json={"original": 2**40})
+    assert r.status_code == 422, r.get_json()
+    r = api.as_("staff1").get(f"/api/v1/proposals/annual?unit={2**40}")
+    assert r.status_code == 400
+
+
+def test_a_duplicate_proposal_names_its_original_as_an_object(api, demo):
+    first, second = (new_case("proposal", demo[w]) for w in ("worker1", "worker2"))
+    for case, who in ((first, "worker1"), (second, "worker2")):
+        fire(case, "submit", demo[who])
+    staff = api.as_("staff1")
+    r = staff.post(f"/api/v1/cases/proposal/{second.id}/duplicate-of", json={"original": first.number})
+    assert r.status_code == 200, r.get_json()
+    expected = {"id": first.id, "number": first.number}
+    assert r.get_json()["duplicate_of"] == expected
+    assert staff.get(f"/api/v1/cases/proposal/{second.id}").get_json()["duplicate_of"] == expected
+    listed = staff.get("/api/v1/cases/proposal").get_json()["items"]
+    assert next(c for c in listed if c["id"] == second.id)["duplicate_of"] == expected

@@ -11,12 +11,13 @@ from ..accounts.models import Department, Unit, User
 from ..aid.kind import view_level
 from ..core import kinds
 from ..core.errors import BadRequest
+from ..core.inputs import record_id
 from ..core.models import AuditEntry, Case, CongressSession, verify_chain
 from ..core.permissions import grants, sees_reviewer_notes
 from ..core.queries import work_queue
 from ..extensions import csrf, db
 from . import schemas as s
-from .base import BLUEPRINTS, json_body as _json, make_blueprint, public, user as _user
+from .base import BLUEPRINTS, document, json_body as _json, make_blueprint, public, user as _user
 
 bp = make_blueprint("api", __name__, tag="casework")
 from . import tokens  # noqa: E402,F401  (its blueprint joins BLUEPRINTS)
@@ -90,18 +91,21 @@ def list_cases(kind: str):
         stmt = stmt.where(Case.state == state)
     unit = request.args.get("unit")
     if unit:
-        if not unit.isdigit():
+        if not (unit.isascii() and unit.isdigit()):
             raise BadRequest(_("`unit` must be a unit id."), fields={"unit": "integer"})
-        target = db.session.get(Unit, int(unit))
+        target_id = record_id(unit)  # beyond any id: no such unit
+        target = db.session.get(Unit, target_id) if target_id else None
         if target is None:
             return {"items": [], "next": None}
         stmt = stmt.where(Case.unit_id.in_(select(Unit.id).where(Unit.path.startswith(target.path))))
     after = request.args.get("after")
     if after:
         try:
-            after_id = int(base64.urlsafe_b64decode(after.encode() + b"==").decode())
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest(_("The cursor is not valid."), fields={"after": "cursor"}) from None
+            after_id = record_id(base64.urlsafe_b64decode(after.encode() + b"==").decode())
+        except (ValueError, UnicodeError):
+            after_id = None
+        if after_id is None:
+            raise BadRequest(_("The cursor is not valid."), fields={"after": "cursor"})
         stmt = stmt.where(Case.id < after_id)
     size = current_app.config["CASEWORK_PAGE_SIZE"]
     rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(size + 1)).all()
@@ -183,6 +187,7 @@ def register(app: Flask):
     for blueprint in BLUEPRINTS:
         csrf.exempt(blueprint)
         app.register_blueprint(blueprint)
+    document(app)
 
     @app.error_processor
     def _api_errors(error):

@@ -7,16 +7,31 @@ from __future__ import annotations
 from datetime import timedelta
 
 from apiflask import APIBlueprint
-from flask import g, request
+from flask import Flask, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.http import HTTP_STATUS_CODES
 
 from ..accounts.models import ApiToken, User
 from ..clock import utcnow
-from ..core.errors import BadRequest, Unauthorized
+from ..core.errors import BadRequest, NotFound, Unauthorized
 from ..extensions import db
 
 BLUEPRINTS: list[APIBlueprint] = []
+# Ids larger than an id column holds (PostgreSQL `integer`) are answered 404 before they reach a query.
+MAX_ID = 2**31 - 1
+BEARER = "bearerAuth"
+# Every operation may answer these, in the contract's error shape (API.md "Conventions"); an operation's own
+# `responses` text replaces the generic one.
+ERROR_RESPONSES = {
+    400: "Malformed: the body is not a JSON object, or a parameter has the wrong type",
+    401: "No token, or an unknown, expired or revoked one",
+    403: "Not allowed for this user",
+    404: "Absent, or not visible to this user",
+    409: "Stale `version`, or not possible in the current state",
+    422: "A field or a guard failed; `message` says why, `fields` which",
+}
+TOO_LARGE = {413: "The request body is larger than the configured limit"}
 
 
 def public(view):
@@ -25,9 +40,14 @@ def public(view):
     return view
 
 
+def is_public(view) -> bool:
+    return getattr(view, "_casework_public", False)
+
+
 def make_blueprint(name: str, import_name: str, tag: str) -> APIBlueprint:
     bp = APIBlueprint(name, import_name, url_prefix="/api/v1", tag=tag)
     bp.before_request(_authenticate)
+    bp.before_request(_check_request)
     BLUEPRINTS.append(bp)
     return bp
 
@@ -50,9 +70,21 @@ def _authenticate():
             return None
         raise Unauthorized(_("The token is unknown, expired or revoked."), code="bad_token")
     view = current_app.view_functions.get(request.endpoint)
-    if not getattr(view, "_casework_public", False):
+    if not is_public(view):
         raise Unauthorized(_("Send a token: Authorization: Bearer <token>."), code="no_token")
     return None
+
+
+def _check_request():
+    """What no view should meet: ids beyond any row (404) and JSON nested deeper than the parser goes (400;
+    the input decorators parse the body before the view runs)."""
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        raise NotFound(_("No such record."))
+    if request.is_json and request.content_length:
+        try:
+            request.get_json(silent=True)
+        except RecursionError:
+            raise BadRequest(_("The body is not valid JSON.")) from None
 
 
 def user() -> User:
@@ -61,10 +93,67 @@ def user() -> User:
 
 def json_body() -> dict:
     body = request.get_json(silent=True)
-    if body is None:
+    if body is None or not _valid_text(body):
         if request.data:
             raise BadRequest(_("The body is not valid JSON."))
         body = {}
     if not isinstance(body, dict):
         raise BadRequest(_("The body must be a JSON object."))
     return body
+
+
+def _valid_text(body) -> bool:
+    """False when a string holds a lone surrogate (a \\ud800 escape without its pair): such text can be
+    neither stored nor sent on."""
+    todo = [body]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            todo.extend(value.keys())
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+        elif isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
+def document(app: Flask) -> None:
+    """What every operation shares goes into the OpenAPI document once, here: the error responses in the
+    contract's shape, the bearer scheme (optional on public operations) and the values `kind` and `trigger`
+    take. `casework.api.register` calls it after mounting the blueprints."""
+    from . import schemas
+    app.config.update(HTTP_ERROR_SCHEMA=schemas.Error, VALIDATION_ERROR_SCHEMA=schemas.Error,
+                      SECURITY_SCHEMES={BEARER: {"type": "http", "scheme": "bearer",
+                                                 "description": "POST /api/v1/tokens gives one"}})
+    names = {bp.name for bp in BLUEPRINTS}
+    for endpoint, view in app.view_functions.items():
+        if endpoint.rsplit(".", 1)[0] not in names:
+            continue
+        spec = view._spec  # every API view has at least @doc
+        if spec.get("hide"):
+            continue
+        own = spec.get("responses") or {}
+        if isinstance(own, list):
+            own = {code: HTTP_STATUS_CODES.get(int(code), "") for code in own}
+        own = {int(code): text for code, text in own.items()}
+        generic = {**ERROR_RESPONSES, **(TOO_LARGE if spec.get("body") else {})}
+        spec["responses"] = {**{code: text for code, text in generic.items() if code not in own}, **own}
+        spec["security"] = [{}, {BEARER: []}] if is_public(view) else [{BEARER: []}]
+    app.spec_processor(_enumerate_path_values)
+
+
+def _enumerate_path_values(spec: dict) -> dict:
+    import workflows
+    from ..core import kinds
+    values = {"kind": sorted(kinds.KINDS),
+              "trigger": sorted({t for wf in workflows.WORKFLOWS.values() for t in wf.triggers})}
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "path" and parameter.get("name") in values:
+                    parameter["schema"] = {"type": "string", "enum": values[parameter["name"]]}
+    return spec

@@ -3,7 +3,7 @@ web forms use, so messages follow Accept-Language; these schemas document and sh
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Dict, Float, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, Dict, Float, Integer, List, Nested, String
 from marshmallow import INCLUDE
 
 
@@ -30,8 +30,8 @@ class TokenOut(Schema):
 
 
 class CaseIn(Schema):
-    """Aid: category, amount_requested, circumstances, applicant. Proposal: title, problem, suggestion,
-    expected_benefit. Motion: title, reasons, proposal_text, session."""
+    """Aid: category, amount_requested, circumstances, applicant, details. Proposal: title, problem,
+    suggestion, expected_benefit, coproposers. Motion: title, reasons, proposal_text, session."""
     class Meta:
         unknown = INCLUDE
     category = String(metadata={"enum": ["hardship", "illness", "education", "holiday_visit"]})
@@ -42,17 +42,65 @@ class CaseIn(Schema):
     problem = String()
     suggestion = String()
     expected_benefit = String()
+    coproposers = List(String(), metadata={"description": "proposal: co-proposers' user names"})
     reasons = String()
     proposal_text = String()
     session = Integer()
+    details = Dict(metadata={"description": "aid: the category's details, e.g. for hardship household_size, "
+                                            "monthly_income and cause"})
 
 
-class TransitionIn(Schema):
-    """`version` (the case's current version) and `comment`, plus the trigger's own fields."""
+def _trigger_field(f, used_by: list[str]):
+    """The OpenAPI shape of one workflow input (workflows/base.py Field), as the engine reads it."""
+    about = {"description": "for " + ", ".join(used_by)}
+    if f.type == "int":
+        bounds = {k: v for k, v in (("minimum", f.min), ("maximum", f.max)) if v is not None}
+        return Integer(metadata={**about, **bounds})
+    if f.type == "money":
+        return String(metadata={**about, "description": about["description"] + "; yuan, two decimals",
+                                "example": "2000.00"})
+    if f.type == "date":
+        return Date(metadata=about)
+    if f.type == "bool":
+        return Boolean(metadata=about)
+    if f.type == "choice":
+        return String(metadata={**about, "enum": list(f.choices)})
+    if f.type == "case":
+        return Integer(metadata={**about, "description": about["description"] + "; a case id"})
+    if f.type in ("usernames", "departments"):
+        what = "; user names" if f.type == "usernames" else "; department ids or codes"
+        return List(String(), metadata={**about, "description": about["description"] + what})
+    if f.type == "department":
+        return String(metadata={**about, "description": about["description"] + "; a department id or code"})
+    return String(metadata=about)  # text, username
+
+
+def _trigger_fields() -> dict:
+    import workflows
+    fields, used_by = {}, {}
+    for wf in workflows.WORKFLOWS.values():
+        for t in wf.transitions:
+            for f in t.fields:
+                fields.setdefault(f.name, f)
+                label = f"{wf.kind} {t.trigger}"
+                if label not in used_by.setdefault(f.name, []):
+                    used_by[f.name].append(label)
+    return {name: _trigger_field(f, used_by[name]) for name, f in fields.items()
+            if name not in ("version", "comment")}
+
+
+class TransitionIn(Schema.from_dict(_trigger_fields(), name="TriggerFields")):
+    """`version` (the case's current version) and `comment`, plus the trigger's own fields (WORKFLOWS.md);
+    each says which triggers read it."""
     class Meta:
         unknown = INCLUDE
     version = Integer(metadata={"description": "the version you saw; a stale one gets 409"})
     comment = String()
+
+
+class DuplicateRef(Schema):
+    id = Integer(required=True)
+    number = String(required=True)
 
 
 class CaseOut(Schema):
@@ -89,7 +137,8 @@ class CaseOut(Schema):
     reply = String()
     coproposers = List(String())
     evaluators = List(String())
-    duplicate_of = String(allow_none=True)
+    duplicate_of = Nested(DuplicateRef, allow_none=True, metadata={
+        "description": "the earlier proposal this one was answered as a duplicate of"})
     scores = List(Dict())
     # motion
     co_departments = List(Integer())

@@ -73,7 +73,9 @@ def index(kind: str, case_id: int):
 
 @bp.get("/attachments/<int:attachment_id>")
 @bp.doc(summary="Download an attachment (always as a download, with its original name)",
-        responses={200: "the file (application/pdf, image/jpeg or image/png)",
+        responses={200: {"description": "the file, as a download",
+                         "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                     for t in ("application/pdf", "image/jpeg", "image/png")}},
                    404: "no such attachment (or not visible)"})
 def download(attachment_id: int):
     att, _case = ops.load(attachment_id, _user())

@@ -26,6 +26,7 @@ from ..money import parse_money
 from ..ops.logs import log_event
 from . import settings
 from .errors import Conflict, Forbidden, Invalid, NotFound
+from .inputs import record_id
 from .models import GENESIS, AuditEntry, Case, Vote
 from .permissions import roles_at
 
@@ -209,7 +210,8 @@ def _find_department(ref) -> Department | None:
     if isinstance(ref, bool):
         return None
     if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
-        return db.session.get(Department, int(ref))
+        number = record_id(ref)  # beyond an id column: no such department
+        return db.session.get(Department, number) if number else None
     if isinstance(ref, str):
         return db.session.scalar(select(Department).where(Department.code == ref.strip()))
     return None
@@ -305,10 +307,8 @@ def _parse_field(f, value, case):
             raise ValueError(_("No such department."))
         return depts
     if f.type == "case":
-        try:
-            other = db.session.get(Case, int(value))
-        except (TypeError, ValueError):
-            other = None
+        number = record_id(value)
+        other = db.session.get(Case, number) if number else None
         if other is None or other.kind != case.kind or other.id == case.id:
             raise ValueError(_("No such case to refer to."))
         return other

@@ -6,6 +6,17 @@ from flask_babel import gettext as _
 from ..money import parse_money
 from .errors import Invalid
 
+MAX_INT = 2**31 - 1  # the largest value an integer column (and so every id) holds
+
+
+def record_id(value) -> int | None:
+    """An id as sent (a JSON number or ASCII digits); None when it is none, or larger than an id can be."""
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
+    if type(value) is not int or not 0 < value <= MAX_INT:
+        return None
+    return value
+
 
 class Reader:
     def __init__(self, data: dict):
@@ -54,6 +65,9 @@ class Reader:
         if (lo is not None and number < lo) or (hi is not None and number > hi):
             self.errors[name] = _("Enter a number from %(lo)s to %(hi)s.", lo=lo, hi=hi)
             return None
+        if abs(number) > MAX_INT:  # beyond what a database integer column holds
+            self.errors[name] = _("The number is out of range.")
+            return None
         return number
 
     def choice(self, name: str, choices, *, required: bool = True) -> str | None:
@@ -62,7 +76,7 @@ class Reader:
             if required:
                 self.errors[name] = _("This field is required.")
             return None
-        if value not in choices:
+        if not isinstance(value, str) or value not in choices:
             self.errors[name] = _("Choose one of: %(choices)s.", choices=", ".join(choices))
             return None
         return value

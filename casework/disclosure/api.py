@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..api.base import json_body, make_blueprint, public, user
 from ..core.errors import BadRequest, NotFound
+from ..core.inputs import record_id
 from ..core.permissions import grants
 from ..extensions import db
 from ..money import format_money
@@ -35,7 +36,7 @@ class VersionOut(Schema):
     correction = String()
 
 
-class PostingOut(Schema):
+class PostingFields(Schema):
     id = Integer()
     kind = String()
     unit = Integer()
@@ -47,14 +48,17 @@ class PostingOut(Schema):
     ends_at = String(allow_none=True)
     pdf_url = String(allow_none=True)
     signers = List(String())
+
+
+class PostingOut(PostingFields):
     items = List(Nested(ItemOut))
     versions = List(Nested(VersionOut))
     votes = Integer()
     quorum = Integer()
 
 
-class PostingItem(PostingOut):
-    """A posting in the board list."""
+class PostingItem(PostingFields):
+    """A posting in the board list (its items and versions come with the posting itself)."""
 
 
 class BoardOut(Schema):
@@ -166,7 +170,7 @@ def objections(disclosure_id: int, json_data=None):
     item_id = body.get("item")
     if isinstance(item_id, bool) or not isinstance(item_id, int):
         raise BadRequest(_("`item` must be the item's id."), fields={"item": "integer"})
-    item = db.session.get(DisclosureItem, item_id)
+    item = db.session.get(DisclosureItem, item_id) if record_id(item_id) else None
     if item is None or item.disclosure_id != d.id:
         raise NotFound(_("This posting has no such item."))
     anonymous = body.get("anonymous", True)

@@ -34,19 +34,22 @@ class LedgerOut(Schema):
     id = Integer(required=True)
     kind = String(required=True, metadata={"enum": list(LEDGER_KINDS)})
     amount = String(required=True, metadata=MONEY)
-    balance_change = String(required=True, metadata={"description": "signed, e.g. -2000.00"})
-    reserved_change = String(required=True, metadata={"description": "signed, e.g. 2000.00"})
+    balance_change = String(required=True, allow_none=True, metadata={
+        "description": "signed, e.g. -2000.00; null when the balance is unchanged"})
+    reserved_change = String(required=True, allow_none=True, metadata={
+        "description": "signed, e.g. +2000.00; null when the reserve is unchanged"})
     case = String(allow_none=True,
                   metadata={"description": "the case number, for reserve/release/debit/payment"})
-    case_id = Integer()
-    case_kind = String()
-    source = String(metadata={"enum": list(INCOME_SOURCES)})
-    method = String()
-    reference = String()
+    case_id = Integer(allow_none=True)
+    case_kind = String(allow_none=True)
+    source = String(allow_none=True, metadata={"enum": [*INCOME_SOURCES, None], "description": "income only"})
+    method = String(allow_none=True)
+    reference = String(allow_none=True)
     note = String()
-    reverses = Integer(metadata={"description": "the income record this reversal cancels"})
-    reversed_by = Integer(metadata={"description": "the reversal that cancels this income record"})
-    actor = String()
+    reverses = Integer(allow_none=True, metadata={"description": "the income record this reversal cancels"})
+    reversed_by = Integer(allow_none=True,
+                          metadata={"description": "the reversal that cancels this income record"})
+    actor = String(allow_none=True, metadata={"description": "null for the system"})
     at = String(required=True)
 
 

@@ -10,6 +10,7 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from ..api.base import json_body, make_blueprint, user as api_user
 from ..core.errors import BadRequest, CaseworkError, Forbidden, NotFound
+from ..core.inputs import record_id
 from ..core.models import Case
 from ..extensions import db
 from ..forms import BaseForm, opts
@@ -188,9 +189,9 @@ def api_show(fund_id: int):
 def api_ledger(fund_id: int):
     fund = _api_fund(fund_id)
     raw = request.args.get("before")
-    if raw not in (None, "") and not raw.isdigit():
+    if raw not in (None, "") and record_id(raw) is None:
         raise BadRequest(_("`before` must be a ledger entry id."), fields={"before": "integer"})
-    entries, next_before = ops.ledger_page(fund, int(raw) if raw else None, PAGE)
+    entries, next_before = ops.ledger_page(fund, record_id(raw) if raw else None, PAGE)
     return {"items": ledger_records(entries), "next": str(next_before) if next_before else None}
 
 

@@ -15,7 +15,7 @@ from wtforms import SelectField
 from ..api.base import json_body, make_blueprint, user as api_user
 from ..clock import utcnow
 from ..core.errors import BadRequest, NotFound
-from ..core.inputs import Reader
+from ..core.inputs import Reader, record_id
 from ..extensions import db
 from ..forms import BaseForm, opts
 from .models import MODES, Notification, mode_of, set_mode, unread_count
@@ -37,10 +37,12 @@ def _page(user, after: str | None, size: int, unread_only: bool = False):
         stmt = stmt.where(Notification.read_at.is_(None))
     if after:
         try:
-            before = int(base64.urlsafe_b64decode(after.encode() + b"==").decode())
-            stmt = stmt.where(Notification.id < before)
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest(_("The cursor is not valid."), fields={"after": "cursor"}) from None
+            before = record_id(base64.urlsafe_b64decode(after.encode() + b"==").decode())
+        except ValueError:
+            before = None
+        if before is None:
+            raise BadRequest(_("The cursor is not valid."), fields={"after": "cursor"})
+        stmt = stmt.where(Notification.id < before)
     rows = db.session.scalars(stmt.order_by(Notification.id.desc()).limit(size + 1)).all()
     if len(rows) <= size:
         return rows, None

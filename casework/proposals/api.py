@@ -12,6 +12,7 @@ from ..api.schemas import CaseOut
 from ..clock import today
 from ..core import kinds
 from ..core.errors import BadRequest, Forbidden, NotFound
+from ..core.inputs import record_id
 from ..extensions import db
 from . import operations as ops
 
@@ -21,7 +22,6 @@ bp = make_blueprint("proposals_api", __name__, tag="proposals")
 class ProposalOut(CaseOut):
     coproposers = List(String())
     evaluators = List(String())
-    duplicate_of = Dict(allow_none=True)
     scores = List(Dict())
 
 
@@ -120,11 +120,12 @@ def mark_duplicate(case_id: int, json_data=None):
 def annual():
     units = ops.annual_units(user())
     raw_unit, raw_year = request.args.get("unit", ""), request.args.get("year", "")
-    if raw_unit and not raw_unit.isdigit() or raw_year and not raw_year.isdigit():
+    bad_year = raw_year and not (raw_year.isascii() and raw_year.isdigit())
+    if raw_unit and record_id(raw_unit) is None or bad_year:
         raise BadRequest(_("`unit` and `year` must be whole numbers."))
     if not units:
         raise Forbidden(_("Only union staff, the committee and administrators see the annual figures."))
-    unit = db.session.get(Unit, int(raw_unit)) if raw_unit else units[0]
+    unit = db.session.get(Unit, record_id(raw_unit)) if raw_unit else units[0]
     if unit is None:
         raise NotFound(_("No such unit."))
     if unit not in units:

@@ -11,6 +11,7 @@ from ..accounts.models import Unit, User
 from ..clock import to_utc
 from ..core import engine
 from ..core.errors import Conflict, Forbidden, Invalid
+from ..core.inputs import record_id
 from ..core.models import AuditEntry, Case, CaseParty
 from ..core.permissions import can_view, grants, roles_at
 from ..extensions import db
@@ -46,10 +47,9 @@ def duplicates(case: Proposal, viewer: User, limit: int = 5) -> list[tuple[Propo
 
 def find(ref) -> Proposal | None:
     """A proposal by id or by number (P2026-00012)."""
-    if isinstance(ref, int) and not isinstance(ref, bool):
-        return db.session.get(Proposal, ref)
-    if isinstance(ref, str) and ref.strip().isdigit():
-        return db.session.get(Proposal, int(ref.strip()))
+    if isinstance(ref, int) and not isinstance(ref, bool) or isinstance(ref, str) and ref.strip().isdigit():
+        number = record_id(ref)  # beyond an id column: no such proposal
+        return db.session.get(Proposal, number) if number else None
     if isinstance(ref, str) and ref.strip():
         return db.session.scalar(select(Proposal).where(Proposal.number == ref.strip().upper()))
     return None

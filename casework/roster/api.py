@@ -72,7 +72,9 @@ def _out(job: RosterImport, report) -> dict:
 @bp.doc(summary="Import the member roster (or check it with dry_run=true)",
         description="Rows are matched by 工号: the same file again changes nothing. 200 for a dry run, 201 for "
                     "an import. A file that is not .xlsx/.csv gets 422, a broken one 400.",
-        responses={200: "dry run report", 400: "broken file", 403: "not an administrator", 413: "too large",
+        responses={200: {"description": "dry run report", "content": {
+                             "application/json": {"schema": {"$ref": "#/components/schemas/ReportOut"}}}},
+                   400: "broken file", 403: "not an administrator", 413: "too large",
                    422: "not an .xlsx or .csv roster"})
 def create_import(form_and_files_data=None):
     _admin()
@@ -108,7 +110,12 @@ def get_import(import_id: int):
 
 @bp.get("/roster/imports/<int:import_id>/refused")
 @bp.doc(summary="The refused rows with a reason column, to fix and upload again (?format=xlsx|csv)",
-        description="Cells a spreadsheet would run as formulas are prefixed with ' (OWASP CSV injection).")
+        description="Cells a spreadsheet would run as formulas are prefixed with ' (OWASP CSV injection).",
+        responses={200: {"description": "the refused rows as a spreadsheet (default) or CSV",
+                         "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in (
+                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             "text/csv")}},
+                   404: "no such import, or it refused no rows"})
 def get_refused(import_id: int):
     _admin()
     job = db.session.get(RosterImport, import_id)
