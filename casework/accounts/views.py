@@ -19,6 +19,7 @@ from ..core.permissions import has_role
 from ..extensions import db, login_manager
 from ..forms import opts
 from ..web.labels import ROLE_LABELS
+from ..core.inputs import record_id
 from . import auth
 from .forms import (DelegationForm, DepartmentForm, LoginForm, PasswordForm, RoleForm, TokenForm, UnitForm,
                     UserForm)
@@ -377,7 +378,7 @@ def department_edit(dept_id: int):
 @admin_required
 def unit_settings():
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
-    unit = db.session.get(Unit, request.values.get("unit", type=int) or units[0].id) if units else None
+    unit = db.session.get(Unit, request.values.get("unit", type=record_id) or units[0].id) if units else None
     if unit is None:
         abort(404)
     if request.method == "POST":

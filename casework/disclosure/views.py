@@ -13,6 +13,7 @@ from ..core.errors import CaseworkError
 from ..core.permissions import grants, roles_at
 from ..extensions import db
 from ..money import parse_money
+from ..core.inputs import record_id
 from . import human, operations
 from .models import Disclosure, DisclosureItem, DisclosureVote, Objection
 
@@ -31,7 +32,7 @@ def index():
     current = db.session.scalars(select(Disclosure).where(Disclosure.status == "posted")
                                  .order_by(Disclosure.ends_on, Disclosure.id)).all()
     year = request.args.get("year", type=int)
-    unit_id = request.args.get("unit", type=int)
+    unit_id = request.args.get("unit", type=record_id)
     past_q = select(Disclosure).where(Disclosure.status == "ended")
     if unit_id:
         past_q = past_q.where(Disclosure.unit_id == unit_id)
@@ -61,7 +62,7 @@ def show(disclosure_id: int):
 @limiter.limit(PUBLIC_LIMIT)
 def object_to(disclosure_id: int):
     d = _public(disclosure_id)
-    item = db.session.get(DisclosureItem, request.form.get("item", type=int) or 0)
+    item = db.session.get(DisclosureItem, request.form.get("item", type=record_id) or 0)
     if item is None or item.disclosure_id != d.id:
         flash(_("Choose the item you object to."), "error")
         return redirect(url_for("board.show", disclosure_id=d.id))
@@ -84,8 +85,8 @@ def object_to(disclosure_id: int):
 def report():
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
     if request.method == "POST":
-        unit = db.session.get(Unit, request.form.get("unit", type=int) or 0)
-        disclosure = db.session.get(Disclosure, request.form.get("disclosure", type=int) or 0)
+        unit = db.session.get(Unit, request.form.get("unit", type=record_id) or 0)
+        disclosure = db.session.get(Disclosure, request.form.get("disclosure", type=record_id) or 0)
         if unit is None:
             flash(_("Choose the unit concerned."), "error")
         elif not human.passed(request.form.get("human")):
@@ -144,7 +145,7 @@ def manage():
 @bp.route("/disclosures/batch", methods=["POST"])
 @login_required
 def make_batch():
-    unit = db.session.get(Unit, request.form.get("unit", type=int) or 0)
+    unit = db.session.get(Unit, request.form.get("unit", type=record_id) or 0)
     kind = request.form.get("kind", "aid")
     if unit is None or kind not in ("aid", "proposal") or "union_staff" not in roles_at(current_user, unit):
         abort(403)

@@ -19,6 +19,7 @@ from ..core.models import Case
 from ..core.queries import work_page
 from ..extensions import db
 from ..web import labels
+from ..core.inputs import record_id
 from .writer import respond
 
 bp = Blueprint("exports", __name__)
@@ -91,7 +92,7 @@ def work(fmt: str):
     if fmt not in FORMATS:
         abort(404)
     args = request.args
-    unit = db.session.get(Unit, args.get("unit", type=int)) if args.get("unit", type=int) else None
+    unit = db.session.get(Unit, args.get("unit", type=record_id)) if args.get("unit", type=record_id) else None
     kind = args.get("kind") if args.get("kind") in kinds.KINDS else None
     user = current_user._get_current_object()
 

@@ -110,7 +110,7 @@ def show(fund_id: int):
 
 
 def _render(fund: Fund, form, status: int = 200):
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=record_id)
     entries, next_before = ops.ledger_page(fund, before, PAGE)
     return render_template("funds/show.html", fund=fund, form=form, entries=ledger_records(entries),
                            before=before, next_before=next_before, manager=ops.can_manage(current_user, fund),

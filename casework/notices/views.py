@@ -18,6 +18,7 @@ from ..core.models import Case
 from ..core.permissions import can_view, grants, roles_at
 from ..extensions import db
 from ..forms import BaseForm, opts
+from ..core.inputs import record_id
 from . import batch, operations
 from .models import KINDS, Notice, NoticeBatch
 
@@ -137,7 +138,7 @@ def _batches():
     if not _may_print():
         abort(403)
     form = BatchForm(request.form if request.method == "POST" else None,
-                     disclosure=request.args.get("disclosure", type=int))
+                     disclosure=request.args.get("disclosure", type=record_id))
     if request.method == "POST" and form.validate():
         numbers = [n.strip() for n in (form.cases.data or "").replace(",", "\n").splitlines() if n.strip()]
         notices = pick_notices(current_user, form.kind.data, form.disclosure.data,

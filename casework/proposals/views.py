@@ -19,6 +19,7 @@ from ..core.permissions import sees_reviewer_notes
 from ..extensions import db
 from ..forms import BaseForm
 from ..web.labels import FIELD_LABELS
+from ..core.inputs import record_id
 from . import operations as ops
 from .models import Proposal, ProposalDuplicate
 
@@ -148,7 +149,7 @@ def annual():
     units = ops.annual_units(current_user)
     if not units:
         abort(403)
-    unit = db.session.get(Unit, request.args.get("unit", type=int) or units[0].id)
+    unit = db.session.get(Unit, request.args.get("unit", type=record_id) or units[0].id)
     if unit is None or unit not in units:
         abort(404)
     year = request.args.get("year", type=int) or today().year

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..forms import BaseForm, opts
 from ..money import format_money
 from ..web.labels import CHOICE_LABELS
+from ..core.inputs import record_id
 from . import operations as ops
 from .models import CAUSES, GRADES, OUTCOMES, RELATIONS, STATUSES, Household, HouseholdVote
 
@@ -189,7 +190,7 @@ def stats():
 @bp.route("/settings/save", methods=["POST"])
 @admin_required
 def save_settings():
-    unit = db.session.get(Unit, request.form.get("unit", type=int) or 0) or abort(404)
+    unit = db.session.get(Unit, request.form.get("unit", type=record_id) or 0) or abort(404)
     for category in CATEGORIES:
         settings.put(unit, f"aid_requires_register_{category}", bool(request.form.get(category)))
     db.session.commit()
@@ -202,7 +203,7 @@ def save_settings():
 def aid_settings():
     """Per unit: which aid categories need a registered household (the rules page takes no yes/no values)."""
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
-    unit = db.session.get(Unit, request.args.get("unit", type=int) or (units[0].id if units else 0))
+    unit = db.session.get(Unit, request.args.get("unit", type=record_id) or (units[0].id if units else 0))
     if unit is None:
         abort(404)
     rows = [(c, CHOICE_LABELS.get(c, c), settings.get(unit, f"aid_requires_register_{c}"))

@@ -30,6 +30,7 @@ from ..core.errors import CaseworkError
 from ..core.permissions import has_role
 from ..extensions import db
 from ..forms import BaseForm
+from ..core.inputs import record_id
 from . import crypto
 from .models import RosterImport, UserIdentity
 from .operations import (FIELD_ZH, activate, import_roster, pending_codes, refusal_file, refused_rows,
@@ -209,7 +210,7 @@ def activation_units():
         counts[act.user.unit_id] = counts.get(act.user.unit_id, 0) + 1
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
     return render_template("roster/activation_units.html", units=units, counts=counts, total=len(pending),
-                           import_id=request.args.get("import", type=int))
+                           import_id=request.args.get("import", type=record_id))
 
 
 @admin_bp.route("/activation/<int:unit_id>")
@@ -219,7 +220,7 @@ def activation_list(unit_id: int):
     browser, or ?format=pdf through the notices' one renderer. The template gets plain values only."""
     from ..clock import local
     unit = db.session.get(Unit, unit_id) or abort(404)
-    import_id = request.args.get("import", type=int)
+    import_id = request.args.get("import", type=record_id)
     groups: dict[int, list] = {}
     for act, code in pending_codes(unit, import_id):
         groups.setdefault(act.user.unit_id, []).append({

@@ -1,7 +1,7 @@
 """The web UI: pages, error pages, template helpers."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..clock import local
 from ..core.errors import CaseworkError
+from ..core.inputs import MAX_INT
 from ..extensions import db
 from ..money import format_money
 from . import labels
@@ -33,6 +34,13 @@ def register(app: Flask):
         locale = get_locale()
         return {"labels": labels, "current_locale": "en" if locale and locale.language == "en" else "zh_CN",
                 "is_admin": _is_admin(), "is_reviewer": _is_reviewer()}
+
+    @app.before_request
+    def _ids_in_range():
+        # An id no row can have is simply not found (PostgreSQL would refuse to compare it: a 500).
+        if not request.path.startswith("/api/") and any(
+                isinstance(v, int) and v > MAX_INT for v in (request.view_args or {}).values()):
+            abort(404)
 
     app.add_template_filter(lambda fen: format_money(fen) or "—", "money")
     app.add_template_filter(lambda dt: local(dt).strftime("%Y-%m-%d %H:%M") if dt else "—", "localtime")

@@ -21,6 +21,7 @@ from ..core import calendar
 from ..core.queries import my_cases, work_page, work_queue
 from ..extensions import db
 from ..forms import transition_form
+from ..core.inputs import record_id
 from . import case_forms
 from .labels import KIND_LABELS
 
@@ -56,7 +57,7 @@ def case_list():
     if kind and kind not in kinds.KINDS:
         abort(404)
     state = request.args.get("state") or None
-    after = request.args.get("after", type=int)
+    after = request.args.get("after", type=record_id)
     size = 25
     stmt = kinds.visible_cases(current_user, kind)
     if state:
@@ -77,7 +78,7 @@ BULK_TRIGGERS = ("start_verification",)  # steps that need no input of their own
 @login_required
 def queue():
     args = request.args
-    unit = db.session.get(Unit, args.get("unit", type=int)) if args.get("unit", type=int) else None
+    unit = db.session.get(Unit, args.get("unit", type=record_id)) if args.get("unit", type=record_id) else None
     kind = args.get("kind") if args.get("kind") in kinds.KINDS else None
     work, cursor = work_page(current_user, kind=kind, state=args.get("state") or None, unit=unit,
                              category=args.get("category") or None, q=args.get("q") or None,
