@@ -124,6 +124,7 @@ def generate(app, n: int, seed: int = 7, due_today: int = 0, chunk: int = 20000)
                     audit.append({c: getattr(entry, c) for c in ("case_id", "seq", "at", "actor_label", "trigger",
                                                                  "from_state", "to_state", "comment", "changes",
                                                                  "prev_hash", "hash")})
+                cases[-1].update(audit_seq=2, audit_hash=prev)  # the chain's head, as the engine keeps it
             db.session.execute(insert(Case.__table__), cases)
             for model, rows in ((AidRequest, aid), (Proposal, prop), (Motion, mot)):
                 if rows:

@@ -181,3 +181,97 @@ def test_two_threads_fire_the_same_transition_exactly_one_wins(app, demo):
     entries = _db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id,
                                                            AuditEntry.trigger == "start_verification")).all()
     assert len(entries) == 1
+
+
+# -- the audit chain's head on the case row --------------------------------------------------
+
+def _statements():
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        seen.append(" ".join(statement.split()))
+    return seen, record
+
+
+def test_a_step_writes_its_entry_and_the_new_head_without_reading_the_chain(demo):
+    from sqlalchemy import event
+    case = aid_to(demo, "submitted")
+    versions = [case.version]
+    staff = demo["staff1"]
+    seen, record = _statements()
+    event.listen(_db.engine, "before_cursor_execute", record)
+    try:
+        fire(case, "start_verification", staff)
+    finally:
+        event.remove(_db.engine, "before_cursor_execute", record)
+    versions.append(case.version)
+    assert versions[1] == versions[0] + 1  # one UPDATE, head included
+    assert not [s for s in seen if s.startswith("SELECT") and "FROM audit_entries" in s]
+    updates = [s for s in seen if s.startswith("UPDATE cases")]
+    assert len(updates) == 1 and "audit_hash" in updates[0] and "version" in updates[0]
+    last = _db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
+                               .order_by(AuditEntry.seq.desc())).first()
+    assert (case.audit_seq, case.audit_hash) == (last.seq, last.hash) == (3, last.compute_hash())
+    assert verify_chain(case.id) == (True, None)
+
+
+def test_the_head_follows_every_step_from_creation_on(demo):
+    case = new_case("aid", demo["worker1"])
+    assert case.audit_seq is None  # the creation entry is the whole chain: the first step reads it
+    attach(case, "income_proof", demo["worker1"])
+    versions = [case.version]
+    for trigger, who in (("submit", "worker1"), ("start_verification", "staff1")):
+        fire(case, trigger, demo[who])
+        versions.append(case.version)
+        last = _db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
+                                   .order_by(AuditEntry.seq.desc())).first()
+        assert (case.audit_seq, case.audit_hash) == (last.seq, last.hash) and last.trigger == trigger
+    assert versions == sorted(set(versions))
+    assert verify_chain(case.id) == (True, None)
+
+
+def test_a_case_without_a_head_reads_its_chain_once_and_carries_the_head_on(demo):
+    """Rows written before the head existed (or by bulk loads) have none."""
+    case = aid_to(demo, "submitted")
+    _db.session.commit()
+    _db.session.execute(text("UPDATE cases SET audit_seq = NULL, audit_hash = NULL WHERE id = :c"),
+                        {"c": case.id})
+    _db.session.commit()
+    version = case.version
+    fire(case, "start_verification", demo["staff1"])
+    assert case.version == version + 1 and case.audit_seq == 3
+    fire(case, "record_visit", demo["staff1"], visited_on=today().isoformat(), visitors=["staff1", "leader1"],
+         findings="属实")
+    assert case.audit_seq == 4 and verify_chain(case.id) == (True, None)
+
+
+def test_audit_chain_detects_entries_cut_off_its_end(demo):
+    case = aid_to(demo, "verifying")
+    case_id = case.id
+    _db.session.commit()
+    with _db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_entries WHERE case_id = :c AND seq = 3"), {"c": case_id})
+    _db.session.expire_all()
+    assert verify_chain(case_id) == (False, 3)
+
+
+def test_a_stale_head_is_refused_by_the_version_check(demo):
+    """A step taken on an old copy of the case (another process moved it meanwhile) must not fork the
+    chain."""
+    case = aid_to(demo, "submitted")
+    staff = demo["staff1"]
+    case.parties, case.unit, staff.username  # everything the step reads, loaded before the copy goes stale
+    head = (case.audit_seq, case.audit_hash)
+    _db.session.expunge(case)
+    _db.session.commit()
+    fresh = _db.session.get(type(case), case.id)
+    fire(fresh, "start_verification", staff)  # "the other process"
+    _db.session.expunge(fresh)
+    _db.session.add(case)  # the old copy, with the old version and head
+    assert (case.audit_seq, case.audit_hash) == head
+    with pytest.raises(Conflict) as err:
+        engine.fire(case, "start_verification", staff, {})
+    assert err.value.code == "stale"
+    _db.session.rollback()
+    assert len(_db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)).all()) == 3
+    assert verify_chain(case.id) == (True, None)

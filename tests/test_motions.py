@@ -125,7 +125,8 @@ def test_cosigning_twice_and_ones_own_motion_are_refused(demo, session, api):
     # The author is no co-signer of their own motion: the step is not offered and is refused.
     assert "cosign" not in engine.available(case, demo["rep1"])
     r = api.as_("rep1").post(f"{url}/cosign", json={}, headers=EN)
-    assert r.status_code == 403 and r.get_json()["error"]["message"]
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "role"
+    assert r.get_json()["error"]["message"] == "You cannot co-sign your own motion."
     # Nor is anyone who is not a representative of the session.
     assert api.as_("worker1").post(f"{url}/cosign", json={}).status_code in (403, 404)
     _db.session.expire_all()
@@ -192,6 +193,7 @@ def test_replying_as_the_wrong_department_is_refused(demo, session, api, hr_hand
         engine.fire(case, "reply", hr_handler, {"text": "x"})
     _db.session.rollback()
     assert err.value.status == 403 and err.value.code == "role"
+    assert str(err.value.message) == "这件提案没有交由您所在的部门办理。"  # "This motion is not assigned to your department."
     assert api.as_("handler2").post(f"/api/v1/cases/motion/{case.id}/transitions/reply",
                                     json={"text": "x"}).status_code == 404
     # A co-handling department's handler hears that the lead department replies for all.
@@ -203,6 +205,38 @@ def test_replying_as_the_wrong_department_is_refused(demo, session, api, hr_hand
     _db.session.rollback()
     assert err.value.status == 422 and err.value.code == "guard"
     assert "生产技术部" in str(err.value.message) and "人力资源部" not in str(err.value.message)
+
+
+def test_specific_refusals_through_the_web_and_the_api(demo, session, web, api, hr_handler):
+    """Both refusals keep the API's 403 and say why, in the caller's language, on the page too."""
+    cosigning = walk(demo, session, "cosigning")
+    handling = walk(demo, session, "handling", author="rep2")
+    handling.co_department_ids = []
+    _db.session.commit()
+    grant(hr_handler, "representative")  # reads every motion of the session, but handles none here
+    r = api.as_("handler2").post(f"/api/v1/cases/motion/{handling.id}/transitions/reply",
+                                 json={"text": "我部意见", "version": handling.version}, headers=EN)
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "role"
+    assert r.get_json()["error"]["message"] == "This motion is not assigned to your department."
+    # Someone in no department at all hears the general answer.
+    r = api.as_("rep3").post(f"/api/v1/cases/motion/{handling.id}/transitions/reply", json={"text": "x"},
+                             headers=EN)
+    assert r.status_code == 403
+    assert r.get_json()["error"]["message"] == "You are not allowed to do this on this case."
+
+    web.login("handler2")
+    page = f"/cases/motion/{handling.id}?lang=en"  # pages speak the language chosen with the switch
+    r = web.post(f"/cases/motion/{handling.id}/do/reply", {"reply-text": "我部意见"}, form_page=page)
+    assert r.status_code == 403
+    assert "This motion is not assigned to your department." in r.get_data(as_text=True)
+    web.post("/logout", {}, form_page="/")
+    web.login("rep1")
+    page = f"/cases/motion/{cosigning.id}?lang=en"
+    r = web.post(f"/cases/motion/{cosigning.id}/do/cosign", {}, form_page=page)
+    assert r.status_code == 403 and "You cannot co-sign your own motion." in r.get_data(as_text=True)
+    _db.session.expire_all()
+    assert handling.state == "handling" and handling.reply == ""
+    assert demo["rep1"].id not in cosigning.party_ids("cosigner")
 
 
 @pytest.mark.parametrize("who, role, state, trigger, data", [
@@ -293,16 +327,83 @@ def test_motion_pages(demo, session, web, hr_handler):
     case = walk(demo, session, "handling")
     web.login("rep1")
     assert case.number in web.get("/motions/mine").get_data(as_text=True)
-    assert web.get(f"/motions/{case.id}/brief").status_code == 200
     web.post("/logout", {}, form_page="/")
     web.login("handler2")
-    assert case.number in web.get("/motions/co-handling").get_data(as_text=True)
-    page = web.get(f"/motions/{case.id}/brief").get_data(as_text=True)
-    assert "生产技术部" in page and case.reasons in page
+    page = web.get("/motions/co-handling").get_data(as_text=True)
+    assert case.number in page and f'href="/cases/motion/{case.id}"' in page
+    # The old brief page's links lead to the case page.
+    r = web.get(f"/motions/{case.id}/brief")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/cases/motion/{case.id}")
     assert web.get(f"/sessions/{session.id}/report").status_code == 403
     web.post("/logout", {}, form_page="/")
     web.login("worker1")
     assert web.get(f"/motions/{case.id}/brief").status_code == 404
+
+
+@pytest.fixture()
+def log_handler(demo):
+    """A handler of 后勤保障部 (LOG): a department with nothing to do with the motions walked here."""
+    user = User(username="handler3", name="孙立", unit=demo["handler1"].unit)
+    user.set_password("demo-password")
+    _db.session.add(user)
+    _db.session.flush()
+    log = _db.session.scalar(select(Department).where(Department.code == "LOG"))
+    _db.session.add(DepartmentMember(user=user, department=log))
+    _db.session.commit()
+    return user
+
+
+def test_a_co_handling_departments_handler_reads_the_case_like_the_lead_departments(
+        demo, session, web, api, hr_handler, log_handler):
+    case = walk(demo, session, "handling")
+    other = walk(demo, session, "handling", author="rep2")
+    other.co_department_ids = []  # TECH alone
+    _db.session.commit()
+    lead = api.as_("handler1").get(f"/api/v1/cases/motion/{case.id}")
+    co = api.as_("handler2").get(f"/api/v1/cases/motion/{case.id}")
+    assert lead.status_code == co.status_code == 200
+    # The same record, fields and all; only the steps differ (the lead department replies).
+    assert {k: v for k, v in co.get_json().items() if k != "transitions"} == \
+        {k: v for k, v in lead.get_json().items() if k != "transitions"}
+    assert co.get_json()["reasons"] == case.reasons
+    listed = api.as_("handler2").get("/api/v1/cases/motion").get_json()["items"]
+    assert [m["id"] for m in listed] == [case.id]
+    web.login("handler2")
+    page = web.get(f"/cases/motion/{case.id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert case.reasons in text and case.proposal_text in text and "生产技术部" in text
+    assert "本部门为此提案的协办部门" in text  # and is told the lead department replies for all
+    page = web.get("/cases?kind=motion").get_data(as_text=True)
+    assert case.number in page and other.number not in page
+    assert web.get(f"/cases/motion/{other.id}").status_code == 404
+    # A department with no part in it sees neither.
+    for motion in (case, other):
+        assert api.as_("handler3").get(f"/api/v1/cases/motion/{motion.id}").status_code == 404
+    assert api.as_("handler3").get("/api/v1/cases/motion").get_json()["items"] == []
+    web.post("/logout", {}, form_page="/")
+    web.login("handler3")
+    assert web.get(f"/cases/motion/{case.id}").status_code == 404
+    assert case.number not in web.get("/cases?kind=motion").get_data(as_text=True)
+
+
+def test_a_co_handling_department_named_again_or_dropped_changes_who_sees_it(demo, session, api, hr_handler,
+                                                                            log_handler):
+    case = walk(demo, session, "handling")
+    hr, log = (_db.session.scalar(select(Department.id).where(Department.code == c)) for c in ("HR", "LOG"))
+    case.co_department_ids = [log]
+    _db.session.commit()
+    assert api.as_("handler2").get(f"/api/v1/cases/motion/{case.id}").status_code == 404
+    assert api.as_("handler3").get(f"/api/v1/cases/motion/{case.id}").status_code == 200
+    case.co_department_ids = [hr, log]
+    _db.session.commit()
+    for who in ("handler2", "handler3"):
+        assert [m["id"] for m in api.as_(who).get("/api/v1/cases/motion").get_json()["items"]] == [case.id]
+    case.co_department_ids = []
+    _db.session.commit()
+    for who in ("handler2", "handler3"):
+        assert api.as_(who).get(f"/api/v1/cases/motion/{case.id}").status_code == 404
+        assert api.as_(who).get("/api/v1/motions/co-handling").get_json()["items"] == []
 
 
 def test_the_case_page_panel_shows_departments_replies_and_merges(demo, session, app):

@@ -38,6 +38,9 @@ GUARDS: dict[str, GuardFn] = {}
 EFFECTS: dict[str, EffectFn] = {}
 CONDITIONS: dict[str, ConditionFn] = {}
 PARTY_RESOLVERS: dict[str, Callable[[User, Case], bool]] = {}
+# (kind or None, role) -> why `user` does not hold `role` towards `case` for `trigger`, or None.
+RefusalFn = Callable[[User, Case, str], "str | None"]
+REFUSALS: dict[tuple[str | None, str], RefusalFn] = {}
 
 
 def guard(name: str):
@@ -66,6 +69,23 @@ def party(name: str):
         PARTY_RESOLVERS[name] = fn
         return fn
     return register
+
+
+def refusal(role: str, kind: str | None = None):
+    """Registers the specific reason given (403) when someone tries a step that needs `role` and does not
+    hold it, e.g. an author co-signing their own motion; without one the reason is the generic one."""
+    def register(fn: RefusalFn) -> RefusalFn:
+        REFUSALS[(kind, role)] = fn
+        return fn
+    return register
+
+
+def refusal_reason(user: User, case: Case, roles, trigger: str) -> str | None:
+    for role in sorted(roles):
+        explain = REFUSALS.get((case.kind, role)) or REFUSALS.get((None, role))
+        if explain is not None and (reason := explain(user, case, trigger)):
+            return reason
+    return None
 
 
 @dataclass
@@ -347,11 +367,12 @@ def _fire(case: Case, trigger: str, user: User | None, raw: dict | None, *,
         raise Forbidden(_("This step is taken automatically by the system."), code="automatic")
     picked = pick_role(user, case, wf, trigger)
     if picked is None:
-        if user is not None and user.id in case.raised_by() and \
-                held_roles(user, case, wf.allowed_roles(trigger, case.state)):
+        wanted = wf.allowed_roles(trigger, case.state)
+        if user is not None and user.id in case.raised_by() and held_roles(user, case, wanted):
             raise Forbidden(_("You raised or co-signed this case, so you may not act on it as a reviewer."),
                             code="conflict_of_interest")
-        raise Forbidden(_("You are not allowed to do this on this case."), code="role")
+        reason = refusal_reason(user, case, wanted, trigger) if user is not None else None
+        raise Forbidden(reason or _("You are not allowed to do this on this case."), code="role")
     role, delegate_of = picked
     first = candidates[0]
     comment = (comment or "").strip()
@@ -429,9 +450,16 @@ def _vote(step: Step) -> tuple[int, int]:
 
 def _audit(step: Step, to_state: str, vote: bool = False, first: bool = False) -> AuditEntry:
     case = step.case
-    last = None if first else db.session.execute(
-        select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.case_id == case.id)
-        .order_by(AuditEntry.seq.desc()).limit(1)).first()
+    if first:
+        last = None
+    elif case.audit_hash is not None:
+        # The head the case row carries: the version-checked UPDATE below proves nobody appended since.
+        last = (case.audit_seq, case.audit_hash)
+    else:  # the first step after creation, or a row from before the head existed
+        with db.session.no_autoflush:  # the case's UPDATE waits, to carry the new head with it
+            last = db.session.execute(
+                select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.case_id == case.id)
+                .order_by(AuditEntry.seq.desc()).limit(1)).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     inputs = {}
     for f in step.transition.fields:
@@ -450,6 +478,8 @@ def _audit(step: Step, to_state: str, vote: bool = False, first: bool = False) -
                        comment=step.comment, changes=changes, prev_hash=prev)
     entry.hash = entry.compute_hash()
     db.session.add(entry)
+    if not first:
+        case.audit_seq, case.audit_hash = seq, entry.hash
     return entry
 
 
@@ -460,7 +490,10 @@ def record_creation(case: Case, user: User) -> AuditEntry:
     step = Step(case=case, workflow=wf, transition=t, user=user, role="author", delegate_of=None, data={},
                 comment="", now=utcnow(), from_state=wf.initial)
     db.session.flush()
-    return _audit(step, wf.initial, first=True)
+    entry = _audit(step, wf.initial, first=True)
+    # Written now: a step in the same transaction reads the chain without flushing (see `_audit`).
+    db.session.flush()
+    return entry
 
 
 def state_label(kind: str, state: str) -> str:

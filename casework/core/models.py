@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint, event, insert, select, update)
+                        Text, UniqueConstraint, event, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Department, Unit, User
@@ -37,6 +37,11 @@ class Case(db.Model):
     deadline: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # The head of the audit chain (seq and hash of the last entry), written by the same version-checked
+    # UPDATE that moves the case: a step needs no read of the chain. NULL until the first step after
+    # creation (the creation entry is written after the case row) and on rows that predate the head.
+    audit_seq: Mapped[int | None] = mapped_column(Integer)
+    audit_hash: Mapped[str | None] = mapped_column(String(64))
 
     unit: Mapped[Unit] = relationship()
     applicant: Mapped[User] = relationship(foreign_keys=[applicant_id])
@@ -65,6 +70,13 @@ class Case(db.Model):
         return f"<Case {self.number} {self.state}>"
 
 
+@event.listens_for(Case, "init", propagate=True)
+def _new_case_has_no_parties(case, args, kwargs):
+    # A case made here starts with no parties: say so, so that reading them after the INSERT (its
+    # available steps, who raised it) needs no SELECT. Parties are only ever added through the collection.
+    case.parties = []
+
+
 class CaseParty(db.Model):
     __tablename__ = "case_parties"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +88,15 @@ class CaseParty(db.Model):
     user: Mapped[User] = relationship()
     __table_args__ = (UniqueConstraint("case_id", "user_id", "role"),
                       CheckConstraint(f"role IN {PARTY_KINDS}", name="role"))
+
+
+class CaseCoDepartment(db.Model):
+    """A department that co-handles a case (a motion's 协办部门): the SQL index of the case's
+    `co_department_ids` list, kept in step with it on every flush (see casework/motions/models.py), so that
+    visibility is a plain indexed join on every database."""
+    __tablename__ = "case_co_departments"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True, index=True)
 
 
 class Vote(db.Model):
@@ -139,14 +160,21 @@ GENESIS = "0" * 64
 
 
 def verify_chain(case_id: int) -> tuple[bool, int | None]:
-    """(True, None) when the case's chain is intact, else (False, seq of the first bad entry)."""
-    prev = GENESIS
+    """(True, None) when the case's chain is intact, else (False, seq of the first bad entry).
+
+    The case row's head (last seq and hash) must match the chain's last entry too, so entries cut off
+    its end are found as well."""
+    prev, last = GENESIS, 0
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id)
                                  .order_by(AuditEntry.seq))
     for expected_seq, entry in enumerate(entries, start=1):
         if entry.seq != expected_seq or entry.prev_hash != prev or entry.compute_hash() != entry.hash:
             return False, entry.seq
-        prev = entry.hash
+        prev, last = entry.hash, entry.seq
+    head = db.session.execute(select(Case.audit_seq, Case.audit_hash).where(Case.id == case_id)).first()
+    if head is not None and head.audit_hash is not None and (head.audit_seq, head.audit_hash) != (last, prev):
+        # Rewritten last entry, entries cut off the end, or entries added behind the case's back.
+        return False, last if head.audit_seq == last else min(head.audit_seq, last) + 1
     return True, None
 
 
@@ -159,18 +187,32 @@ class Serial(db.Model):
 
 
 def next_serial(scope: str, year: int) -> int:
-    """Atomically take the next number; concurrent callers serialise on the counter row."""
-    bind = db.session.get_bind()
-    stmt = insert(Serial).values(scope=scope, year=year, last=0)
-    if bind.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        stmt = pg_insert(Serial).values(scope=scope, year=year, last=0).on_conflict_do_nothing()
+    """Atomically take the next number in one statement (an upsert that returns the new value); concurrent
+    callers serialise on the counter row."""
+    stmt = upsert(Serial).values(scope=scope, year=year, last=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[Serial.scope, Serial.year],
+                                      set_={"last": Serial.last + 1}).returning(Serial.last)
+    return db.session.execute(stmt).scalar_one()
+
+
+def upsert(model, session=None):
+    """An INSERT that can turn into an UPDATE on conflict, for the session's database."""
+    if (session or db.session).get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
-        stmt = stmt.prefix_with("OR IGNORE")
-    db.session.execute(stmt)
-    return db.session.execute(
-        update(Serial).where(Serial.scope == scope, Serial.year == year)
-        .values(last=Serial.last + 1).returning(Serial.last)).scalar_one()
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model)
+
+
+class GrantsVersion(db.Model):
+    """One row whose token changes (to a new random value) in every transaction that changes role
+    assignments, delegations, department memberships or units: role grants cached across requests are
+    keyed by it (casework/core/permissions.py). A random token, not a counter, so a wiped or restored
+    database never brings back a value an old cache entry was stored under."""
+    __tablename__ = "grants_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
 
 class UnitSetting(db.Model):

@@ -1,19 +1,25 @@
 """Who holds which role where, and who may see a case.
 
 A role held at a unit covers every unit below it; a delegation lends a role at a unit for a date range.
+
+A user's grants are cached across requests under the database's grants version token, which every
+transaction that changes role assignments, delegations, department memberships or units replaces when it
+commits (the hooks at the end of this module). Each transaction reads the token once, so a revoked role
+or an ended delegation counts from the next request on, in every worker process.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from flask import g, has_request_context
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, event, false, or_, select
+from sqlalchemy.orm import Session
 
-from ..accounts.models import DepartmentMember, Delegation, Unit, User
+from ..accounts.models import DepartmentMember, Delegation, RoleAssignment, Unit, User
 from ..clock import today
 from ..extensions import db
-from .models import Case, CaseParty
+from .models import Case, CaseCoDepartment, CaseParty, GrantsVersion, upsert
 
 
 @dataclass(frozen=True)
@@ -24,29 +30,64 @@ class Grant:
     delegate_of: int | None = None  # the absent colleague whose role this is
 
 
-def grants(user: User, on: date | None = None) -> list[Grant]:
-    """Every role the user holds today, own and delegated (read once per request)."""
+# (token, user id, day) -> that user's grants. Grants are plain frozen values, safe to share.
+_CACHE: dict[tuple[str, int, date], tuple[Grant, ...]] = {}
+_CACHE_LIMIT = 20000
+
+
+def grants(user: User, on: date | None = None) -> tuple[Grant, ...]:
+    """Every role the user holds on `on` (today), own and delegated."""
     on = on or today()
-    if has_request_context():
-        cache = g.setdefault("_casework_grants", {})
-        key = (user.id, on)
-        if key not in cache:
-            cache[key] = _grants(user, on)
-        return cache[key]
-    return _grants(user, on)
+    token = _grants_token()
+    if token is None:
+        return _grants(user, on)
+    key = (token, user.id, on)
+    found = _CACHE.get(key)
+    if found is None:
+        found = _grants(user, on)
+        if len(_CACHE) >= _CACHE_LIMIT:
+            _CACHE.clear()
+        _CACHE[key] = found
+    return found
 
 
-def _grants(user: User, on: date) -> list[Grant]:
-    out = [Grant(a.role, a.unit_id, a.unit.path) for a in user.roles]
-    rows = db.session.execute(
-        select(Delegation, Unit.path).join(Unit, Unit.id == Delegation.unit_id)
+def _grants(user: User, on: date) -> tuple[Grant, ...]:
+    own = db.session.execute(select(RoleAssignment.role, RoleAssignment.unit_id, Unit.path)
+                             .join(Unit, Unit.id == RoleAssignment.unit_id)
+                             .where(RoleAssignment.user_id == user.id)
+                             .order_by(RoleAssignment.id)).all()
+    out = [Grant(role, unit_id, path) for role, unit_id, path in own]
+    lent = db.session.execute(
+        select(Delegation.role, Delegation.unit_id, Unit.path, Delegation.from_user_id)
+        .join(Unit, Unit.id == Delegation.unit_id)
         .where(Delegation.to_user_id == user.id, Delegation.starts_on <= on, Delegation.ends_on >= on)
-    ).all()
-    for d, path in rows:
-        # The lender must still hold the role at that unit or above.
-        if any(a.role == d.role and path.startswith(a.unit.path) for a in d.from_user.roles):
-            out.append(Grant(d.role, d.unit_id, path, delegate_of=d.from_user_id))
-    return out
+        .order_by(Delegation.id)).all()
+    if lent:
+        lender_ids = {row.from_user_id for row in lent}
+        lender_roles = db.session.execute(
+            select(RoleAssignment.user_id, RoleAssignment.role, Unit.path)
+            .join(Unit, Unit.id == RoleAssignment.unit_id)
+            .where(RoleAssignment.user_id.in_(lender_ids))).all()
+        for role, unit_id, path, lender in lent:
+            # The lender must still hold the role at that unit or above.
+            if any(r.user_id == lender and r.role == role and path.startswith(r.path) for r in lender_roles):
+                out.append(Grant(role, unit_id, path, delegate_of=lender))
+    return tuple(out)
+
+
+def _grants_token() -> str | None:
+    """The grants version this transaction caches under; None while it changes grants itself (or the
+    token row is missing), when nothing is cached."""
+    info = db.session.info
+    if info.get(_CHANGED):
+        return None
+    session = db.session()
+    pending = (session.new, session.dirty, session.deleted)
+    if any(isinstance(o, _WATCHED) for objects in pending for o in objects):
+        return None  # not flushed yet, but this transaction changes grants
+    if _TOKEN not in info:
+        info[_TOKEN] = db.session.scalar(select(GrantsVersion.token).where(GrantsVersion.id == 1))
+    return None if info.get(_CHANGED) else info[_TOKEN]
 
 
 def roles_at(user: User, unit: Unit, on: date | None = None) -> dict[str, int | None]:
@@ -75,23 +116,34 @@ VIEWERS = {
 }
 
 
+def handling_departments(case: Case) -> set[int]:
+    """The departments handling the case: the lead one and any co-handling ones (a motion's 协办)."""
+    out = {int(d) for d in getattr(case, "co_department_ids", None) or () if str(d).isdigit()}
+    if case.department_id:
+        out.add(case.department_id)
+    return out
+
+
 def can_view(user: User | None, case: Case) -> bool:
     if user is None or not user.is_authenticated:
         return False
     if user.id in case.raised_by() or any(p.user_id == user.id for p in case.parties):
         return True
-    if case.department_id and case.department_id in user.department_ids():
-        return True
+    handling = handling_departments(case)
+    if handling and handling & user.department_ids():
+        return True  # a co-handling department's handlers see what the lead department's see
     held = roles_at(user, case.unit)
     return any(r in held for r in VIEWERS[case.kind])
 
 
 def visible_filter(user: User):
     """A WHERE clause over Case selecting exactly the cases `can_view` allows."""
+    departments = select(DepartmentMember.department_id).where(DepartmentMember.user_id == user.id)
     conds = [Case.applicant_id == user.id, Case.created_by_id == user.id,
              Case.id.in_(select(CaseParty.case_id).where(CaseParty.user_id == user.id)),
-             Case.department_id.in_(select(DepartmentMember.department_id)
-                                    .where(DepartmentMember.user_id == user.id))]
+             Case.department_id.in_(departments),
+             Case.id.in_(select(CaseCoDepartment.case_id)
+                         .where(CaseCoDepartment.department_id.in_(departments)))]
     by_kind: dict[str, set[str]] = {}
     for g in grants(user):
         for kind, roles in VIEWERS.items():
@@ -114,3 +166,57 @@ def sees_reviewer_notes(user: User, case: Case) -> bool:
         return True
     held = roles_at(user, case.unit)
     return any(r in held for r in REVIEWER_ROLES)
+
+
+# -- the grants version ----------------------------------------------------------------------
+
+_TOKEN, _CHANGED, _PENDING = "casework_grants_token", "casework_grants_changed", "casework_grants_bump"
+# What grants are made of: a change to any of these rows replaces the token when its transaction commits.
+_WATCHED = (RoleAssignment, Delegation, DepartmentMember, Unit)
+_WATCHED_TABLES = frozenset(m.__table__.name for m in _WATCHED)
+
+
+def _changed(session: Session) -> None:
+    session.info[_CHANGED] = True
+    session.info[_PENDING] = True
+
+
+def _on_row_change(mapper, connection, target):
+    from sqlalchemy.orm import object_session
+    session = object_session(target)
+    if session is not None:
+        _changed(session)
+
+
+for _model in _WATCHED:
+    for _when in ("after_insert", "after_update", "after_delete"):
+        event.listen(_model, _when, _on_row_change)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_statement(state):
+    # Bulk and Core statements through the session (the roster import's INSERT/DELETE) bypass the
+    # row events above.
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in _WATCHED_TABLES:
+            _changed(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_on_commit(session: Session):
+    if session.in_nested_transaction():
+        return  # the outermost commit bumps, once
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # commit flushes only after this hook: see its changes now
+    if session.info.pop(_PENDING, False):
+        stmt = upsert(GrantsVersion, session).values(id=1, token=secrets.token_hex(16))
+        session.execute(stmt.on_conflict_do_update(index_elements=[GrantsVersion.id],
+                                                   set_={"token": stmt.excluded.token}))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_token(session: Session, transaction):
+    if transaction.parent is None:
+        for key in (_TOKEN, _CHANGED, _PENDING):
+            session.info.pop(key, None)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, delete, event, insert, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..core.models import Case, CongressSession
+from ..core.models import Case, CaseCoDepartment, CongressSession
 
 
 class Motion(Case):
@@ -14,6 +14,7 @@ class Motion(Case):
     reasons: Mapped[str] = mapped_column(Text)
     proposal_text: Mapped[str] = mapped_column(Text)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("motions.id"))
+    # The co-handling departments in the order named; case_co_departments mirrors them for SQL.
     co_department_ids: Mapped[list] = mapped_column(JSON, default=list)
     reopened: Mapped[bool] = mapped_column(Boolean, default=False)
     satisfaction: Mapped[str | None] = mapped_column(String(30))
@@ -21,3 +22,23 @@ class Motion(Case):
     session: Mapped[CongressSession] = relationship()
     __mapper_args__ = {"polymorphic_identity": "motion", "inherit_condition": id == Case.id,
                        "polymorphic_load": "selectin"}
+
+
+def _co_departments(motion: Motion) -> list[int]:
+    return sorted({int(d) for d in motion.co_department_ids or () if isinstance(d, int) or str(d).isdigit()})
+
+
+@event.listens_for(Motion, "after_insert")
+def _index_new_co_departments(mapper, connection, motion: Motion):
+    rows = [{"case_id": motion.id, "department_id": d} for d in _co_departments(motion)]
+    if rows:
+        connection.execute(insert(CaseCoDepartment), rows)
+
+
+@event.listens_for(Motion, "after_update")
+def _index_changed_co_departments(mapper, connection, motion: Motion):
+    # Same flush, same transaction: the index never disagrees with the list a reader sees.
+    if not inspect(motion).attrs.co_department_ids.history.has_changes():
+        return
+    connection.execute(delete(CaseCoDepartment).where(CaseCoDepartment.case_id == motion.id))
+    _index_new_co_departments(mapper, connection, motion)

@@ -7,7 +7,8 @@ from sqlalchemy import or_, select
 
 from ..accounts.models import Department, User
 from ..clock import local, today
-from ..core.models import AuditEntry, CaseParty, CongressSession
+from ..accounts.models import DepartmentMember
+from ..core.models import AuditEntry, CaseCoDepartment, CaseParty, CongressSession
 from ..core.permissions import VIEWERS, can_view, roles_at
 from ..extensions import db
 from .models import Motion
@@ -28,8 +29,8 @@ def co_handles(user: User, motion: Motion) -> bool:
 
 
 def may_read(user: User, motion: Motion) -> bool:
-    """The case page's rule, plus the handlers of co-handling departments."""
-    return can_view(user, motion) or co_handles(user, motion)
+    """The case page's rule, which includes the handlers of co-handling departments."""
+    return can_view(user, motion)
 
 
 def mine(user: User, limit: int = 200) -> list[Motion]:
@@ -41,13 +42,11 @@ def mine(user: User, limit: int = 200) -> list[Motion]:
 
 def co_handling(user: User) -> list[Motion]:
     """Open motions a department of the user co-handles, the nearest deadline first."""
-    depts = user.department_ids()
-    if not depts:
-        return []
-    rows = db.session.scalars(select(Motion).where(Motion.state.in_(ACTIVE), Motion.department_id.is_not(None))
+    mine = select(DepartmentMember.department_id).where(DepartmentMember.user_id == user.id)
+    co = select(CaseCoDepartment.case_id).where(CaseCoDepartment.department_id.in_(mine))
+    return db.session.scalars(select(Motion).where(Motion.id.in_(co), Motion.state.in_(ACTIVE),
+                                                   Motion.department_id.is_not(None))
                               .order_by(Motion.deadline.is_(None), Motion.deadline, Motion.id)).all()
-    # co_department_ids is a short JSON list: filtered here rather than in dialect-specific JSON SQL.
-    return [m for m in rows if set(m.co_department_ids or ()) & depts]
 
 
 def replies(motions: list[Motion]) -> dict[int, list[dict]]:

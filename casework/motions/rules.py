@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from ..clock import today, utcnow
-from ..core.engine import PARTY_RESOLVERS, Step, effect, guard, party
+from ..core.engine import PARTY_RESOLVERS, Step, effect, guard, party, refusal
 from ..core.rules import add_parties
 from ..extensions import db
 from ..notifications.models import notify
@@ -73,6 +73,19 @@ def _is_handler(user, case):
     if _lead_department_handler(user, case):
         return True
     return case.kind == "motion" and bool(set(case.co_department_ids or ()) & user.department_ids())
+
+
+@refusal("cosigner_candidate", kind="motion")
+def _why_not_cosigner(user, case, trigger):
+    return _("You cannot co-sign your own motion.") if user.id == case.applicant_id else None
+
+
+@refusal("assigned_handler", kind="motion")
+def _why_not_handler(user, case, trigger):
+    # A handler of some other department, rather than someone who handles no motions at all.
+    if case.department_id is not None and user.department_ids():
+        return _("This motion is not assigned to your department.")
+    return None
 
 
 @guard("lead_handler")

@@ -1,7 +1,7 @@
 """Motion pages: my motions, the session report, co-handling departments' view."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -42,11 +42,11 @@ def co_handling():
 @bp.route("/motions/<int:motion_id>/brief")
 @login_required
 def brief(motion_id: int):
-    """A motion for the handlers of a co-handling department (the case page is for its other readers)."""
+    """Where co-handling departments used to read a motion: the case page is theirs now too."""
     motion = db.session.get(Motion, motion_id)
     if motion is None or not ops.may_read(current_user, motion):
         abort(404)
-    return render_template("motions/brief.html", case=motion, panel=panel(motion, current_user))
+    return redirect(url_for("web.case_view", kind="motion", case_id=motion.id))
 
 
 def panel(case: Motion, user) -> dict:

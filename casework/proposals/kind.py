@@ -53,7 +53,8 @@ def _coproposers(r: Reader, raw, author: User) -> list[User]:
 
 
 def _fields(case: Proposal, viewer: User) -> dict:
-    dup = db.session.get(ProposalDuplicate, case.id)
+    # Only a submitted proposal is ever answered as a duplicate: a draft needs no look-up.
+    dup = db.session.get(ProposalDuplicate, case.id) if case.state != "draft" else None
     out = {"title": case.title, "problem": case.problem, "suggestion": case.suggestion,
            "expected_benefit": case.expected_benefit, "mean_score": case.mean_score,
            "grade": case.grade, "benefit": format_money(case.benefit), "reward": format_money(case.reward),

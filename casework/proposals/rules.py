@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from workflows.proposal import GRADE_LABELS_ZH, grade_for
 
-from ..core.engine import Step, effect, guard
+from ..core.engine import Step, effect, guard, refusal
 from ..core.errors import Invalid
 from ..core.rules import add_parties
 from ..extensions import db
@@ -14,6 +14,14 @@ from ..funds import operations as funds
 from ..money import format_money
 from ..notifications.models import notify
 from .models import ProposalScore
+
+
+@refusal("assigned_handler", kind="proposal")
+def _why_not_handler(user, case, trigger):
+    # A handler of some other department, rather than someone who handles no proposals at all.
+    if case.department_id is not None and user.department_ids():
+        return _("This proposal is not assigned to your department.")
+    return None
 
 
 def _scored_ids(case) -> set[int]:

@@ -146,3 +146,87 @@ def test_markup_in_every_field_is_shown_escaped(app, demo, api):
         body = web.get(path).get_data(as_text=True)
         assert "<script>alert" not in body and "<img src=x" not in body, path
     assert "&lt;script&gt;" in web.get(f"/cases/aid/{ids[0]}").get_data(as_text=True)
+
+
+# -- departments that handle a case: the lead one and the co-handling ones -----------------------
+
+def _handler(db, demo, username, code):
+    from sqlalchemy import select
+
+    from casework.accounts.models import Department, DepartmentMember, User
+    user = User(username=username, name=username, unit=demo["handler1"].unit)
+    user.set_password("demo-password")
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(DepartmentMember(user=user, department=db.session.scalar(
+        select(Department).where(Department.code == code))))
+    db.session.commit()
+    return user
+
+
+def _filed_motion(db, demo, co=("HR",)):
+    from sqlalchemy import select
+
+    from casework.core.models import CongressSession
+
+    from ..factories import fire, new_case
+    session = db.session.scalar(select(CongressSession))
+    case = new_case("motion", demo["rep1"], session=session.id)
+    fire(case, "open_for_cosigning", demo["rep1"])
+    fire(case, "cosign", demo["rep2"])
+    fire(case, "cosign", demo["rep3"])
+    fire(case, "submit", demo["rep1"])
+    fire(case, "file", demo["motions1"], department="TECH", co_departments=list(co))
+    return case
+
+
+@pytest.mark.parametrize("who,expected", [("handler1", 200), ("co_handler", 200), ("other_handler", 404)])
+def test_motion_pages_and_api_by_department(app, db, demo, api, who, expected):
+    """The lead department's handler, a co-handling department's, and one whose department has no part."""
+    _handler(db, demo, "co_handler", "HR")
+    _handler(db, demo, "other_handler", "LOG")
+    case = _filed_motion(db, demo)
+    person = Browser(app.test_client())
+    person.login(who)
+    checked = 0
+    for rule in _web_get_rules(app):
+        if "case_id" not in rule.arguments:
+            continue
+        url = _url(rule, case).replace("/aid/", "/motion/")
+        r = person.get(url)
+        if rule.endpoint == "web.case_edit":
+            assert r.status_code in (403, 404), url  # a filed motion is nobody's to edit
+            continue
+        assert r.status_code == expected or (expected == 200 and r.status_code == 302), (url, r.status_code)
+        checked += 1
+    assert checked >= 1
+    assert person.get(f"/motions/{case.id}/brief").status_code == (302 if expected == 200 else 404)
+    token = api.as_(who)
+    for path in (f"/api/v1/cases/motion/{case.id}", f"/api/v1/cases/motion/{case.id}/audit",
+                 f"/api/v1/cases/motion/{case.id}/notices"):
+        assert token.get(path).status_code == expected, path
+    listed = [m["id"] for m in token.get("/api/v1/cases/motion").get_json()["items"]]
+    assert listed == ([case.id] if expected == 200 else [])
+
+
+def test_the_list_filter_and_the_case_rule_agree(db, demo):
+    """`visible_filter` (lists, queues, exports) selects exactly the cases `can_view` (pages, records)
+    allows."""
+    from sqlalchemy import select
+
+    from casework.accounts.models import User
+    from casework.core.models import Case
+    from casework.core.permissions import can_view, visible_filter
+
+    from ..factories import new_case
+    _handler(db, demo, "co_handler", "HR")
+    _handler(db, demo, "other_handler", "LOG")
+    _filed_motion(db, demo)
+    _filed_motion(db, demo, co=("LOG", "HR"))
+    _filed_motion(db, demo, co=())
+    aid_to(demo, "verifying")
+    new_case("proposal", demo["worker2"], coproposers=["worker3"])
+    cases = db.session.scalars(select(Case).order_by(Case.id)).all()
+    for user in db.session.scalars(select(User).order_by(User.id)):
+        listed = set(db.session.scalars(select(Case.id).where(visible_filter(user))))
+        assert listed == {c.id for c in cases if can_view(user, c)}, user.username

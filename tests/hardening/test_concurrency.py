@@ -130,3 +130,124 @@ def test_final_approvals_from_two_processes_move_the_case_once(app, demo, db, da
     moves = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.case_id == case_id, AuditEntry.to_state == "posting"))
     assert moves == 1
+
+
+def _api(base, token):
+    import json
+
+    def post(path, body):
+        req = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+    return post
+
+
+def test_simultaneous_votes_keep_one_unbroken_audit_chain(app, demo, db, client):
+    """Five committee members vote at once: every step that answered 200 has its entry, in one chain whose
+    head the case row carries; the others were told the case changed meanwhile."""
+    from casework.core.models import AuditEntry, verify_chain
+    from ..factories import aid_to
+    case = aid_to(demo, "pending_approval")
+    case_id, before = case.id, case.audit_seq
+    members = [f"committee{i}" for i in range(1, 6)]
+    tokens = {m: client.post("/api/v1/tokens", json={"username": m, "password": "demo-password"})
+              .get_json()["token"] for m in members}
+    db.session.commit()
+    results, errors = {}, []
+    with serve(app) as base:
+        barrier = threading.Barrier(len(members))
+
+        def vote(member):
+            try:
+                post = _api(base, tokens[member])
+                barrier.wait(timeout=30)
+                results[member] = post(f"/api/v1/cases/aid/{case_id}/transitions/approve",
+                                       {"amount": "2000.00"})
+            except Exception as exc:  # a thread must report, not vanish
+                errors.append(repr(exc))
+
+        threads = [threading.Thread(target=vote, args=(m,)) for m in members]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    assert errors == []
+    statuses = sorted(status for status, _body in results.values())
+    assert set(statuses) <= {200, 409} and 200 in statuses, results
+    db.session.expire_all()
+    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id)
+                                 .order_by(AuditEntry.seq)).all()
+    assert len(entries) - before == statuses.count(200)
+    assert verify_chain(case_id) == (True, None)
+    from casework.aid.models import AidRequest
+    row = db.session.get(AidRequest, case_id)
+    assert (row.audit_seq, row.audit_hash) == (entries[-1].seq, entries[-1].hash)
+
+
+ROLES_IN_ANOTHER_PROCESS = r'''
+import sys, time
+from pathlib import Path
+from casework import create_app
+from casework.core.permissions import grants
+from casework.extensions import db
+from casework.accounts.models import User
+from sqlalchemy import select
+app = create_app()
+flag = Path(sys.argv[2])
+with app.app_context():
+    def roles():
+        user = db.session.scalar(select(User).where(User.username == sys.argv[1]))
+        out = sorted({g.role for g in grants(user)})
+        db.session.commit()  # one transaction per "request"
+        return out
+    print(roles(), flush=True)
+    print(roles(), flush=True)  # served from this process's cache
+    flag.write_text("cached")
+    while flag.read_text() != "revoked":
+        time.sleep(0.02)
+    print(roles(), flush=True)
+'''
+
+
+def test_a_role_revoked_in_one_process_counts_in_anothers_next_request(app, demo, db, database_url, tmp_path):
+    """Each worker process caches grants; the token in the database tells them all when to stop."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from casework.accounts.models import RoleAssignment, User
+    staff = db.session.scalar(select(User).where(User.username == "staff1"))
+    db.session.commit()
+    flag = tmp_path / "flag"
+    flag.write_text("")
+    env = {**os.environ, "CASEWORK_DATABASE_URL": database_url, "CASEWORK_INSTANCE": str(tmp_path),
+           "CASEWORK_SECRET_KEY": "x" * 32}
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", ROLES_IN_ANOTHER_PROCESS, "staff1", str(flag)], cwd=root,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while flag.read_text() != "cached" and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        assert flag.read_text() == "cached", proc.stderr.read() if proc.poll() is not None else "timed out"
+        db.session.execute(select(User.id))  # a fresh transaction
+        db.session.delete(next(a for a in staff.roles if a.role == "union_staff"))
+        db.session.commit()
+        flag.write_text("revoked")
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    lines = out.strip().splitlines()
+    assert len(lines) == 3, err
+    assert "union_staff" in lines[0] and lines[0] == lines[1]
+    assert "union_staff" not in lines[2]
+    assert db.session.scalar(select(RoleAssignment.id).where(RoleAssignment.user_id == staff.id,
+                                                             RoleAssignment.role == "union_staff")) is None
