@@ -177,6 +177,7 @@ def tokens():
         if form.validate_on_submit():
             secret, new_row = auth.issue(current_user, form.label.data or "", form.days.data)
             db.session.commit()
+            form.label.data = ""  # the form is for the next token
         else:
             status = 422
     # The secret is rendered into this one response only: never flashed (the session is a cookie).
