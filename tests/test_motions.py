@@ -196,14 +196,14 @@ def test_replying_as_the_wrong_department_is_refused(demo, session, api, hr_hand
     assert str(err.value.message) == "这件提案没有交由您所在的部门办理。"  # "This motion is not assigned to your department."
     assert api.as_("handler2").post(f"/api/v1/cases/motion/{case.id}/transitions/reply",
                                     json={"text": "x"}).status_code == 404
-    # A co-handling department's handler hears that the lead department replies for all.
+    # A co-handling department's handler is not offered the reply, and hears the lead department replies.
     case.co_department_ids = [hr_handler.departments[0].department_id]
     _db.session.commit()
-    assert engine.available(case, hr_handler) == ["reply"]  # they handle it, guards aside
+    assert engine.available(case, hr_handler) == []
     with pytest.raises(CaseworkError) as err:
         engine.fire(case, "reply", hr_handler, {"text": "我部意见"})
     _db.session.rollback()
-    assert err.value.status == 422 and err.value.code == "guard"
+    assert err.value.status == 403 and err.value.code == "role"
     assert "生产技术部" in str(err.value.message) and "人力资源部" not in str(err.value.message)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from ..clock import today, utcnow
-from ..core.engine import PARTY_RESOLVERS, Step, effect, guard, party, refusal
+from ..core.engine import Step, effect, guard, refusal
 from ..core.rules import add_parties
 from ..extensions import db
 from ..notifications.models import notify
@@ -63,18 +63,6 @@ def _merge_target(step: Step):
     return None
 
 
-_lead_department_handler = PARTY_RESOLVERS["assigned_handler"]
-
-
-@party("assigned_handler")
-def _is_handler(user, case):
-    # A co-handling department's handler also handles the motion: they see it and contribute, and the
-    # lead_handler guard tells them that only the lead department replies.
-    if _lead_department_handler(user, case):
-        return True
-    return case.kind == "motion" and bool(set(case.co_department_ids or ()) & user.department_ids())
-
-
 @refusal("cosigner_candidate", kind="motion")
 def _why_not_cosigner(user, case, trigger):
     return _("You cannot co-sign your own motion.") if user.id == case.applicant_id else None
@@ -82,18 +70,23 @@ def _why_not_cosigner(user, case, trigger):
 
 @refusal("assigned_handler", kind="motion")
 def _why_not_handler(user, case, trigger):
-    # A handler of some other department, rather than someone who handles no motions at all.
-    if case.department_id is not None and user.department_ids():
+    # Co-handling departments see the motion and send their part to the lead department, which replies
+    # for all: the reply is not offered to them, and trying it says so.
+    if set(case.co_department_ids or ()) & user.department_ids():
+        return _lead_only(case)
+    if case.department_id is not None and user.department_ids():  # a handler of some other department
         return _("This motion is not assigned to your department.")
     return None
 
 
+def _lead_only(case) -> str:
+    return _("Only the lead department (%(name)s) replies to this motion; co-handling departments contribute "
+             "to its reply.", name=case.department.name if case.department else "—")
+
+
 @guard("lead_handler")
 def _lead_handler(step: Step):
-    if step.case.department_id in step.user.department_ids():
-        return None
-    return _("Only the lead department (%(name)s) replies to this motion; co-handling departments contribute "
-             "to its reply.", name=step.case.department.name if step.case.department else "—")
+    return None if step.case.department_id in step.user.department_ids() else _lead_only(step.case)
 
 
 @guard("not_reopened_before")
