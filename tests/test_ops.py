@@ -75,3 +75,32 @@ def test_restore_refuses_a_non_empty_database_and_junk(app, demo, tmp_path):
     with pytest.raises(click.ClickException) as err:
         backup.restore(tmp_path / "junk.tar.gz")
     assert "not a casework backup" in str(err.value.message)
+
+
+def test_restore_rebuilds_the_co_department_index(app, demo, db, tmp_path):
+    """A backup from before the index existed restores with co-handling departments indexed again."""
+    from casework.accounts.models import Department
+    from casework.core.models import CaseCoDepartment
+    from casework.motions.models import rebuild_co_department_index
+
+    from casework.core.models import CongressSession
+
+    from .factories import new_case
+    motion = new_case("motion", demo["rep1"], session=db.session.scalar(select(CongressSession.id)))
+    hr = db.session.scalar(select(Department).where(Department.code == "HR"))
+    motion.co_department_ids = [hr.id]
+    db.session.commit()
+    assert db.session.scalars(select(CaseCoDepartment.department_id)).all() == [hr.id]
+    counts = backup.dump(tmp_path / "b.tar.gz")
+    from tests.conftest import _wipe
+    db.session.commit()
+    _wipe(db)
+    db.session.expire_all()
+    restored = backup.restore(tmp_path / "b.tar.gz")
+    db.session.commit()
+    assert restored == counts and db.session.scalars(select(CaseCoDepartment.department_id)).all() == [hr.id]
+    # As if the backup had no index rows: they are rebuilt, once.
+    db.session.execute(CaseCoDepartment.__table__.delete())
+    assert rebuild_co_department_index() == 1 and rebuild_co_department_index() == 0
+    db.session.commit()
+    assert db.session.scalars(select(CaseCoDepartment.case_id)).all() == [motion.id]

@@ -42,3 +42,17 @@ def _index_changed_co_departments(mapper, connection, motion: Motion):
         return
     connection.execute(delete(CaseCoDepartment).where(CaseCoDepartment.case_id == motion.id))
     _index_new_co_departments(mapper, connection, motion)
+
+
+def rebuild_co_department_index() -> int:
+    """Fills case_co_departments for motions that have co-handling departments but no index rows (a backup
+    taken before the index existed); returns how many rows were added."""
+    from sqlalchemy import select
+    from ..extensions import db
+    indexed = select(CaseCoDepartment.case_id)
+    rows = [{"case_id": m.id, "department_id": d}
+            for m in db.session.scalars(select(Motion).where(Motion.id.not_in(indexed)))
+            for d in _co_departments(m)]
+    if rows:
+        db.session.execute(insert(CaseCoDepartment), rows)
+    return len(rows)

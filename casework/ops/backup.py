@@ -87,6 +87,8 @@ def restore(path: Path) -> dict[str, int]:
                 db.session.execute(insert(table), [{k: _typed(cols[k], v) for k, v in row.items() if k in cols}
                                                    for row in rows])
             counts[table.name] = len(rows)
+        from ..motions.models import rebuild_co_department_index
+        rebuild_co_department_index()  # a backup from before the index existed
         _reset_sequences()
         uploads.mkdir(parents=True, exist_ok=True)
         for member in tar.getmembers():
