@@ -102,3 +102,28 @@ def posting_over(users):
     batch.ends_on = case.deadline = today() - timedelta(days=1)
     db.session.commit()
     return case
+
+
+def interleave(walkers, clock, rng, rounds: int, pause_hours: tuple[int, int]):
+    """Walks (steps, budget) generators a step at a time in shuffled rounds, minutes apart within a round and
+    `pause_hours` between rounds, as many people working at once would; returns the moment it ended."""
+    from datetime import timedelta
+
+    from casework.clock import utcnow
+    now = utcnow()
+    for _round in range(rounds):
+        rng.shuffle(walkers)
+        alive = []
+        for steps, left in walkers:
+            if left <= 0:
+                continue
+            now += timedelta(minutes=rng.randint(1, 40))
+            clock.move_to(now)
+            step = next(steps, None)
+            if step is None:
+                continue
+            step()
+            alive.append((steps, left - 1))
+        walkers = alive
+        now += timedelta(hours=rng.randint(*pause_hours))
+    return now

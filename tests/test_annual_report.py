@@ -27,7 +27,8 @@ from casework.stats import reports
 from casework.stats.queries import compute
 
 from .conftest import Browser
-from .factories import aid_to, attach, end_posting_now, fire, new_case, posting_over
+from .factories import (aid_to, attach, end_posting_now, fire, interleave, new_case,
+                        posting_over)
 from .test_stats import recount
 
 COMMITTEE = ("committee1", "committee2", "committee3")
@@ -206,23 +207,7 @@ def generated(demo, clock, monkeypatch):
         make = (_aid, _proposal, _motion)[i % 3]
         steps = make(demo, i, rng, anchor) if make is _motion else make(demo, i, rng)
         walkers.append((steps, rng.randint(4, 12)))  # some stop early, as real cases wait in a state
-    now = utcnow()
-    for _round in range(10):
-        rng.shuffle(walkers)
-        alive = []
-        for steps, left in walkers:
-            if left <= 0:
-                continue
-            now += timedelta(minutes=rng.randint(1, 40))
-            clock.move_to(now)
-            step = next(steps, None)
-            if step is None:
-                continue
-            step()
-            alive.append((steps, left - 1))
-        walkers = alive
-        now += timedelta(hours=rng.randint(30, 220))
-    clock.move_to(now)
+    clock.move_to(interleave(walkers, clock, rng, rounds=10, pause_hours=(30, 220)))
     b2 = unit("B2")
     for i, (kind, text, substantiated) in enumerate((("objection", "异议人反映其家中另有商铺", True),
                                                      ("report", "未按时公开", False), ("objection", "金额有误", None))):

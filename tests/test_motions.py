@@ -26,17 +26,21 @@ def session(demo):
     return _db.session.scalar(select(CongressSession))
 
 
-@pytest.fixture()
-def hr_handler(demo):
-    """A handler of 人力资源部 (HR), to co-handle with 生产技术部 (TECH)."""
-    user = User(username="handler2", name="钱明", unit=demo["handler1"].unit)
+def _department_handler(demo, username: str, name: str, code: str) -> User:
+    user = User(username=username, name=name, unit=demo["handler1"].unit)
     user.set_password("demo-password")
     _db.session.add(user)
     _db.session.flush()
-    hr = _db.session.scalar(select(Department).where(Department.code == "HR"))
-    _db.session.add(DepartmentMember(user=user, department=hr))
+    dept = _db.session.scalar(select(Department).where(Department.code == code))
+    _db.session.add(DepartmentMember(user=user, department=dept))
     _db.session.commit()
     return user
+
+
+@pytest.fixture()
+def hr_handler(demo):
+    """A handler of 人力资源部 (HR), to co-handle with 生产技术部 (TECH)."""
+    return _department_handler(demo, "handler2", "钱明", "HR")
 
 
 def grant(user, role: str, unit_code: str = "HQ"):
@@ -343,14 +347,7 @@ def test_motion_pages(demo, session, web, hr_handler):
 @pytest.fixture()
 def log_handler(demo):
     """A handler of 后勤保障部 (LOG): a department with nothing to do with the motions walked here."""
-    user = User(username="handler3", name="孙立", unit=demo["handler1"].unit)
-    user.set_password("demo-password")
-    _db.session.add(user)
-    _db.session.flush()
-    log = _db.session.scalar(select(Department).where(Department.code == "LOG"))
-    _db.session.add(DepartmentMember(user=user, department=log))
-    _db.session.commit()
-    return user
+    return _department_handler(demo, "handler3", "孙立", "LOG")
 
 
 def test_a_co_handling_departments_handler_reads_the_case_like_the_lead_departments(

@@ -20,7 +20,7 @@ from casework.extensions import db as _db
 from casework.stats.queries import GRANTED_STATES, Scope, compute
 
 from .conftest import Browser
-from .factories import attach, end_posting_now, fire, new_case
+from .factories import attach, end_posting_now, fire, interleave, new_case
 
 # The brief asks ~200 cases (about 45 s here); 120 keeps the file fast. STATS_CASES=200 runs the full size.
 N_CASES = int(os.environ.get("STATS_CASES", 120))
@@ -102,23 +102,7 @@ def generate(demo, clock, n=N_CASES, seed=8):
             steps = _motion_steps(demo, case, rng)
         # Some cases stop early, as real ones wait in a state.
         walkers.append((steps, rng.randint(1, 7)))
-    now = utcnow()
-    for _round in range(9):
-        rng.shuffle(walkers)
-        alive = []
-        for steps, left in walkers:
-            if left <= 0:
-                continue
-            now += timedelta(minutes=rng.randint(1, 40))
-            clock.move_to(now)
-            step = next(steps, None)
-            if step is None:
-                continue
-            step()
-            alive.append((steps, left - 1))
-        walkers = alive
-        now += timedelta(hours=rng.randint(12, 150))
-    return now
+    return interleave(walkers, clock, rng, rounds=9, pause_hours=(12, 150))
 
 
 # -- the brute-force recount ------------------------------------------------------------------
