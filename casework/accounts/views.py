@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -37,6 +37,7 @@ def _load_user(ident: str):
     user = db.session.get(User, user_id)
     if user is None or user.session_epoch != epoch or not user.active:
         return None
+    g.log_username = user.username
     return user
 
 
@@ -68,6 +69,7 @@ def login():
             if lang:
                 session["lang"] = lang
             login_user(user, remember=form.remember.data)
+            g.log_username = user.username
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form), 200 if request.method == "GET" or \
         not form.errors and not form.form_errors else 422

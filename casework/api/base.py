@@ -62,6 +62,7 @@ def _authenticate():
         now = utcnow()
         if row and row.revoked_at is None and row.expires_at > now and row.user.active:
             g.api_user = row.user
+            g.log_username = row.user.username
             g.api_token = row
             stale = not row.last_used_at or (now - row.last_used_at) > timedelta(minutes=5)
             if stale and request.method not in ("GET", "HEAD"):  # reads never write

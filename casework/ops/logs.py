@@ -40,11 +40,9 @@ def register(app):
     def _line(response):
         if request.path.startswith("/static/"):
             return response
-        user = getattr(g, "api_user", None)
-        if user is None:
-            from flask_login import current_user
-            user = current_user if getattr(current_user, "is_authenticated", False) else None
+        # The name was noted when the user was loaded: reading it now, after the view's commit, would
+        # reload the user (a new transaction and a query on every request).
         log_event("request", method=request.method, path=request.path, status=response.status_code,
                   ms=round((time.perf_counter() - g.get("_started", time.perf_counter())) * 1000, 1),
-                  user=user.username if user is not None else None)
+                  user=g.get("log_username"))
         return response
