@@ -2,8 +2,11 @@
 the session report, co-handling departments, conflict of interest, who may do what."""
 from __future__ import annotations
 
+import io
+import re
 from datetime import date, timedelta
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -323,6 +326,18 @@ def test_session_report_with_on_time_rate(demo, session, api, web, clock):
     web.login("motions1")
     page = web.get(f"/sessions/{session.id}/report").get_data(as_text=True)
     assert late.number in page and "33.3%" in page and "2027-01-20" in page
+    # Its export is the page's table, in Chinese, row for row.
+    on_page = re.findall(r">(M\d{4}-\d{5})</a>", page)
+    assert f"/export/sessions/{session.id}/report.xlsx" in page
+    sheet = openpyxl.load_workbook(io.BytesIO(web.get(f"/export/sessions/{session.id}/report.xlsx").data)).active
+    rows_out = list(sheet.iter_rows(values_only=True))
+    assert rows_out[0][:3] == ("编号", "案由", "提案人") and [r[0] for r in rows_out[1:]] == on_page
+    exported = {r[0]: r for r in rows_out[1:]}
+    assert exported[late.number][8] == "2027-01-20" and exported[late.number][9] == "否"
+    assert exported[on_time.number][10] == "满意"
+    web.post("/logout", {}, form_page="/")
+    web.login("handler1")
+    assert web.get(f"/export/sessions/{session.id}/report.csv").status_code == 403
     assert api.as_("handler1").get(f"/api/v1/sessions/{session.id}/report").status_code == 403
     assert api.as_("staff1").get("/api/v1/sessions/999/report").status_code == 404
 

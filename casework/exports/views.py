@@ -29,6 +29,8 @@ CHUNK = 500
 CASE_HEADERS = ["编号", "类型", "标题", "状态", "单位", "申请人", "期限", "创建时间",
                 "类别", "申请金额（元）", "核定金额（元）", "情况说明"]
 WORK_HEADERS = ["编号", "类型", "申请人", "标题", "状态", "期限", "可办理"]
+SESSION_HEADERS = ["编号", "案由", "提案人", "附议人数", "状态", "主办部门", "协办部门", "办理期限", "答复日期",
+                   "按期答复", "满意度", "并入"]
 LEDGER_HEADERS = ["序号", "时间", "类型", "余额变动（元）", "预留变动（元）", "案件", "来源/支付方式", "凭证号", "备注",
                   "经办人"]
 
@@ -145,6 +147,30 @@ def ledger(fund_id: int, fmt: str):
             db.session.expunge_all()
 
     return respond(fmt, f"{fund.name}明细账-{today().isoformat()}", "明细账", LEDGER_HEADERS, _zh(rows()))
+
+
+@bp.route("/export/sessions/<int:session_id>/report.<fmt>")
+@login_required
+def session_report(session_id: int, fmt: str):
+    """The session's motion list (提案汇总表) as on its report page."""
+    from ..core.models import CongressSession
+    from ..motions import operations as motions
+    if fmt not in FORMATS:
+        abort(404)
+    session = db.session.get(CongressSession, session_id)
+    if session is None:
+        abort(404)
+    if not motions.sees_session(current_user, session):
+        abort(403)
+    report = motions.session_report(session)
+    yes_no = {True: "是", False: "否", None: ""}
+    with force_locale("zh"):
+        rows = [[r["number"], r["title"], r["author_name"], r["cosigners"],
+                 labels.state_label("motion", r["state"]), r["department"] or "", "、".join(r["co_departments"]),
+                 r["deadline"] or "", r["replied_on"] or "", yes_no[r["on_time"]],
+                 str(labels.CHOICE_LABELS.get(r["rating"], r["rating"])) if r["rating"] else "",
+                 r["merged_into"] or ""] for r in report["motions"]]
+    return respond(fmt, f"{session.name}提案汇总表", "提案汇总表", SESSION_HEADERS, rows)
 
 
 @bp.route("/stats/export/<table>.<fmt>")
