@@ -116,7 +116,7 @@ def _fresh_request_globals():
     from flask import g, has_app_context
     from flask_babel import refresh
     if has_app_context():
-        for key in ("_login_user", "csrf_token", "log_username"):
+        for key in ("_login_user", "csrf_token", "log_username", "_casework_settings"):
             g.pop(key, None)
         refresh()  # the locale Flask-Babel cached for the previous request
 

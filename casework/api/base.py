@@ -10,6 +10,7 @@ from apiflask import APIBlueprint
 from flask import Flask, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ..accounts.models import ApiToken, User
@@ -58,7 +59,8 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         token = header[7:].strip()
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(token)))
+        row = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                                .where(ApiToken.token_hash == ApiToken.digest(token)))
         now = utcnow()
         if row and row.revoked_at is None and row.expires_at > now and row.user.active:
             g.api_user = row.user

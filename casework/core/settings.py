@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_app_context, has_request_context
 from sqlalchemy import select
 
 import workflows
@@ -43,18 +44,30 @@ def get(unit: Unit | None, key: str) -> Any:
         raise KeyError(key)
     if unit is None:
         return DEFAULTS[key]
+    return _values(unit).get(key, DEFAULTS[key])
+
+
+def _values(unit: Unit) -> dict[str, Any]:
+    """Every setting the unit has or inherits (the nearest unit's value wins). Read once per request: a
+    step asks for several; outside requests (the scheduler) always fresh."""
+    cache = g.setdefault("_casework_settings", {}) if has_request_context() else None
+    if cache is not None and unit.id in cache:
+        return cache[unit.id]
     ids = unit.ancestor_ids()
-    rows = db.session.execute(select(UnitSetting.unit_id, UnitSetting.value)
-                              .where(UnitSetting.key == key, UnitSetting.unit_id.in_(ids))).all()
-    if not rows:
-        return DEFAULTS[key]
     depth = {uid: i for i, uid in enumerate(ids)}
-    return max(rows, key=lambda r: depth[r[0]])[1]
+    rows = db.session.execute(select(UnitSetting.unit_id, UnitSetting.key, UnitSetting.value)
+                              .where(UnitSetting.unit_id.in_(ids))).all()
+    values = {key: value for _uid, key, value in sorted(rows, key=lambda r: depth[r[0]])}
+    if cache is not None:
+        cache[unit.id] = values
+    return values
 
 
 def put(unit: Unit, key: str, value: Any) -> None:
     if key not in DEFAULTS:
         raise KeyError(key)
+    if has_app_context():
+        g.pop("_casework_settings", None)
     row = db.session.scalar(select(UnitSetting).where(UnitSetting.unit_id == unit.id,
                                                       UnitSetting.key == key))
     if row is None:
