@@ -79,7 +79,7 @@ def load() -> dict[str, int]:
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
             user = User(username=username, name=name, employee_no=emp, phone=phone, unit=units[unit_code],
-                        email=f"{username}@demo.casework.local")
+                        email=f"{username}@union.example.com")
             user.set_password(PASSWORD)
             db.session.add(user)
             db.session.flush()

@@ -120,7 +120,7 @@ def test_a_real_smtp_server_receives_the_mail_in_chinese(demo, db, smtp):
     assert len(smtp.raw) == 2
     assert all(raw.isascii() for raw in smtp.raw)  # headers RFC 2047-encoded, body base64: 7-bit clean
     by_to = {m["To"].addresses[0].addr_spec: m for m in smtp.messages}
-    mail = by_to["committee1@demo.casework.local"]
+    mail = by_to["committee1@union.example.com"]
     assert mail["Subject"] == "【督办】帮扶申请 A2026-00001 已超过办理时限"
     assert mail["To"].addresses[0].display_name == "陈卫东"
     assert mail.get_content_charset() == "utf-8"
@@ -154,7 +154,7 @@ def test_smtp_down_for_a_while_loses_nothing(demo, db, smtp, clock):
 
 
 def test_a_refused_address_fails_and_an_admin_retries_it(demo, db, smtp, web):
-    smtp.refuse.add("worker3@demo.casework.local")
+    smtp.refuse.add("worker3@union.example.com")
     notify(demo["worker3"], "地址被拒", "正文")
     notify(demo["worker2"], "正常", "正文")
     db.session.commit()

@@ -16,8 +16,9 @@ TOKEN_RE = re.compile(r'id="new-token">([^<]+)<')
 
 
 def _make(web, label="财务系统", days=30):
-    r = web.post("/account/tokens", {"t-label": label, "t-days": str(days)})
+    r = web.post("/account/tokens", {"t-label": label, "t-days": str(days), "t-password": "demo-password"})
     assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.headers["Cache-Control"] == "no-store"
     match = TOKEN_RE.search(r.get_data(as_text=True))
     assert match, "the new token is shown on the page"
     return match.group(1)
@@ -45,10 +46,13 @@ def test_lifetime_is_chosen_from_the_offered_ones_and_capped(demo, web, app):
     row = _db.session.scalar(sa.select(ApiToken))
     assert row.expires_at - row.created_at == timedelta(days=7)
     top = app.config["CASEWORK_TOKEN_DAYS"]
-    r = web.post("/account/tokens", {"t-label": "x", "t-days": str(top + 1)})
+    r = web.post("/account/tokens", {"t-label": "x", "t-days": str(top + 1), "t-password": "demo-password"})
     assert r.status_code == 422 and "不是有效的选择" in r.get_data(as_text=True)
-    r = web.post("/account/tokens", {"t-label": "长" * 101, "t-days": "7"})
+    r = web.post("/account/tokens", {"t-label": "长" * 101, "t-days": "7", "t-password": "demo-password"})
     assert r.status_code == 422
+    r = web.post("/account/tokens", {"t-label": "x", "t-days": "7", "t-password": "not-my-password"})
+    assert r.status_code == 422 and "当前密码不正确" in r.get_data(as_text=True) and "new-token" not in \
+        r.get_data(as_text=True)
     assert _db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 1
 
 
@@ -108,3 +112,43 @@ def test_failed_attempts_lock_page_and_api_alike(demo, web, api):
 def test_account_page_links_to_tokens(demo, web):
     web.login("worker1")
     assert "/account/tokens" in web.get("/account").get_data(as_text=True)
+
+
+def test_a_new_password_revokes_the_tokens(demo, web, client, app):
+    web.login("worker1")
+    secret = _make(web)
+    r = web.post("/account", {"current": "demo-password", "new": "another-password-1",
+                              "repeat": "another-password-1"}, follow_redirects=True)
+    assert "已随之吊销 1 个 API 令牌" in r.get_data(as_text=True)
+    assert Api(client, secret).get("/api/v1/me").status_code == 401
+    # An administrator's reset does the same.
+    other = Api(client).as_("worker2")
+    from .conftest import Browser
+    admin = Browser(app.test_client())
+    admin.login("admin")
+    worker2 = demo["worker2"]
+    page = admin.get(f"/admin/users/{worker2.id}").get_data(as_text=True)
+    assert "worker2" in page
+    r = admin.post(f"/admin/users/{worker2.id}", {
+        "username": "worker2", "name": worker2.name, "employee_no": worker2.employee_no or "",
+        "phone": worker2.phone or "", "email": worker2.email or "", "unit_id": str(worker2.unit_id),
+        "password": "reset-password-1", "active": "y"})
+    assert r.status_code == 302  # saved as it was, the demo's e-mail address included
+    assert other.get("/api/v1/me").status_code == 401
+
+
+def test_reading_records_the_last_use_at_most_every_five_minutes(demo, api, clock):
+    caller = api.as_("worker1")
+    row = _db.session.scalar(sa.select(ApiToken))
+    assert row.last_used_at is None
+    assert caller.get("/api/v1/me").status_code == 200
+    _db.session.refresh(row)
+    first = row.last_used_at
+    assert first is not None
+    caller.get("/api/v1/me")
+    _db.session.refresh(row)
+    assert row.last_used_at == first
+    clock.shift(timedelta(minutes=6))
+    caller.get("/api/v1/me")
+    _db.session.refresh(row)
+    assert row.last_used_at > first

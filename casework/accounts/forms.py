@@ -67,3 +67,5 @@ class TokenForm(BaseForm):
     label = StringField(_l("What it is for"), validators=[Optional(), Length(max=100)],
                         description=_l("For example: finance system, my phone."))
     days = SelectField(_l("Valid for"), coerce=int, validators=[InputRequired()])
+    password = PasswordField(_l("Your password"), validators=[InputRequired(), Length(max=200)],
+                             description=_l("A token acts in your name until it expires, so it takes your password."))

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, flash, g, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -99,9 +100,13 @@ def account():
             user = current_user._get_current_object()
             user.set_password(form.new.data)
             user.session_epoch += 1  # other sessions end
+            revoked = auth.revoke_all(user)  # a new password is the answer to a suspected leak: tokens too
             db.session.commit()
             login_user(user)
             flash(_("Your password has been changed."), "success")
+            if revoked:
+                flash(ngettext("%(num)d API token was revoked with it.", "%(num)d API tokens were revoked with it.",
+                               revoked), "info")
             return redirect(url_for("accounts.account"))
     delegations = db.session.scalars(select(Delegation).where(
         (Delegation.from_user_id == current_user.id) | (Delegation.to_user_id == current_user.id))
@@ -176,15 +181,22 @@ def tokens():
     secret = new_row = None
     status = 200
     if request.method == "POST":
-        if form.validate_on_submit():
+        if not form.validate_on_submit():
+            status = 422
+        elif not current_user.check_password(form.password.data):
+            # A token outlives the session: someone at an unlocked desk must not be able to make one.
+            form.password.errors = [_("The current password is wrong.")]
+            status = 422
+        else:
             secret, new_row = auth.issue(current_user, form.label.data or "", form.days.data)
             db.session.commit()
             form.label.data = ""  # the form is for the next token
-        else:
-            status = 422
-    # The secret is rendered into this one response only: never flashed (the session is a cookie).
-    return render_template("accounts/tokens.html", form=form, tokens=auth.owned(current_user),
-                           secret=secret, new_row=new_row, usable=auth.is_usable), status
+    # The secret is rendered into this one response only: never flashed (the session is a cookie), never
+    # kept by a cache.
+    response = make_response(render_template("accounts/tokens.html", form=form, tokens=auth.owned(current_user),
+                                             secret=secret, new_row=new_row, usable=auth.is_usable), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
@@ -259,6 +271,8 @@ def user_edit(user_id: int | None = None):
             if form.password.data:
                 target.set_password(form.password.data)
                 target.session_epoch = (target.session_epoch or 0) + 1
+                if user is not None:
+                    auth.revoke_all(user)  # a reset password ends the old sessions and tokens alike
             if user is None:
                 db.session.add(target)
             try:

@@ -66,8 +66,9 @@ def _authenticate():
             g.api_user = row.user
             g.log_username = row.user.username
             g.api_token = row
-            stale = not row.last_used_at or (now - row.last_used_at) > timedelta(minutes=5)
-            if stale and request.method not in ("GET", "HEAD"):  # reads never write
+            # Reads count too (a token that only reads is still in use, or leaked), at most one write
+            # per token in five minutes.
+            if not row.last_used_at or (now - row.last_used_at) > timedelta(minutes=5):
                 row.last_used_at = now
                 db.session.commit()
             return None

@@ -12,6 +12,8 @@ MAX_INT = 2**31 - 1  # the largest value an integer column (and so every id) hol
 def record_id(value) -> int | None:
     """An id as sent (a JSON number or ASCII digits); None when it is none, or larger than an id can be."""
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        if len(value.strip()) > len(str(MAX_INT)):
+            return None  # int() of thousands of digits is refused by Python itself
         value = int(value)
     if type(value) is not int or not 0 < value <= MAX_INT:
         return None

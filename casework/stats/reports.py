@@ -105,7 +105,7 @@ def _unit_id(raw):
 def _year(raw) -> int | None:
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, str) and raw.strip().isdigit():
+    if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() and len(raw.strip()) <= 4:
         raw = int(raw.strip())
     if not isinstance(raw, int) or not FIRST_YEAR <= raw <= today().year:
         return None

@@ -72,6 +72,7 @@ def case_list():
 
 
 BULK_TRIGGERS = ("start_verification",)  # steps that need no input of their own
+QUEUE_FILTERS = ("q", "kind", "category", "state", "unit")  # what the queue's links carry along
 
 
 @bp.route("/work")
@@ -84,8 +85,8 @@ def queue():
                              category=args.get("category") or None, q=args.get("q") or None,
                              after=args.get("after") or None, size=25)
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
-    next_url = url_for("web.queue", **{**args.to_dict(), "after": cursor}) if cursor else None
-    filters = {k: v for k, v in args.items() if k != "after" and v}
+    filters = {k: args[k] for k in QUEUE_FILTERS if args.get(k)}
+    next_url = url_for("web.queue", **filters, after=cursor) if cursor else None
     return render_template("cases/queue.html", work=work, next_url=next_url, units=units, args=args,
                            filters=filters, bulk=BULK_TRIGGERS, today=today(), deadline_class=deadline_class)
 

@@ -53,3 +53,29 @@ def test_huge_or_odd_numbers_in_queries_never_break_a_page(app, demo, username):
             assert r.status_code < 500, (rule.rule, value, r.status_code)
             checked += 1
     assert checked >= 50
+
+
+def test_digit_strings_longer_than_python_converts_are_refused_cleanly(app, demo, api):
+    """int() refuses strings of thousands of digits: such input is a 4xx like any other bad number."""
+    long_digits = "9" * 5000
+    staff = api.as_("staff1")
+    for body in ({"kind": "aid", "year": long_digits}, {"kind": "aid", "unit": long_digits, "year": 2026}):
+        r = staff.post("/api/v1/reports/annual", json=body)
+        assert 400 <= r.status_code < 500, (body, r.status_code)
+    case = aid_to(demo, "submitted")
+    r = staff.post(f"/api/v1/cases/aid/{case.id}/transitions/verify", json={"proposed_amount": long_digits})
+    assert 400 <= r.status_code < 500
+    person = Browser(app.test_client())
+    person.login("staff1")
+    r = person.post("/stats/annual-report", {"kind": "aid", "year": long_digits}, form_page="/stats")
+    assert 400 <= r.status_code < 500
+
+
+def test_queue_links_carry_only_its_filters(app, demo):
+    aid_to(demo, "submitted")
+    person = Browser(app.test_client())
+    person.login("staff1")
+    r = person.get("/work?fmt=x&endpoint=x&_method=POST&kind=aid")
+    assert r.status_code == 200
+    text = r.get_data(as_text=True)
+    assert "/export/work.csv?kind=aid" in text and "endpoint=" not in text
