@@ -23,7 +23,7 @@ from ..core.inputs import record_id
 from .writer import respond
 
 bp = Blueprint("exports", __name__)
-FORMATS = ("csv", "xlsx")
+FMT = "<any(csv, xlsx):fmt>"  # other formats are simply not found
 CHUNK = 500
 
 CASE_HEADERS = ["编号", "类型", "标题", "状态", "单位", "申请人", "期限", "创建时间",
@@ -33,6 +33,16 @@ SESSION_HEADERS = ["编号", "案由", "提案人", "附议人数", "状态", "�
                    "按期答复", "满意度", "并入"]
 LEDGER_HEADERS = ["序号", "时间", "类型", "余额变动（元）", "预留变动（元）", "案件", "来源/支付方式", "凭证号", "备注",
                   "经办人"]
+
+
+def _visible(model, ident: int, may_see):
+    """The row the export is of: 404 when there is none, 403 when its page would refuse this user too."""
+    row = db.session.get(model, ident)
+    if row is None:
+        abort(404)
+    if not may_see(current_user, row):
+        abort(403)
+    return row
 
 
 def _yuan(fen: int) -> Decimal | str:
@@ -56,11 +66,9 @@ def _zh(rows):
         yield from rows
 
 
-@bp.route("/export/cases.<fmt>")
+@bp.route(f"/export/cases.{FMT}")
 @login_required
 def cases(fmt: str):
-    if fmt not in FORMATS:
-        abort(404)
     kind = request.args.get("kind") or None
     if kind and kind not in kinds.KINDS:
         abort(404)
@@ -88,11 +96,9 @@ def cases(fmt: str):
     return respond(fmt, f"案件列表-{today().isoformat()}", "案件列表", CASE_HEADERS, _zh(rows()))
 
 
-@bp.route("/export/work.<fmt>")
+@bp.route(f"/export/work.{FMT}")
 @login_required
 def work(fmt: str):
-    if fmt not in FORMATS:
-        abort(404)
     args = request.args
     unit = db.session.get(Unit, args.get("unit", type=record_id)) if args.get("unit", type=record_id) else None
     kind = args.get("kind") if args.get("kind") in kinds.KINDS else None
@@ -115,19 +121,13 @@ def work(fmt: str):
     return respond(fmt, f"我的待办-{today().isoformat()}", "我的待办", WORK_HEADERS, _zh(rows()))
 
 
-@bp.route("/export/funds/<int:fund_id>/ledger.<fmt>")
+@bp.route(f"/export/funds/<int:fund_id>/ledger.{FMT}")
 @login_required
 def ledger(fund_id: int, fmt: str):
     from ..funds import operations as ops
     from ..funds.models import Fund
     from ..funds.views import EFFECT, KIND_LABELS, SOURCE_LABELS, ledger_records
-    if fmt not in FORMATS:
-        abort(404)
-    fund = db.session.get(Fund, fund_id)
-    if fund is None:
-        abort(404)
-    if not ops.can_see(current_user, fund):
-        abort(403)
+    fund = _visible(Fund, fund_id, ops.can_see)
 
     def rows():
         # The page's records, newest first, in chunks: a busy fund's ledger never sits in memory whole.
@@ -149,19 +149,13 @@ def ledger(fund_id: int, fmt: str):
     return respond(fmt, f"{fund.name}明细账-{today().isoformat()}", "明细账", LEDGER_HEADERS, _zh(rows()))
 
 
-@bp.route("/export/sessions/<int:session_id>/report.<fmt>")
+@bp.route(f"/export/sessions/<int:session_id>/report.{FMT}")
 @login_required
 def session_report(session_id: int, fmt: str):
     """The session's motion list (提案汇总表) as on its report page."""
     from ..core.models import CongressSession
     from ..motions import operations as motions
-    if fmt not in FORMATS:
-        abort(404)
-    session = db.session.get(CongressSession, session_id)
-    if session is None:
-        abort(404)
-    if not motions.sees_session(current_user, session):
-        abort(403)
+    session = _visible(CongressSession, session_id, motions.sees_session)
     report = motions.session_report(session)
     yes_no = {True: "是", False: "否", None: ""}
     with force_locale("zh"):
@@ -173,13 +167,11 @@ def session_report(session_id: int, fmt: str):
     return respond(fmt, f"{session.name}提案汇总表", "提案汇总表", SESSION_HEADERS, rows)
 
 
-@bp.route("/stats/export/<table>.<fmt>")
+@bp.route(f"/stats/export/<table>.{FMT}")
 @login_required
 def stats_table(table: str, fmt: str):
     from ..stats.queries import compute
     from ..stats.tables import scope_for, tables
-    if fmt not in FORMATS:
-        abort(404)
     scope = scope_for(current_user, request.args)
     with force_locale("zh"):
         all_tables = tables(compute(scope))
