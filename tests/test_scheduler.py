@@ -21,7 +21,7 @@ from casework.core.models import AuditEntry, Case, CongressSession
 from casework.notifications.models import MailOutbox, Notification
 from casework.scheduler import due_task, run_due, sweep
 from casework.scheduler.lease import make_lease
-from casework.scheduler.models import ScheduledEffect, SchedulerFailure, SchedulerLease
+from casework.scheduler.models import ScheduledEffect, SchedulerFailure, SchedulerJob, SchedulerLease
 from tests.factories import aid_to, fire, new_case
 from tests.test_notifications import SmtpServer
 
@@ -304,8 +304,8 @@ def test_the_lease_has_one_holder_and_passes_on_when_it_dies(db):
         if db.engine.dialect.name == "postgresql":
             a.conn.invalidate()
             a.conn = None
-        else:
-            time.sleep(1.3)
+        else:  # the row expires on the database's clock after a second
+            _poll(b.acquire, 30, "the lease never expired")
         assert b.acquire()
         assert not a.renew()
     finally:
@@ -313,7 +313,7 @@ def test_the_lease_has_one_holder_and_passes_on_when_it_dies(db):
         b.release()
 
 
-SCHEDULER = r'''
+SCHEDULER = r"""
 import os, sys, time
 sys.path.insert(0, os.getcwd())
 import time_machine
@@ -321,14 +321,101 @@ time_machine.travel(time.time() + float(os.environ["TEST_CLOCK_OFFSET"]), tick=T
 time.time()  # time-machine ticks from the first reading: read now, so every process shows the same time
 import casework
 _from_env = casework.from_env
-def from_env(*args, **kwargs):  # short SMTP time-outs and claims, so a dead sender's mail is retried soon
-    return {**_from_env(*args, **kwargs), "CASEWORK_SMTP_TIMEOUT": 10, "CASEWORK_MAIL_CLAIM_SECONDS": 3}
+def from_env(*args, **kwargs):  # SMTP time-out and claims from the test: how long a dead sender's mail waits
+    return {**_from_env(*args, **kwargs), "CASEWORK_SMTP_TIMEOUT": int(os.environ["TEST_SMTP_TIMEOUT"]),
+            "CASEWORK_MAIL_CLAIM_SECONDS": int(os.environ["TEST_CLAIM_SECONDS"])}
 casework.from_env = from_env
 from flask.cli import main
 sys.argv = ["flask", "--app", "wsgi", "casework", "scheduler", "--interval", "1", "--mail-interval", "1",
-            "--lease-seconds", "5"]
+            "--lease-seconds", os.environ["TEST_LEASE_SECONDS"]]
 main()
-'''
+"""
+# Processes wait on the real clock (time-machine leaves time.monotonic alone): so do the tests' deadlines.
+READY = "waiting for the lease"
+# SIGTERM to exit: the scheduler takes under 5 s whatever it waits on; the bound leaves room for a loaded machine
+# while staying far below the SMTP time-out and lease the tests configure, so a wait on either would fail.
+STOP_BOUND = 15
+
+
+class Schedulers:
+    """Scheduler processes on the test's database and fake clock; all of them gone when the block ends."""
+
+    def __init__(self, database_url, tmp_path, smtp, smtp_timeout=10, claim_seconds=3, lease_seconds=5):
+        self.tmp_path, self.procs, self.logs, self.codes = tmp_path, [], [], {}
+        script = tmp_path / "scheduler.py"
+        script.write_text(SCHEDULER)
+        self.cmd = [sys.executable, str(script)]
+        self.env = {**os.environ, "CASEWORK_DATABASE_URL": database_url,
+                    "CASEWORK_INSTANCE": str(tmp_path / "instance"), "CASEWORK_SECRET_KEY": "s" * 32,
+                    "CASEWORK_SMTP_HOST": "127.0.0.1", "CASEWORK_SMTP_PORT": str(smtp.port),
+                    "TEST_SMTP_TIMEOUT": str(smtp_timeout), "TEST_CLAIM_SECONDS": str(claim_seconds),
+                    "TEST_LEASE_SECONDS": str(lease_seconds),
+                    # The same fake clock as this test's, in every process.
+                    "TEST_CLOCK_OFFSET": str(time.time() - time_machine.escape_hatch.time.time())}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        for log in self.logs:
+            log.close()
+
+    def log(self, p) -> str:
+        return (self.tmp_path / f"scheduler-{self.procs.index(p)}.log").read_text()
+
+    def logs_tail(self) -> list[str]:
+        return [self.log(p)[-2000:] for p in self.procs]
+
+    def start(self, n=1):
+        started = []
+        for _ in range(n):
+            log = open(self.tmp_path / f"scheduler-{len(self.procs)}.log", "w")
+            self.logs.append(log)
+            started.append(subprocess.Popen(self.cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log))
+            self.procs.append(started[-1])
+        return started
+
+    def wait_ready(self, procs, within=180):
+        """Until each has its signal handlers (it logs that it waits for the lease): SIGTERM before that
+        would meet Python's default action."""
+        deadline = time.monotonic() + within
+        while not all(READY in self.log(p) for p in procs):
+            assert time.monotonic() < deadline and all(p.poll() is None for p in procs), self.logs_tail()
+            time.sleep(0.05)
+
+    def terminate(self, procs) -> dict:
+        """SIGTERM each, then the exit code of each (None: still running after STOP_BOUND, then killed)."""
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        deadline = signalled + STOP_BOUND
+        for p in procs:
+            try:
+                self.codes[p.pid] = p.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                self.codes[p.pid] = None
+        self.stop_seconds = time.monotonic() - signalled  # for the failure message
+        return [self.codes[p.pid] for p in procs]
+
+
+def _poll(condition, within, what):
+    """Polls the database (or anything) until `condition()`; the test's session stays idle in between."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def _job_runs(db) -> dict[str, int]:
+    runs = dict(db.session.execute(select(SchedulerJob.id, SchedulerJob.runs)).all())
+    db.session.rollback()
+    return runs
 
 
 def test_three_schedulers_one_killed_mid_sweep_every_reminder_exactly_once(demo, db, database_url, tmp_path):
@@ -340,62 +427,78 @@ def test_three_schedulers_one_killed_mid_sweep_every_reminder_exactly_once(demo,
     smtp = SmtpServer()
     smtp.hold_at = 8  # the active scheduler sends 7 mails, then hangs on the 8th: mid-sweep (case 2 of 5)
     smtp.start()
-    script = tmp_path / "scheduler.py"
-    script.write_text(SCHEDULER)
-    env = {**os.environ, "CASEWORK_DATABASE_URL": database_url,
-           "CASEWORK_INSTANCE": str(tmp_path / "instance"), "CASEWORK_SECRET_KEY": "s" * 32,
-           "CASEWORK_SMTP_HOST": "127.0.0.1", "CASEWORK_SMTP_PORT": str(smtp.port),
-           # The same fake clock as this test's, in every process.
-           "TEST_CLOCK_OFFSET": str(time.time() - time_machine.escape_hatch.time.time())}
-    logs = []
-
-    def start():
-        log = open(tmp_path / f"scheduler-{len(logs)}.log", "w")
-        logs.append(log)
-        return subprocess.Popen([sys.executable, str(script)], cwd=ROOT, env=env, stdout=log, stderr=log)
 
     def outbox(*where):
         n = db.session.scalar(select(func.count()).select_from(MailOutbox).where(*where))
         db.session.rollback()
         return n
 
-    procs, victim = [start() for _ in range(3)], None
     try:
-        for _ in range(300):
-            if smtp.holding.wait(0.2) or any(p.poll() is not None for p in procs):
-                break
-        assert smtp.holding.is_set(), "no scheduler reached the 8th mail"
-        holder = db.session.scalar(select(SchedulerLease.pid))
-        db.session.rollback()
-        victim = next(p for p in procs if p.pid == holder)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(10)
-        smtp.release.set()
-        assert len(smtp.raw) == 7 and outbox() < expected  # really mid-sweep
-        procs.append(start())  # ... and restarted
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and (len(smtp.raw) < expected
-                                               or outbox(MailOutbox.status == "sent") < expected):
-            time.sleep(0.2)
-        time.sleep(2.5)  # a few more runs of the survivors: nothing more may arrive
-        assert len(smtp.raw) == expected
-        assert outbox() == expected and outbox(MailOutbox.status == "sent") == expected
-        mails = {(m["To"].addresses[0].addr_spec, m["Subject"]) for m in smtp.messages}
-        assert len(mails) == expected  # every one different: nobody got a reminder twice
-        assert {subject for _to, subject in mails} == {f"【今日到期】帮扶申请 {c.number} 今天到期" for c in cases}
-        effects = db.session.scalars(select(ScheduledEffect.case_id)
-                                     .where(ScheduledEffect.kind == "remind_due")).all()
-        assert sorted(effects) == sorted(c.id for c in cases)
-        assert db.session.scalar(select(func.count()).select_from(Notification)) == expected
-        db.session.rollback()
+        with Schedulers(database_url, tmp_path, smtp) as run:
+            procs = run.start(3)
+            deadline = time.monotonic() + 180
+            while not smtp.holding.wait(0.2):
+                assert time.monotonic() < deadline and all(p.poll() is None for p in procs), run.logs_tail()
+            holder = db.session.scalar(select(SchedulerLease.pid))
+            db.session.rollback()
+            victim = next(p for p in procs if p.pid == holder)
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(30)
+            smtp.release.set()
+            assert len(smtp.raw) == 7 and outbox() < expected  # really mid-sweep
+            survivors = [p for p in procs if p is not victim] + run.start()  # ... and restarted
+            _poll(lambda: len(smtp.raw) >= expected and outbox(MailOutbox.status == "sent") >= expected, 180,
+                  f"{len(smtp.raw)} of {expected} mails sent: {run.logs_tail()}")
+            # Two more complete runs of each job by whoever holds the lease: nothing more may arrive.
+            runs = _job_runs(db)
+            _poll(lambda: all(_job_runs(db)[job] >= runs[job] + 2 for job in ("sweep", "mail")), 120,
+                  f"the survivors stopped running jobs: {run.logs_tail()}")
+            assert len(smtp.raw) == expected
+            assert outbox() == expected and outbox(MailOutbox.status == "sent") == expected
+            mails = {(m["To"].addresses[0].addr_spec, m["Subject"]) for m in smtp.messages}
+            assert len(mails) == expected  # every one different: nobody got a reminder twice
+            assert {subject for _to, subject in mails} == {f"【今日到期】帮扶申请 {c.number} 今天到期"
+                                                         for c in cases}
+            effects = db.session.scalars(select(ScheduledEffect.case_id)
+                                         .where(ScheduledEffect.kind == "remind_due")).all()
+            assert sorted(effects) == sorted(c.id for c in cases)
+            assert db.session.scalar(select(func.count()).select_from(Notification)) == expected
+            db.session.rollback()
+            run.wait_ready(survivors)
+            assert run.terminate(survivors) == [0, 0, 0], (run.stop_seconds, run.logs_tail())
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        codes = [p.wait(30) for p in procs if p is not victim]
         smtp.release.set()
         smtp.stop()
-        for log in logs:
-            log.close()
-    assert codes == [0, 0, 0], [(tmp_path / f"scheduler-{i}.log").read_text()[-2000:]
-                                for i in range(len(logs))]
+
+
+def test_sigterm_stops_a_scheduler_held_by_smtp_and_one_waiting_for_the_lease(demo, db, database_url, tmp_path):
+    case = aid_to(demo, "submitted")
+    case.deadline = today()
+    _idle(db)
+    smtp = SmtpServer()
+    smtp.hold_at = 1  # the server never answers the first message
+    smtp.start()
+    try:
+        # SMTP time-out and lease far longer than the bound: only an interrupted wait passes.
+        with Schedulers(database_url, tmp_path, smtp, smtp_timeout=300, claim_seconds=600,
+                        lease_seconds=120) as run:
+            procs = run.start(2)
+            deadline = time.monotonic() + 180
+            while not smtp.holding.wait(0.2):
+                assert time.monotonic() < deadline and all(p.poll() is None for p in procs), run.logs_tail()
+            run.wait_ready(procs)
+            holder = db.session.scalar(select(SchedulerLease.pid))
+            db.session.rollback()
+            assert holder in {p.pid for p in procs}
+            assert run.terminate(procs) == [0, 0], (run.stop_seconds, run.logs_tail())
+            for p in procs:
+                assert "stopped" in run.log(p) and "did not stop" not in run.log(p)
+        assert smtp.raw == []
+        # The message in flight is given back (retried later), none is lost or marked sent.
+        rows = db.session.scalars(select(MailOutbox)).all()
+        assert len(rows) == 6 and {r.status for r in rows} == {"pending"}
+        assert sum(r.attempts for r in rows) == 1
+        assert db.session.scalar(select(SchedulerLease.holder)) is None  # released on the way out
+    finally:
+        smtp.release.set()
+        smtp.stop()

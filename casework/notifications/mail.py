@@ -65,8 +65,9 @@ class ServerDown(Exception):
 class Mailer:
     """One SMTP connection for a run, opened on the first message; remembers when the server is down."""
 
-    def __init__(self, config=None):
+    def __init__(self, config=None, stop=None):
         c = config or current_app.config
+        self.stop = stop  # a threading.Event: once set, no new message is started (the scheduler stops)
         self.host, self.port = c.get("CASEWORK_SMTP_HOST") or "", int(c.get("CASEWORK_SMTP_PORT") or 25)
         self.user, self.password = c.get("CASEWORK_SMTP_USER") or "", c.get("CASEWORK_SMTP_PASSWORD") or ""
         self.tls = bool(c.get("CASEWORK_SMTP_TLS"))
@@ -116,10 +117,25 @@ class Mailer:
             self.down = f"{self.host}:{self.port}: {exc}"
             raise ServerDown(self.down) from None
 
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def abort(self) -> None:
+        """From another thread: cut the conversation now; the message in flight is retried later."""
+        sock = getattr(self.conn, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+            except OSError:
+                pass
+
     def close(self):
         if self.conn is not None:
             try:
-                self.conn.quit()
+                if self.stopping():
+                    self.conn.close()  # no QUIT: its answer could keep a stopping process for a time-out
+                else:
+                    self.conn.quit()
             except (OSError, smtplib.SMTPException):
                 pass
             self.conn = None
@@ -190,6 +206,8 @@ def deliver(ids: list[int] | None = None, mailer: Mailer | None = None, limit: i
     hold = timedelta(seconds=current_app.config.get("CASEWORK_MAIL_CLAIM_SECONDS") or 4 * mailer.timeout + 5)
     try:
         for row_id in due:
+            if mailer.stopping():
+                break
             row = _claim(row_id, hold)
             if row is None:
                 continue

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from contextlib import nullcontext
@@ -30,10 +31,16 @@ def scheduler_command(interval, mail_interval, lease_seconds):
     logging.getLogger("casework").setLevel(logging.INFO)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     stop = threading.Event()
+
+    def on_signal(*_):
+        # Set from another thread: Event.set() here could deadlock on the lock of a wait it interrupted.
+        threading.Thread(target=stop.set, daemon=True).start()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    serve(current_app._get_current_object(), interval=interval, mail_interval=mail_interval,
-          lease_seconds=lease_seconds, stop=stop)
+        signal.signal(sig, on_signal)
+    if not serve(current_app._get_current_object(), interval=interval, mail_interval=mail_interval,
+                 lease_seconds=lease_seconds, stop=stop):
+        logging.shutdown()
+        os._exit(0)  # a job stuck on the database: its transaction dies with us; its effects are keyed
 
 
 def parse_at(text: str) -> datetime:

@@ -18,6 +18,7 @@ from flask import Flask
 
 from ..clock import to_utc, utcnow, zone
 from ..extensions import db
+from ..notifications import mail
 from .lease import make_lease
 from .models import SchedulerJob
 from .sweep import Report, run_due
@@ -58,32 +59,69 @@ def record_run(job_id: str, started: datetime, report: Report | None = None, err
         log.exception("could not record the run of %s", job_id)
 
 
-def _run_job(app: Flask, scheduler: BackgroundScheduler, job: Job):
-    with app.app_context():
-        started, report, error = utcnow(), None, ""
+class _Runner:
+    """Runs the jobs, one at a time, and stops them: once `halt` is set no job starts, a running sweep ends
+    before its next unit of work, and `abort` cuts an SMTP conversation that hangs."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.halt = threading.Event()
+        self.idle = threading.Condition()
+        self.running = 0
+        self.mailer: mail.Mailer | None = None
+
+    def run(self, scheduler: BackgroundScheduler, job: Job):
+        with self.idle:
+            if self.halt.is_set():
+                return
+            self.running += 1
         try:
-            report = run_due(started, parts=job.parts)
-        except Exception:  # noqa: BLE001  e.g. the database is away: try again next time
-            db.session.rollback()
-            error = traceback.format_exc()
-            log.exception("job %s failed", job.id)
-        planned = scheduler.get_job(job.id)
-        nxt = to_utc(planned.next_run_time) if planned and planned.next_run_time else None
-        record_run(job.id, started, report, error, nxt, job.description)
-        if report and (+report.steps or +report.reminders or +report.mail or report.failures):
-            log.info("%s %s", job.id, report)
+            self._run(scheduler, job)
+        finally:
+            with self.idle:
+                self.running -= 1
+                self.idle.notify_all()
+
+    def _run(self, scheduler: BackgroundScheduler, job: Job):
+        with self.app.app_context():
+            started, report, error = utcnow(), None, ""
+            self.mailer = mail.Mailer(stop=self.halt)
+            try:
+                report = run_due(started, parts=job.parts, mailer=self.mailer, stop=self.halt)
+            except Exception:  # noqa: BLE001  e.g. the database is away: try again next time
+                db.session.rollback()
+                error = traceback.format_exc()
+                log.exception("job %s failed", job.id)
+            finally:
+                self.mailer.close()
+                self.mailer = None
+            planned = scheduler.get_job(job.id)
+            nxt = to_utc(planned.next_run_time) if planned and planned.next_run_time else None
+            record_run(job.id, started, report, error, nxt, job.description)
+            if report and (+report.steps or +report.reminders or +report.mail or report.failures):
+                log.info("%s %s", job.id, report)
+
+    def wait_idle(self, seconds: float) -> bool:
+        with self.idle:
+            return self.idle.wait_for(lambda: self.running == 0, seconds)
+
+    def abort(self):
+        mailer = self.mailer
+        if mailer is not None:
+            mailer.abort()
 
 
-def start_jobs(app: Flask, interval: int, mail_interval: int) -> BackgroundScheduler:
+def start_jobs(app: Flask, interval: int, mail_interval: int) -> tuple[BackgroundScheduler, _Runner]:
     # One worker thread: jobs never overlap within the process.
     scheduler = BackgroundScheduler(timezone=zone(), executors={"default": ThreadPoolExecutor(1)})
+    runner = _Runner(app)
     now = datetime.now(zone())
     plans = ((SWEEP, interval), (MAIL, mail_interval))
     for job, seconds in plans:
         # A run late by up to one interval still happens; a backlog of missed runs collapses into one
         # (each run does everything due anyway). The first run is immediate: it catches up.
-        scheduler.add_job(_run_job, IntervalTrigger(seconds=seconds, timezone=zone()),
-                          args=(app, scheduler, job), id=job.id, name=job.description, replace_existing=True,
+        scheduler.add_job(runner.run, IntervalTrigger(seconds=seconds, timezone=zone()),
+                          args=(scheduler, job), id=job.id, name=job.description, replace_existing=True,
                           next_run_time=now, misfire_grace_time=seconds, coalesce=True, max_instances=1)
     with app.app_context():
         for job, seconds in plans:
@@ -92,34 +130,57 @@ def start_jobs(app: Flask, interval: int, mail_interval: int) -> BackgroundSched
             db.session.add(row)
         db.session.commit()
     scheduler.start()
-    return scheduler
+    return scheduler, runner
+
+
+# Stopping: a message in flight gets this long to be answered before its connection is cut, then the job
+# gets as long again to roll back; SIGTERM to exit stays under 5 s.
+STOP_GRACE = 1.5
+
+
+def stop_jobs(scheduler: BackgroundScheduler, runner: _Runner) -> bool:
+    """Stops the jobs; False if one is still running after the grace (stuck on the database)."""
+    runner.halt.set()
+    scheduler.shutdown(wait=False)  # no new runs; the one running is ours to wait for, with a bound
+    if runner.wait_idle(STOP_GRACE):
+        return True
+    runner.abort()
+    return runner.wait_idle(STOP_GRACE)
 
 
 def serve(app: Flask, *, interval: int = 60, mail_interval: int = 15, lease_seconds: int = 30,
-          stop: threading.Event | None = None) -> None:
-    """Waits for the lease, runs the jobs while holding it, returns when `stop` is set."""
+          stop: threading.Event | None = None) -> bool:
+    """Waits for the lease, runs the jobs while holding it, returns when `stop` is set.
+
+    Returns False if a job could not be stopped in time: the caller should then exit at once (its open
+    transaction dies with the process, which the keyed effects make harmless)."""
     stop = stop or threading.Event()
     with app.app_context():
         lease = make_lease(db.engine, lease_seconds)
     beat = max(lease_seconds / 3, 0.5)
     log.info("scheduler %s started; waiting for the lease", lease.holder)
+    stuck = False
     try:
-        while not stop.is_set():
+        while not stop.is_set() and not stuck:
             if not _quietly(lease.acquire):
                 stop.wait(beat)
                 continue
             log.info("scheduler %s holds the lease: running jobs", lease.holder)
-            scheduler = start_jobs(app, interval, mail_interval)
+            scheduler, runner = start_jobs(app, interval, mail_interval)
             try:
                 while not stop.wait(beat):
                     if not _quietly(lease.renew):
                         log.warning("scheduler %s lost the lease: stopping its jobs", lease.holder)
                         break
             finally:
-                scheduler.shutdown(wait=True)  # lets a running job finish its transaction
+                if not stop_jobs(scheduler, runner):
+                    log.error("scheduler %s: a job did not stop within %.0f s", lease.holder, 2 * STOP_GRACE)
+                    stuck = stop.is_set()
     finally:
-        _quietly(lease.release)
+        if not stuck:  # a stuck job may hold the database: the lease ends with the process anyway
+            _quietly(lease.release)
         log.info("scheduler %s stopped", lease.holder)
+    return not stuck
 
 
 def _quietly(fn) -> bool:

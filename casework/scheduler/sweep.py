@@ -97,15 +97,22 @@ class Report:
                 f"{self.notifications} notifications; e-mail: {parts(self.mail)}; {self.failures} failures")
 
 
+class Stopped(Exception):
+    """The process is stopping: the sweep ends between two units, the rest is done by the next run."""
+
+
 class _Run:
-    def __init__(self, at: datetime, mailer):
+    def __init__(self, at: datetime, mailer, stop=None):
         self.at, self.day = at, local(at).date()
         self.report = Report(at)
         self.mailer = mailer
+        self.stop = stop
 
     @contextmanager
     def unit(self, what: str, key: str, case_id: int | None = None):
         """One transaction: commit and send its mail, or roll back; never raise out of the sweep."""
+        if self.stop is not None and self.stop.is_set():
+            raise Stopped
         try:
             yield
             queued = mail.take_queued()
@@ -141,13 +148,14 @@ def record_failure(key: str, case_id: int | None, what: str, exc: BaseException)
 
 
 def run_due(at: datetime | None = None, *, parts=("steps", "tasks", "reminders", "digests", "mail"),
-            mailer=None) -> Report:
+            mailer=None, stop=None) -> Report:
     """Does, once, everything due as of `at` (naive UTC; default now). Safe to repeat and to run in parallel.
 
-    `parts` narrows the run (the mail job sends only); `mailer` lets a caller share one SMTP connection."""
+    `parts` narrows the run (the mail job sends only); `mailer` lets a caller share one SMTP connection;
+    once the `stop` event is set the run ends before its next unit of work."""
     at = at or utcnow()
     own = mailer is None
-    run = _Run(at, mailer or mail.Mailer())
+    run = _Run(at, mailer or mail.Mailer(stop=stop), stop)
     try:
         if "steps" in parts:
             _automatic_steps(run)
@@ -164,6 +172,8 @@ def run_due(at: datetime | None = None, *, parts=("steps", "tasks", "reminders",
         if "mail" in parts:
             with run.unit("mail", "outbox"):
                 run.report.mail.update(mail.deliver(None, run.mailer))
+    except Stopped:
+        log.info("run as of %s stopped early: the process is stopping", at)
     finally:
         if own:
             run.mailer.close()

@@ -70,6 +70,7 @@ def test_fifty_simultaneous_form_posts(app, demo, db):
 
 APPROVE = r'''
 import sys, time
+from pathlib import Path
 from casework import create_app
 from casework.core import engine
 from casework.core.errors import CaseworkError
@@ -82,7 +83,9 @@ with app.app_context():
     user = db.session.scalar(select(User).where(User.username == sys.argv[2]))
     case = db.session.get(AidRequest, int(sys.argv[1]))
     db.session.rollback()
-    while time.time() < float(sys.argv[3]):
+    ready, go = Path(sys.argv[3] + ".ready." + sys.argv[2]), Path(sys.argv[3] + ".go")
+    ready.write_text("ready")  # loaded and connected: only the vote itself is left
+    while not go.exists():  # both start together once the test says go
         time.sleep(0.001)
     try:
         engine.fire(case, "approve", user, {"amount": "2000.00"})
@@ -113,12 +116,26 @@ def test_final_approvals_from_two_processes_move_the_case_once(app, demo, db, da
     db.session.remove()
     env = {**os.environ, "CASEWORK_DATABASE_URL": database_url, "CASEWORK_INSTANCE": str(tmp_path),
            "CASEWORK_SECRET_KEY": "x" * 32}
-    start = time.time() + 4
     root = Path(__file__).resolve().parents[2]
-    procs = [subprocess.Popen([sys.executable, "-c", APPROVE, str(case_id), who, str(start)], cwd=root, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for who in ("committee3", "committee4")]
-    outs = [p.communicate(timeout=120) for p in procs]
+    barrier = tmp_path / "barrier"
+    who = ("committee3", "committee4")
+    procs = [subprocess.Popen([sys.executable, "-c", APPROVE, str(case_id), name, str(barrier)], cwd=root,
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name in who]
+    try:
+        # The processes run on the real clock, as does this wait (the test's clock travels).
+        deadline = time.monotonic() + 180
+        while not all((tmp_path / f"barrier.ready.{name}").exists() for name in who):
+            assert time.monotonic() < deadline and all(p.poll() is None for p in procs), \
+                [p.communicate() for p in procs if p.poll() is not None]
+            time.sleep(0.02)
+        (tmp_path / "barrier.go").write_text("go")
+        outs = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
     answers = sorted(o[0].strip().splitlines()[-1] for o in outs)
     # One vote carries the case; the other finds it changed (stale) or already past the vote.
     assert answers[0] == "moved" or answers[1] == "moved", outs
@@ -233,8 +250,8 @@ def test_a_role_revoked_in_one_process_counts_in_anothers_next_request(app, demo
     proc = subprocess.Popen([sys.executable, "-c", ROLES_IN_ANOTHER_PROCESS, "staff1", str(flag)], cwd=root,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.time() + 60
-        while flag.read_text() != "cached" and time.time() < deadline and proc.poll() is None:
+        deadline = time.monotonic() + 180  # the real clock, as the process's (the test's clock travels)
+        while flag.read_text() != "cached" and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.02)
         assert flag.read_text() == "cached", proc.stderr.read() if proc.poll() is not None else "timed out"
         db.session.execute(select(User.id))  # a fresh transaction
@@ -245,6 +262,7 @@ def test_a_role_revoked_in_one_process_counts_in_anothers_next_request(app, demo
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()
     lines = out.strip().splitlines()
     assert len(lines) == 3, err
     assert "union_staff" in lines[0] and lines[0] == lines[1]
