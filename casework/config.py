@@ -71,6 +71,13 @@ def _secret_key(env, instance_path: Path) -> str:
     return key
 
 
+def _tsa_url(env) -> str:
+    url = env.get("CASEWORK_TSA_URL", "").strip()
+    if url and urlsplit(url).scheme not in ("http", "https"):
+        raise ConfigError(f"CASEWORK_TSA_URL={url!r} is not an http(s) URL of an RFC 3161 timestamp server")
+    return url
+
+
 def from_env(instance_path: str, env=None) -> dict:
     env = os.environ if env is None else env
     inst = Path(instance_path)
@@ -105,4 +112,7 @@ def from_env(instance_path: str, env=None) -> dict:
         "CASEWORK_SMTP_SENDER": env.get("CASEWORK_SMTP_SENDER", "casework@localhost"),
         "CASEWORK_SMTP_TLS": _bool(env, "CASEWORK_SMTP_TLS", False),
         "CASEWORK_DEMO": _bool(env, "CASEWORK_DEMO", False),
+        "CASEWORK_KEYS_DIR": env.get("CASEWORK_KEYS_DIR") or str(inst / "keys"),
+        "CASEWORK_SIGNING_PASSPHRASE": env.get("CASEWORK_SIGNING_PASSPHRASE", ""),
+        "CASEWORK_TSA_URL": _tsa_url(env),
     }

@@ -18,7 +18,7 @@ from casework.clock import today
 from casework.core import engine
 from casework.core.models import AuditEntry, CongressSession
 from casework.extensions import db as _db
-from casework.notices import batch, operations, renderer
+from casework.notices import batch, operations, renderer, signing
 from casework.notices.models import Notice, NoticeBatch
 
 from .conftest import Browser
@@ -371,6 +371,7 @@ def test_numbers_are_unique_and_gap_free_under_concurrency(app, demo, monkeypatc
         return f"%PDF-fake {values['number']}".encode()
 
     monkeypatch.setattr(renderer, "render", slow_render)
+    monkeypatch.setattr(signing, "sign", lambda pdf, **_kw: pdf)  # a fake PDF cannot be signed
     unit_id = _db.session.scalar(select(Unit.id).where(Unit.code == "HQ"))
     _db.session.remove()
     barrier, errors, kept = threading.Barrier(6), [], []

@@ -24,6 +24,7 @@ def register(app: Flask):
     app.add_template_global(_case_notices, "case_notices")
     if "notices-check" not in casework_cli.commands:
         _commands(casework_cli)
+    from . import keys_cli  # noqa: F401  (casework keys ...)
     _startup_checks(app)
 
 

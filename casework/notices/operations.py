@@ -21,7 +21,7 @@ from ..core import settings
 from ..core.models import AuditEntry, Case, next_serial
 from ..core.permissions import can_view
 from ..extensions import db
-from . import renderer
+from . import renderer, signing
 from .models import KINDS, Notice
 
 # The unit's own code in front of the 代字 (工帮〔2026〕12号); a branch may set its own, e.g. 机工.
@@ -81,6 +81,7 @@ def issue(kind: str, *, unit: Unit, values: dict, case: Case | None = None, subj
               "org": values.get("org") or unit.name, "number": number_for(kind, unit, day.year, seq),
               "date": renderer.date_zh(day), "verify_code": _display(code), "verify_url": url}
     pdf = renderer.render(spec.template, {**stored, "qr": renderer.qr_svg(url)})
+    pdf = signing.sign(pdf, org=_root_name(unit), reason=f"{stored['title']} {stored['number']}")
     notice = Notice(kind=kind, unit_id=unit.id, year=day.year, seq=seq, number=stored["number"],
                     issued_at=now, case_id=case.id if case is not None else None, subject=subject,
                     sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), verify_code=code,
@@ -92,6 +93,13 @@ def issue(kind: str, *, unit: Unit, values: dict, case: Case | None = None, subj
         if old.id != notice.id and old.superseded_by_id is None:
             old.superseded_by_id = notice.id
     return notice
+
+
+def _root_name(unit: Unit) -> str:
+    """Whose certificate signs: the installation's top union (the first in the unit's path)."""
+    ids = unit.ancestor_ids()
+    root = db.session.get(Unit, ids[0]) if ids else None
+    return (root or unit).name
 
 
 def _replaced_by(notice: Notice) -> list[Notice]:

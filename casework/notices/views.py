@@ -2,6 +2,7 @@
 batch printing with progress, the quarterly fund report."""
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -9,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
@@ -19,7 +21,7 @@ from ..core.permissions import can_view, grants, roles_at
 from ..extensions import db
 from ..forms import BaseForm, opts
 from ..core.inputs import record_id
-from . import batch, operations
+from . import batch, operations, signing
 from .models import KINDS, Notice, NoticeBatch
 
 bp = Blueprint("notices", __name__)
@@ -57,22 +59,46 @@ def download(notice_id: int):
 @bp.route("/verify/<code>")
 def verify(code: str):
     code = code or request.args.get("code", "")
+    form = VerifyFileForm()
     if not code:
-        return render_template("notices/verify.html", notice=None, code="", asked=False)
+        return render_template("notices/verify.html", notice=None, code="", asked=False, form=form)
     notice = operations.by_code(code)
     status = 200 if notice is not None else 404
     return render_template("notices/verify.html", notice=_public_facts(notice) if notice else None,
-                           code=code[:40], asked=True), status
+                           code=code[:40], asked=True, form=form), status
 
 
-def _public_facts(n: Notice) -> dict:
+class VerifyFileForm(BaseForm):
+    pdf = FileField(_l("A notice you were given as a PDF file"), validators=[FileRequired()])
+
+
+@bp.route("/verify/file", methods=["POST"])
+def verify_file():
+    """Someone holding a notice as a file checks it: is it one the union issued, unchanged and signed?"""
+    form = VerifyFileForm()
+    if not form.validate_on_submit():
+        return render_template("notices/verify.html", notice=None, code="", asked=False, form=form), 422
+    data = form.pdf.data.read()
+    digest = hashlib.sha256(data).hexdigest()
+    notice = db.session.scalar(select(Notice).where(Notice.sha256 == digest))
+    sig = signing.check(data)
+    if notice is None:
+        return render_template("notices/verify.html", notice=None, code="", asked=False, form=form,
+                               file_checked=True, file_signature=sig), 404
+    return render_template("notices/verify.html", notice=_public_facts(notice, checked=sig), code="",
+                           asked=True, form=form, file_checked=True)
+
+
+def _public_facts(n: Notice, checked: "signing.Check | None" = None) -> dict:
     """What anyone holding the paper may learn: no names, amounts or case details."""
     from ..clock import local
     newer = n.superseded_by
+    sig = checked or signing.check(n.pdf)
     return {"title": n.spec.title, "number": n.number, "date": local(n.issued_at).date(), "unit": n.unit.name,
             "sha256": n.sha256, "code": n.display_code, "size": n.size,
             "superseded_by": {"number": newer.number, "date": local(newer.issued_at).date(),
                               "title": newer.spec.title} if newer else None,
+            "signature": sig,
             "public_url": url_for("notices.download", notice_id=n.id) if n.spec.public else None}
 
 
