@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from apiflask import APIFlask
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 
 from .config import ConfigError, from_env
@@ -63,7 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
 CAPABILITIES = (
     ".accounts.views", ".web", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
     ".notices", ".disclosure", ".proposals.views", ".motions.views", ".stats", ".exports", ".roster", ".register",
-    ".ops", ".api", ".cli",
+    ".ops", ".privacy", ".api", ".cli",
 )
 
 
@@ -105,5 +105,6 @@ def _tune_engine(engine):
     def _on_begin(conn):
         # Writers take the lock up front: a read that upgrades to a write mid-transaction fails
         # with "database is locked" whatever the busy timeout. Page views (GET) only read.
-        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+        reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS") \
+            and not g.get("casework_writes")  # a page view that logs its reads writes after all
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

@@ -67,6 +67,12 @@ def verify_audit_command():
         if not ok:
             broken += 1
             click.echo(f"{number}: audit chain broken at entry {seq}", err=True)
+    from .privacy.models import chains, verify_access_chain
+    for chain in chains():
+        ok, seq = verify_access_chain(chain)
+        if not ok:
+            broken += 1
+            click.echo(f"reads log {chain}: chain broken at entry {seq}", err=True)
     if broken:
         raise SystemExit(1)
     click.echo("audit chains intact")

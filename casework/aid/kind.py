@@ -11,6 +11,7 @@ from ..core.kinds import KindSpec, register
 from ..core.permissions import roles_at
 from ..extensions import db
 from ..money import format_money
+from ..privacy import access
 from .models import CATEGORIES, AidRequest
 
 # What each category asks for besides the amount and the circumstances (all private).
@@ -93,6 +94,7 @@ def view_level(case: AidRequest, viewer: User) -> str:
 def _fields(case: AidRequest, viewer: User) -> dict:
     out = {"applicant_name": case.applicant.name, "amount_approved": format_money(case.amount_approved)}
     if view_level(case, viewer) == "full":
+        access.note(case, viewer)
         out.update(category=case.category, amount_requested=format_money(case.amount_requested),
                    amount_proposed=format_money(case.amount_proposed), circumstances=case.circumstances,
                    details={k: (format_money(v) if dict(DETAILS[case.category]).get(k) == "money" else v)

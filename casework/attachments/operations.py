@@ -23,6 +23,7 @@ from ..core.errors import Forbidden, Invalid, NotFound, TooLarge
 from ..core.models import Attachment, Case
 from ..core.permissions import can_view, roles_at, sees_reviewer_notes
 from ..extensions import db
+from ..privacy import access
 
 MB = 1024 * 1024
 # Per file, per unit; the whole request is capped by MAX_CONTENT_LENGTH (CASEWORK_MAX_UPLOAD_MB) as well.
@@ -132,7 +133,11 @@ def load(attachment_id: int, user) -> tuple[Attachment, Case]:
     att = db.session.get(Attachment, attachment_id)
     case = db.session.get(Case, att.case_id) if att is not None else None
     if case is None or not may_see(user, att, case):
+        if case is not None and case.kind == "aid":
+            access.note(case, user, f"attachment:{att.original_name}", allowed=False)
         raise NotFound(_("No such attachment."))
+    if case.kind == "aid":
+        access.note(case, user, f"attachment:{att.original_name}")
     return att, case
 
 

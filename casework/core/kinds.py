@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -80,11 +81,17 @@ def update_draft(case: Case, data: dict, user: User) -> Case:
     return case
 
 
+# Sent with (case, user=...) when someone may not see a case they asked for.
+refused = Namespace().signal("case-refused")
+
+
 def load(kind: str, case_id: int, user: User) -> Case:
     """The case if `user` may see it; 404 otherwise, so nobody learns it exists."""
     spec = spec_for(kind)
     case = db.session.get(spec.model, case_id)
     if case is None or not can_view(user, case):
+        if case is not None:
+            refused.send(case, user=user)  # the reads log notes refused attempts on sensitive kinds
         raise NotFound(_("No such case."))
     return case
 

@@ -18,6 +18,7 @@ from ..core import kinds
 from ..core.models import Case
 from ..core.queries import work_page
 from ..extensions import db
+from ..privacy import access
 from ..web import labels
 from ..core.inputs import record_id
 from .writer import respond
@@ -51,7 +52,8 @@ def _yuan(fen: int) -> Decimal | str:
 
 
 def case_row(case, user) -> list:
-    record = kinds.serialize(case, user, transitions=[])
+    with access.reading_as("export"):
+        record = kinds.serialize(case, user, transitions=[])
     return [case.number, str(labels.KIND_LABELS[case.kind]), labels.case_caption(case, user),
             labels.state_label(case.kind, case.state), case.unit.name, case.applicant.name,
             record["deadline"] or "", record["created_at"][:10],

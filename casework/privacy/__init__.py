@@ -1,0 +1,29 @@
+"""Privacy of aid requests (PIPL): the reads log of their sensitive parts, its pages, API and check.
+
+`access.note(case, user)` is called where a sensitive part is shown (the aid record with its details,
+attachments, exports); a refused attempt on an aid request is noted too. Entries are hash-chained per case
+and checked by `casework verify-audit`.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from . import access, models  # noqa: F401  (tables)
+
+WHAT = ("details", "attachment", "export")
+
+
+def register(app: Flask):
+    from ..core import kinds
+    from . import api, views  # noqa: F401  (the API blueprint joins the API's list)
+    app.register_blueprint(views.bp)
+    app.teardown_request(access.flush_request_reads)
+    app.add_template_global(views.case_reads, "case_reads")
+
+    if not kinds.refused.has_receivers_for(None):
+        kinds.refused.connect(_refused, weak=False)
+
+
+def _refused(case, user=None):
+    if case.kind == "aid":
+        access.note(case, user, "details", allowed=False)

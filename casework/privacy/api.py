@@ -1,0 +1,46 @@
+"""API: the reads log of an aid request (union staff, the applicant)."""
+from __future__ import annotations
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Integer, List, Nested, String
+from flask_babel import gettext as _
+
+from ..api.base import make_blueprint, user as _user
+from ..core import kinds
+from ..core.errors import Forbidden
+from .models import verify_access_chain
+from .views import entries_for, may_read_log, what_label
+
+bp = make_blueprint("privacy_api", __name__, tag="privacy")
+
+
+class AccessOut(Schema):
+    seq = Integer(required=True)
+    at = String(required=True)
+    who = String(required=True, metadata={"description": "user name, or anonymous"})
+    name = String(allow_none=True)
+    what = String(required=True, metadata={"example": "details"})
+    what_label = String()
+    allowed = Boolean(required=True)
+    hash = String(required=True)
+
+
+class AccessList(Schema):
+    intact = Boolean(required=True)
+    items = List(Nested(AccessOut), required=True)
+
+
+@bp.get("/cases/aid/<int:case_id>/access-log")
+@bp.output(AccessList)
+@bp.doc(summary="Reads of an aid request's sensitive parts, oldest first, with the chain's state",
+        responses={403: "not union staff of the unit or the applicant", 404: "absent or not visible"})
+def access_log(case_id: int):
+    user = _user()
+    case = kinds.load("aid", case_id, user)
+    if not may_read_log(user, case):
+        raise Forbidden(_("Only union staff and the applicant may see who read this request."))
+    ok, _bad = verify_access_chain(f"case:{case.id}")
+    return {"intact": ok, "items": [
+        {"seq": e.seq, "at": e.at.isoformat() + "Z", "who": e.actor_label, "name": e.user.name if e.user else None,
+         "what": e.what, "what_label": what_label(e.what), "allowed": e.allowed, "hash": e.hash}
+        for e in entries_for(case)]}

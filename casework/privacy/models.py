@@ -1,0 +1,65 @@
+"""The reads log: who saw or tried to see the sensitive parts of an aid request, hash-chained per case."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, event, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import User
+from ..extensions import db
+
+GENESIS = "0" * 64
+
+
+class AccessEntry(db.Model):
+    """One read (or refused attempt) of a case's sensitive parts. `chain` is "case:<id>" for a case's
+    reads and "exports" for exports that span cases; each chain has its own gap-free sequence."""
+    __tablename__ = "access_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(80))
+    what: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    user: Mapped[User | None] = relationship()
+    __table_args__ = (UniqueConstraint("chain", "seq"), Index("ix_access_entries_case_id", "case_id"),
+                      Index("ix_access_entries_at", "at"))
+
+    def payload(self) -> dict:
+        return {"chain": self.chain, "seq": self.seq, "at": self.at.isoformat(), "case": self.case_id,
+                "user": self.user_id, "actor": self.actor_label, "what": self.what, "address": self.address,
+                "allowed": bool(self.allowed), "prev": self.prev_hash}
+
+    def compute_hash(self) -> str:
+        blob = json.dumps(self.payload(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@event.listens_for(AccessEntry, "before_update")
+@event.listens_for(AccessEntry, "before_delete")
+def _append_only(mapper, connection, target):
+    raise RuntimeError("access entries are append-only")
+
+
+def verify_access_chain(chain: str) -> tuple[bool, int | None]:
+    """(True, None) when the chain is intact, else (False, seq of the first bad entry)."""
+    prev = GENESIS
+    rows = db.session.scalars(select(AccessEntry).where(AccessEntry.chain == chain).order_by(AccessEntry.seq))
+    for expected, entry in enumerate(rows, start=1):
+        if entry.seq != expected or entry.prev_hash != prev or entry.compute_hash() != entry.hash:
+            return False, entry.seq
+        prev = entry.hash
+    return True, None
+
+
+def chains() -> list[str]:
+    return list(db.session.scalars(select(AccessEntry.chain).distinct().order_by(AccessEntry.chain)))
