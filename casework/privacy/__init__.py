@@ -19,6 +19,7 @@ def register(app: Flask):
     app.register_blueprint(views.bp)
     app.teardown_request(access.flush_request_reads)
     app.add_template_global(views.case_reads, "case_reads")
+    app.add_template_global(views.answers_corrections, "answers_corrections")
 
     if not kinds.refused.has_receivers_for(None):
         kinds.refused.connect(_refused, weak=False)

@@ -5,7 +5,7 @@ from apiflask import Schema
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from flask_babel import gettext as _
 
-from ..api.base import make_blueprint, user as _user
+from ..api.base import json_body, make_blueprint, user as _user
 from ..core import kinds
 from ..core.errors import Forbidden
 from .models import verify_access_chain
@@ -44,3 +44,37 @@ def access_log(case_id: int):
         {"seq": e.seq, "at": e.at.isoformat() + "Z", "who": e.actor_label, "name": e.user.name if e.user else None,
          "what": e.what, "what_label": what_label(e.what), "allowed": e.allowed, "hash": e.hash}
         for e in entries_for(case)]}
+
+
+class CorrectionIn(Schema):
+    text = String(required=True, metadata={"description": "what should be corrected"})
+
+
+class CorrectionOut(Schema):
+    id = Integer(required=True)
+    at = String(required=True)
+    text = String(required=True)
+    channel = String(required=True)
+    status = String(required=True, metadata={"example": "open"})
+    answer = String()
+    answered_at = String(allow_none=True)
+
+
+@bp.get("/me/data")
+@bp.doc(summary="Everything the service holds about the caller (PIPL art. 45)")
+def my_data():
+    from . import mydata
+    return mydata.collect(_user())
+
+
+@bp.post("/me/corrections")
+@bp.input(CorrectionIn, validation=False)
+@bp.output(CorrectionOut, status_code=201)
+@bp.doc(summary="Ask for a correction of the caller's data (PIPL art. 46)", responses={422: "no text"})
+def ask_correction(json_data=None):
+    from ..extensions import db
+    from . import corrections, mydata
+    body = json_body()
+    row = corrections.ask(_user(), body.get("text"))
+    db.session.commit()
+    return mydata._correction(row)

@@ -5,7 +5,8 @@ import hashlib
 import json
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, event, select
+from sqlalchemy import (Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, event, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -63,3 +64,24 @@ def verify_access_chain(chain: str) -> tuple[bool, int | None]:
 
 def chains() -> list[str]:
     return list(db.session.scalars(select(AccessEntry.chain).distinct().order_by(AccessEntry.chain)))
+
+
+class CorrectionRequest(db.Model):
+    """A person asks for their data to be corrected (PIPL art. 46), online or on paper through staff."""
+    __tablename__ = "correction_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(10), default="online")  # online | paper
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | answered
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    recorded_by: Mapped[User | None] = relationship(foreign_keys=[recorded_by_id])
+    answered_by: Mapped[User | None] = relationship(foreign_keys=[answered_by_id])
+    __table_args__ = (CheckConstraint("status IN ('open', 'answered')", name="status"),
+                      CheckConstraint("channel IN ('online', 'paper')", name="channel"),
+                      CheckConstraint("(status = 'answered') = (answered_at IS NOT NULL)", name="answered"))

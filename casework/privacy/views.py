@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, abort, render_template, request
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..accounts.models import User
@@ -108,3 +110,129 @@ def access_log():
     return render_template("privacy/access_log.html", rows=[{**_row(e), "case": numbers.get(e.case_id)}
                                                             for e in rows],
                            args=q, errors=errors, broken=broken, page=PAGE)
+
+
+# -- 我的数据 ------------------------------------------------------------------------------------
+
+def _pdf(person: User) -> bytes:
+    from ..notices import renderer
+    from . import mydata
+    data = mydata.collect(person)
+    return renderer.render("my_data.html", {"data": data, "title": "个人信息副本", "org": person.unit.name})
+
+
+def _json(person: User) -> Response:
+    from . import mydata
+    body = json.dumps(mydata.collect(person), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename=\"my-data.json\"; filename*=UTF-8''%E6%88%91%E7%9A%84%E6%95%B0%E6%8D%AE.json",
+        "Cache-Control": "private, no-store"})
+
+
+def _pdf_response(person: User) -> Response:
+    return Response(_pdf(person), mimetype="application/pdf", headers={
+        "Content-Disposition": "attachment; filename=\"my-data.pdf\"; filename*=UTF-8''%E6%88%91%E7%9A%84%E6%95%B0%E6%8D%AE.pdf",
+        "Cache-Control": "private, no-store"})
+
+
+@bp.route("/account/data", methods=["GET", "POST"])
+@login_required
+def my_data():
+    from ..core.errors import CaseworkError
+    from . import corrections
+    from .models import CorrectionRequest
+    error = None
+    if request.method == "POST":
+        try:
+            corrections.ask(current_user, request.form.get("text"))
+            db.session.commit()
+            flash(_("Your request is recorded. Union staff will answer it; you will be notified."), "success")
+            return redirect(url_for("privacy.my_data"), 303)
+        except CaseworkError as exc:
+            db.session.rollback()
+            error = exc.message
+    rows = db.session.scalars(select(CorrectionRequest).where(CorrectionRequest.user_id == current_user.id)
+                              .order_by(CorrectionRequest.id.desc())).all()
+    from . import mydata
+    summary = mydata.collect(current_user)
+    return render_template("privacy/my_data.html", rows=rows, error=error, text=request.form.get("text", ""),
+                           summary=summary), 422 if error else 200
+
+
+@bp.route("/account/data.json")
+@login_required
+def my_data_json():
+    return _json(current_user)
+
+
+@bp.route("/account/data.pdf")
+@login_required
+def my_data_pdf():
+    return _pdf_response(current_user)
+
+
+def answers_corrections() -> bool:
+    from ..core.permissions import grants
+    return current_user.is_authenticated and any(gr.role in ("union_staff", "admin") for gr in grants(current_user))
+
+
+def _staff_required():
+    if not answers_corrections():
+        abort(403)
+
+
+@bp.route("/privacy/corrections", methods=["GET", "POST"])
+@login_required
+def corrections_page():
+    """Union staff: open requests of the people of their units, answering them, and recording one made on
+    paper."""
+    from ..core.errors import CaseworkError
+    from . import corrections
+    from .models import CorrectionRequest
+    _staff_required()
+    error = None
+    if request.method == "POST":
+        try:
+            if request.form.get("answer_id"):
+                row = db.session.get(CorrectionRequest, int(request.form["answer_id"])) \
+                    if request.form["answer_id"].isdigit() else None
+                if row is None:
+                    abort(404)
+                corrections.answer(row, current_user, request.form.get("answer"))
+                message = _("The answer is recorded and the person is notified.")
+            else:
+                person = _person(request.form.get("person", ""))
+                corrections.ask(person, request.form.get("text"), recorded_by=current_user)
+                message = _("The request made on paper is recorded.")
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("privacy.corrections_page"), 303)
+        except CaseworkError as exc:
+            db.session.rollback()
+            error = exc.message
+    rows = [r for r in db.session.scalars(select(CorrectionRequest).order_by(
+        CorrectionRequest.status, CorrectionRequest.id.desc()).limit(200)) if corrections.may_answer(current_user, r.user)]
+    return render_template("privacy/corrections.html", rows=rows, error=error), 422 if error else 200
+
+
+def _person(ref: str) -> User:
+    from ..core.errors import Invalid
+    ref = (ref or "").strip()
+    person = db.session.scalar(select(User).where((User.username == ref) | (User.employee_no == ref))) if ref else None
+    if person is None:
+        raise Invalid(_("No person with this user name or employee number."), fields={"person": _("unknown")})
+    return person
+
+
+@bp.route("/privacy/people/<int:user_id>/data.<fmt>")
+@login_required
+def person_data(user_id: int, fmt: str):
+    """Staff answer a request for a copy made on paper: the same copy, and the read is logged."""
+    from . import access, corrections
+    person = db.session.get(User, user_id)
+    if person is None or fmt not in ("pdf", "json"):
+        abort(404)
+    if not corrections.may_answer(current_user, person):
+        abort(403)
+    access.note_export(current_user, f"personal data of {person.username}")
+    return _pdf_response(person) if fmt == "pdf" else _json(person)
