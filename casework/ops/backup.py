@@ -108,7 +108,7 @@ def _upload_dir() -> Path:
 
 def dump(path: Path) -> dict[str, int]:
     """Write the archive; returns the row count of each table."""
-    if db.engine.dialect.name == "postgresql" and not db.session.in_transaction():
+    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
         # One snapshot for every table, so the ledger and the funds' totals are of the same moment.
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     revisions = _revisions()
