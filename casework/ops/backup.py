@@ -31,7 +31,7 @@ import click
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Date, DateTime, LargeBinary, and_, bindparam, delete, func, insert, or_, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
 
 from ..cli import casework_cli
 from ..extensions import db
@@ -379,7 +379,7 @@ def _load(stage: Path) -> dict[str, int]:
             where = and_(*[c == bindparam(f"pk_{c.name}") for c in table.primary_key])
             db.session.execute(update(table).where(where).values({column: bindparam("deferred")}), params)
         db.session.flush()
-    except IntegrityError as exc:
+    except (IntegrityError, DataError) as exc:  # e.g. a duplicate key, a text too long for its column
         first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else exc.orig.__class__.__name__
         raise Refused("integrity", _("The backup's rows break the database's rules (%(error)s); nothing was "
                                      "restored.", error=first)) from None
