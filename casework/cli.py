@@ -1,6 +1,7 @@
 """`flask --app wsgi casework ...`: operator commands. Bad input ends with a clear line, exit 2."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import nullcontext
 
 import click
@@ -57,22 +58,28 @@ def demo_command(no_history):
                f"postings, {history['steps']} steps in {time.perf_counter() - started:.1f} s.")
 
 
-@casework_cli.command("verify-audit")
-def verify_audit_command():
-    """Check every case's audit hash chain; exit 1 naming the first broken case."""
+def audit_breaks() -> Iterator[tuple[str, int | None]]:
+    """(what, first bad entry) for every broken audit chain: the one list of chains that `verify-audit` and
+    `restore` check, so a chain added here is checked by both."""
     from .core.models import Case, verify_chain
-    broken = 0
     for case_id, number in db.session.execute(select(Case.id, Case.number).order_by(Case.id)):
         ok, seq = verify_chain(case_id)
         if not ok:
-            broken += 1
-            click.echo(f"{number}: audit chain broken at entry {seq}", err=True)
+            yield number, seq
     from .privacy.models import chains, verify_access_chain
     for chain in chains():
         ok, seq = verify_access_chain(chain)
         if not ok:
-            broken += 1
-            click.echo(f"reads log {chain}: chain broken at entry {seq}", err=True)
+            yield f"reads log {chain}", seq
+
+
+@casework_cli.command("verify-audit")
+def verify_audit_command():
+    """Check every audit hash chain; exit 1 naming the broken ones."""
+    broken = 0
+    for what, seq in audit_breaks():
+        broken += 1
+        click.echo(f"{what}: audit chain broken at entry {seq}", err=True)
     if broken:
         raise SystemExit(1)
     click.echo("audit chains intact")

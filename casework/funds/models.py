@@ -15,6 +15,15 @@ INCOME_SOURCES = ("union_dues", "government", "donation", "other")  # 工会经�
 # debit: a payment out of a reservation (aid); payment: straight from the free balance (rewards);
 # reversal: the counter-entry to a mistaken income record.
 LEDGER_KINDS = ("income", "reserve", "release", "debit", "payment", "reversal")
+# Each kind's effect on a fund's (balance, reserved): its running totals are these sums over its ledger.
+EFFECT = {"income": (1, 0), "reserve": (0, 1), "release": (0, -1), "debit": (-1, -1), "payment": (-1, 0),
+          "reversal": (-1, 0)}
+
+
+def totals(sums) -> tuple[int, int]:
+    """(balance, reserved) from the amounts of a fund's ledger lines summed by kind."""
+    return (sum(EFFECT[kind][0] * amount for kind, amount in sums.items()),
+            sum(EFFECT[kind][1] * amount for kind, amount in sums.items()))
 
 
 class Fund(db.Model):

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..core.errors import Conflict, Invalid
 from ..extensions import db
-from .models import INCOME_SOURCES, Fund, LedgerEntry
+from .models import INCOME_SOURCES, Fund, LedgerEntry, totals
 
 
 def fund_for(unit, purpose: str = "aid") -> Fund | None:
@@ -119,9 +119,7 @@ def ledger_balance(fund: Fund) -> tuple[int, int]:
     """(balance, reserved) recomputed from the ledger: must equal the fund's running totals."""
     sums = dict(db.session.execute(select(LedgerEntry.kind, func.coalesce(func.sum(LedgerEntry.amount), 0))
                                    .where(LedgerEntry.fund_id == fund.id).group_by(LedgerEntry.kind)).all())
-    balance = sums.get("income", 0) - sums.get("debit", 0) - sums.get("payment", 0) - sums.get("reversal", 0)
-    reserved = sums.get("reserve", 0) - sums.get("release", 0) - sums.get("debit", 0)
-    return balance, reserved
+    return totals(sums)
 
 
 # -- who sees a fund, income records, the ledger page -----------------------------------------

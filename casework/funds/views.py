@@ -17,16 +17,13 @@ from ..forms import BaseForm, opts
 from ..money import format_money
 from . import api_schemas as s
 from . import operations as ops
-from .models import INCOME_SOURCES, Fund, LedgerEntry
+from .models import EFFECT, INCOME_SOURCES, Fund, LedgerEntry
 
 SOURCE_LABELS = {"union_dues": _l("Union dues"), "government": _l("Government subsidy"),
                  "donation": _l("One-day donation"), "other": _l("Other income")}
 KIND_LABELS = {"income": _l("Income"), "reserve": _l("Reserved"), "release": _l("Reservation released"),
                "debit": _l("Paid out (reserved)"), "payment": _l("Paid out"), "reversal": _l("Reversal")}
 PURPOSE_LABELS = {"aid": _l("Aid"), "reward": _l("Rewards")}
-# Each kind's effect on (balance, reserved): the same arithmetic as operations.ledger_balance.
-EFFECT = {"income": (1, 0), "reserve": (0, 1), "release": (0, -1), "debit": (-1, -1), "payment": (-1, 0),
-          "reversal": (-1, 0)}
 PAGE = 50
 
 bp = Blueprint("funds", __name__)

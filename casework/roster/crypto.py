@@ -17,7 +17,8 @@ from flask import current_app
 _CACHE: dict[tuple[str, bytes], bytes] = {}
 
 
-def _key(purpose: bytes) -> bytes:
+def derived_key(purpose: bytes) -> bytes:
+    """A 32-byte key for one purpose, derived from SECRET_KEY (a new purpose gets an unrelated key)."""
     secret = current_app.config["SECRET_KEY"]
     cached = _CACHE.get((secret, purpose))
     if cached is None:
@@ -33,7 +34,7 @@ _FERNETS: dict[str, Fernet] = {}
 def fernet() -> Fernet:
     secret = current_app.config["SECRET_KEY"]
     if secret not in _FERNETS:
-        _FERNETS[secret] = Fernet(base64.urlsafe_b64encode(_key(b"resident-id/fernet")))
+        _FERNETS[secret] = Fernet(base64.urlsafe_b64encode(derived_key(b"resident-id/fernet")))
     return _FERNETS[secret]
 
 
@@ -65,7 +66,7 @@ def decrypt_bytes(token: bytes | None) -> bytes | None:
 
 def digest(id_number: str) -> str:
     """Same number, same digest; useless without the key (ID numbers are guessable, plain SHA-256 is not)."""
-    return hmac.new(_key(b"resident-id/digest"), id_number.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(derived_key(b"resident-id/digest"), id_number.encode(), hashlib.sha256).hexdigest()
 
 
 def mask(id_number: str) -> str:
