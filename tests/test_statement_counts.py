@@ -1,11 +1,10 @@
 """Every page and list endpoint runs a fixed number of SQL statements whatever the number of rows (issue 16):
 each is rendered with 5 and with 50 rows, every row with a user and a unit of its own, and the counts must
-be equal. Submission and a transition run a fixed, recorded number."""
+be equal (the queue pages: never more). Submission and a transition run a fixed, recorded number."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from casework.clock import today
