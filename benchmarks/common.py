@@ -139,6 +139,61 @@ def generate(app, n: int, seed: int = 7, due_today: int = 0, chunk: int = 20000)
         db.session.commit()
 
 
+def activity(app, n: int, seed: int = 16) -> dict[str, int]:
+    """What the board, fund and inbox pages show, in proportion to n cases: n/100 disclosures of the units
+    (posted, ended, a few awaiting sign-off with their cases pending) with an item each, n/20 income lines on
+    the union's aid fund and n/20 notifications to staff1. Returns the ids the page benchmark asks for."""
+    from sqlalchemy import insert, select
+    from casework.accounts.models import Unit, User
+    from casework.clock import utcnow
+    from casework.core.models import Case
+    from casework.disclosure.models import Disclosure, DisclosureItem, PendingItem
+    from casework.extensions import db
+    from casework.funds.models import Fund, LedgerEntry
+    from casework.notifications.models import Notification
+    rnd = random.Random(seed)
+    with app.app_context():
+        units = db.session.scalars(select(Unit.id)).all()
+        users = db.session.scalars(select(User.id)).all()
+        staff = db.session.scalar(select(User.id).where(User.username == "staff1"))
+        fund = db.session.scalar(select(Fund).where(Fund.code == "AID"))
+        cases = db.session.execute(select(Case.id, Case.number).where(Case.kind == "aid")
+                                   .order_by(Case.id).limit(max(n // 20, 10))).all()
+        now = utcnow()
+        d_id = (db.session.scalar(select(db.func.max(Disclosure.id))) or 0) + 1
+        disclosures, items, pending = [], [], []
+        for i in range(max(n // 100, 3)):
+            status = "awaiting_signoff" if i < 3 else ("posted", "ended")[i % 2]
+            started = None if status == "awaiting_signoff" else now - timedelta(days=rnd.randrange(1, 600))
+            disclosures.append({"id": d_id + i, "unit_id": rnd.choice(units), "kind": "aid", "title": f"困难补助公示{i}",
+                                "status": status, "version": 1, "correction": "", "period_days": 5,
+                                "created_at": now, "starts_at": started, "signers": [],
+                                "ends_on": (started + timedelta(days=7)).date() if started else None})
+            case_id, number = cases[i % len(cases)]
+            if status == "awaiting_signoff":
+                pending.append({"case_id": case_id, "kind": "aid", "unit_id": disclosures[-1]["unit_id"],
+                                "disclosure_id": d_id + i, "at": now})
+            else:
+                items.append({"disclosure_id": d_id + i, "seq": 1, "case_id": case_id, "case_number": number,
+                              "masked_name": "张*", "unit_name": "一车间", "category": "困难补助", "amount": 200000,
+                              "note": "", "withdrawn": False})
+        db.session.execute(insert(Disclosure.__table__), disclosures)
+        db.session.execute(insert(DisclosureItem.__table__), items)
+        if pending:
+            db.session.execute(insert(PendingItem.__table__), pending)
+        lines = [{"fund_id": fund.id, "kind": "income", "amount": 10000 + i, "source": "donation", "note": "一日捐",
+                  "actor_id": rnd.choice(users), "at": now - timedelta(minutes=i)} for i in range(n // 20)]
+        if lines:
+            db.session.execute(insert(LedgerEntry.__table__), lines)
+            fund.balance += sum(line["amount"] for line in lines)
+        notes = [{"user_id": staff, "case_id": cases[i % len(cases)][0], "at": now - timedelta(minutes=i),
+                  "subject": f"{cases[i % len(cases)][1]} 待核实", "body": ""} for i in range(n // 20)]
+        if notes:
+            db.session.execute(insert(Notification.__table__), notes)
+        db.session.commit()
+        return {"staff": staff, "fund": fund.id, "case": cases[-1][0]}
+
+
 def report(title: str, rows: list[tuple[str, float, float, str]]) -> None:
     """rows: (what, casework, baseline, target) → prints the ratio for each."""
     print(f"\n{title}")
@@ -146,5 +201,5 @@ def report(title: str, rows: list[tuple[str, float, float, str]]) -> None:
         print(f"  {what:<58} {ours * 1000:9.2f} ms vs {base * 1000:9.2f} ms  ratio {ours / base:6.2f}  ({target})")
 
 
-__all__ = ["args", "make_app", "generate", "timed", "percentile", "report", "statistics", "json", "hashlib",
+__all__ = ["args", "make_app", "generate", "activity", "timed", "percentile", "report", "statistics", "json", "hashlib",
            "datetime"]

@@ -127,3 +127,101 @@ def interleave(walkers, clock, rng, rounds: int, pause_hours: tuple[int, int]):
         walkers = alive
         now += timedelta(hours=rng.randint(*pause_hours))
     return now
+
+
+def crowd(users, n: int, state: str = "submitted"):
+    """n aid requests, each filed by a worker of their own in a group of its own (under B2), so that a page
+    listing them would read a user and a unit per row if it loaded them one by one. `state`: "submitted",
+    or "verifying" with a home visit by staff1 and the group's leader (visitor parties)."""
+    from sqlalchemy import select
+
+    from casework.accounts.models import RoleAssignment, Unit, User
+    branch = db.session.scalar(select(Unit).where(Unit.code == "B2"))
+    cases = []
+    for i in range(n):
+        unit = Unit(code=f"CROWD{i}", name=f"测试小组{i}", level="group", parent=branch)
+        db.session.add(unit)
+        db.session.flush()
+        unit.set_path()
+        worker = User(username=f"crowd{i}", name=f"职工{i}", unit=unit)
+        db.session.add(worker)
+        db.session.flush()
+        leader = User(username=f"crowdlead{i}", name=f"组长{i}", unit=unit)
+        db.session.add(leader)
+        db.session.flush()
+        db.session.add(RoleAssignment(user_id=worker.id, role="worker", unit_id=unit.id))
+        db.session.add(RoleAssignment(user_id=leader.id, role="group_leader", unit_id=unit.id))
+        db.session.commit()
+        case = new_case("aid", worker)
+        attach(case, "income_proof", worker)
+        fire(case, "submit", worker)
+        if state == "verifying":
+            fire(case, "start_verification", users["staff1"])
+            fire(case, "record_visit", users["staff1"], visited_on=today().isoformat(),
+                 visitors=["staff1", leader.username], findings="住房简陋，情况属实")
+        cases.append(case)
+    return cases
+
+
+def statements():
+    """Records the SQL statements run inside the block: `with statements() as seen: ...`."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def recording():
+        seen: list[str] = []
+
+        def record(conn, cursor, statement, params, context, executemany):
+            seen.append(" ".join(statement.split()))
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    return recording()
+
+
+def board_rows(cases, users):
+    """For each case: a disclosure of its unit (posted or ended with an item and an open report on it, or
+    awaiting sign-off with the case pending), a fund of the unit, income to it and to the union's aid fund
+    recorded by the applicant, and a notification to staff1 about the case. Rows for the board, disclosures,
+    funds and inbox pages, each row with a unit and a user of its own."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from casework.clock import utcnow
+    from casework.disclosure.models import Disclosure, DisclosureItem, Objection, PendingItem
+    from casework.funds.models import Fund, LedgerEntry
+    from casework.notifications.models import Notification
+    staff = users["staff1"]
+    aid = db.session.scalar(select(Fund).where(Fund.code == "AID"))
+    now = utcnow()
+    for i, case in enumerate(cases):
+        status = ("posted", "ended", "awaiting_signoff")[i % 3]
+        d = Disclosure(unit_id=case.unit_id, kind="aid", title=f"困难职工补助公示{i}", status=status,
+                       starts_at=None if status == "awaiting_signoff" else now - timedelta(days=3 + 10 * (i % 3)),
+                       ends_on=(now + timedelta(days=2 - 10 * (i % 3))).date())
+        db.session.add(d)
+        db.session.flush()
+        if status == "awaiting_signoff":
+            db.session.add(PendingItem(case_id=case.id, kind="aid", unit_id=case.unit_id, disclosure_id=d.id))
+        else:
+            d.items.append(DisclosureItem(seq=1, case_id=case.id, case_number=case.number, masked_name="张*",
+                                          unit_name="测试小组", category="困难补助", amount=100000))
+            db.session.flush()
+            db.session.add(Objection(kind="report", tracking_code=f"R{i:06d}", disclosure_id=d.id,
+                                     item_id=d.items[0].id, unit_id=case.unit_id, text="情况不实",
+                                     due_on=(now + timedelta(days=5)).date()))
+        fund = Fund(code=f"F{i}", name=f"小组互助金{i}", unit_id=case.unit_id, purpose="aid", balance=100000)
+        db.session.add(fund)
+        db.session.flush()
+        db.session.add(LedgerEntry(fund_id=fund.id, kind="income", amount=100000, source="donation",
+                                   actor_id=case.applicant_id))
+        aid.balance += 100 + i
+        db.session.add(LedgerEntry(fund_id=aid.id, kind="income", amount=100 + i, source="donation",
+                                   actor_id=case.applicant_id))
+        db.session.add(Notification(user_id=staff.id, case_id=case.id, subject=f"{case.number} 待核实"))
+    db.session.commit()

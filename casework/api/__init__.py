@@ -14,7 +14,7 @@ from ..core.errors import BadRequest
 from ..core.inputs import record_id
 from ..core.models import AuditEntry, Case, CongressSession, verify_chain
 from ..core.permissions import grants, sees_reviewer_notes
-from ..core.queries import work_queue
+from ..core.queries import listed, work_queue
 from ..extensions import csrf, db
 from . import schemas as s
 from .base import BLUEPRINTS, document, json_body as _json, make_blueprint, public, user as _user
@@ -108,7 +108,7 @@ def list_cases(kind: str):
             raise BadRequest(_("The cursor is not valid."), fields={"after": "cursor"})
         stmt = stmt.where(Case.id < after_id)
     size = current_app.config["CASEWORK_PAGE_SIZE"]
-    rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(size + 1)).all()
+    rows = db.session.scalars(listed(stmt).order_by(Case.id.desc()).limit(size + 1)).all()
     nxt = None
     if len(rows) > size:
         rows = rows[:size]

@@ -26,8 +26,14 @@ _PARTY_WHERE = {
 }
 
 
+def listed(stmt):
+    """A list of cases loads, with the cases, what each row shows and what deciding its view reads: the
+    parties, the applicant and the unit (one statement each for the page, not one per row)."""
+    return stmt.options(selectinload(Case.parties), joinedload(Case.applicant), joinedload(Case.unit))
+
+
 def my_cases(user: User, limit: int = 50):
-    stmt = select(Case).where(or_(Case.applicant_id == user.id, Case.created_by_id == user.id))
+    stmt = listed(select(Case).where(or_(Case.applicant_id == user.id, Case.created_by_id == user.id)))
     return db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit)).all()
 
 
@@ -87,7 +93,7 @@ def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=
         q = q.strip()
         stmt = stmt.where(or_(Case.number == q.upper(), Case.applicant_id.in_(
             select(User.id).where(User.name.contains(q, autoescape=True)))))
-    stmt = stmt.options(selectinload(Case.parties), joinedload(Case.applicant), joinedload(Case.unit))
+    stmt = listed(stmt)
     day, after_id = _parse_cursor(after)
     dated = stmt.where(Case.deadline.is_not(None)).order_by(Case.deadline, Case.id)
     undated = stmt.where(Case.deadline.is_(None)).order_by(Case.id)
@@ -104,8 +110,6 @@ def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=
         offset = 0
         while len(out) < size:
             chunk = db.session.scalars(query.offset(offset).limit(size * 2)).unique().all()
-            if not chunk:
-                break
             offset += len(chunk)
             for case in chunk:
                 last = case
@@ -116,6 +120,8 @@ def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=
                     out.append((case, triggers))
                     if len(out) == size:
                         return out, _cursor(last)
+            if len(chunk) < size * 2:
+                break  # that was the last of them: asking again would only find nothing
     return out, None
 
 

@@ -6,6 +6,7 @@ from apiflask import Schema
 from flask import g, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..api.base import json_body, make_blueprint, public, user
 from ..core.errors import BadRequest, NotFound
@@ -121,7 +122,8 @@ def _committee_sees(d: Disclosure) -> bool:
 @bp.output(BoardOut)
 @bp.doc(summary="Current and past postings (committee members also see those awaiting sign-off)")
 def board():
-    rows = db.session.scalars(select(Disclosure).order_by(Disclosure.id.desc()).limit(500)).all()
+    rows = db.session.scalars(select(Disclosure).options(joinedload(Disclosure.unit))
+                              .order_by(Disclosure.id.desc()).limit(500)).all()
     return {"items": [posting(d) for d in rows
                       if d.status in ("posted", "ended", "superseded") or _committee_sees(d)]}
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Unit, User
 from ..clock import local, today, utcnow
@@ -83,12 +84,22 @@ def weekly_batches(at: datetime) -> list[Disclosure]:
 
 def preview_items(d: Disclosure) -> list[dict]:
     """What the items will say once posted (the same function freezes them at posting)."""
-    rows = []
-    cases = db.session.scalars(select(Case).join(PendingItem, PendingItem.case_id == Case.id)
-                               .where(PendingItem.disclosure_id == d.id).order_by(Case.id)).all()
-    for case in cases:
-        rows.append(_item_values(case))
-    return rows
+    return previews([d]).get(d.id, [])
+
+
+def previews(ds) -> dict[int, list[dict]]:
+    """preview_items of several disclosures at once: disclosure id -> its items, in one read."""
+    ids = [d.id for d in ds]
+    if not ids:
+        return {}
+    out: dict[int, list[dict]] = {}
+    rows = db.session.execute(select(Case, PendingItem.disclosure_id)
+                              .join(PendingItem, PendingItem.case_id == Case.id)
+                              .where(PendingItem.disclosure_id.in_(ids))
+                              .options(joinedload(Case.applicant), joinedload(Case.unit)).order_by(Case.id)).all()
+    for case, disclosure_id in rows:
+        out.setdefault(disclosure_id, []).append(_item_values(case))
+    return out
 
 
 def _item_values(case: Case) -> dict:

@@ -7,6 +7,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Unit
 from ..core.errors import CaseworkError
@@ -29,11 +30,12 @@ def _user():
 
 @bp.route("/board")
 def index():
-    current = db.session.scalars(select(Disclosure).where(Disclosure.status == "posted")
+    current = db.session.scalars(select(Disclosure).options(joinedload(Disclosure.unit))
+                                 .where(Disclosure.status == "posted")
                                  .order_by(Disclosure.ends_on, Disclosure.id)).all()
     year = request.args.get("year", type=int)
     unit_id = request.args.get("unit", type=record_id)
-    past_q = select(Disclosure).where(Disclosure.status == "ended")
+    past_q = select(Disclosure).options(joinedload(Disclosure.unit)).where(Disclosure.status == "ended")
     if unit_id:
         past_q = past_q.where(Disclosure.unit_id == unit_id)
     past = [d for d in db.session.scalars(past_q.order_by(Disclosure.starts_at.desc()).limit(500))
@@ -129,17 +131,21 @@ def manage():
     paths = _staff_units()
     if not paths:
         abort(403)
-    rows = [d for d in db.session.scalars(select(Disclosure).order_by(Disclosure.id.desc()).limit(200))
+    rows = [d for d in db.session.scalars(select(Disclosure).options(joinedload(Disclosure.unit),
+                                                                     selectinload(Disclosure.items))
+                                          .order_by(Disclosure.id.desc()).limit(200))
             if any(d.unit.path.startswith(p) for p in paths)]
-    reports = [o for o in db.session.scalars(select(Objection).where(Objection.status == "open")
-                                             .order_by(Objection.due_on))
-               if any(db.session.get(Unit, o.unit_id).path.startswith(p) for p in paths)]
+    open_rows = db.session.execute(select(Objection, Unit.path).join(Unit, Unit.id == Objection.unit_id)
+                                   .options(joinedload(Objection.item))
+                                   .where(Objection.status == "open").order_by(Objection.due_on)).all()
+    reports = [o for o, path in open_rows if any(path.startswith(p) for p in paths)]
     voted = set(db.session.scalars(select(DisclosureVote.disclosure_id).where(
         DisclosureVote.user_id == current_user.id)))
     staff_units = [db.session.get(Unit, g.unit_id) for g in grants(current_user) if g.role == "union_staff"]
+    previews = operations.previews([d for d in rows if d.status == "awaiting_signoff"])
     return render_template("board/manage.html", rows=rows, reports=reports, voted=voted, staff_units=staff_units,
                            can_sign=lambda d: operations.can_sign(current_user, d),
-                           preview=operations.preview_items)
+                           preview=lambda d: previews.get(d.id, []))
 
 
 @bp.route("/disclosures/batch", methods=["POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..core.errors import Conflict, Invalid
 from ..extensions import db
@@ -149,7 +150,7 @@ def visible_funds(user) -> list[Fund]:
     paths = _paths(user, VIEW_ROLES)
     if not paths:
         return []
-    funds = db.session.scalars(select(Fund).order_by(Fund.code)).all()
+    funds = db.session.scalars(select(Fund).options(joinedload(Fund.unit)).order_by(Fund.code)).all()
     return [f for f in funds if any(f.unit.path.startswith(p) for p in paths)]
 
 
@@ -188,7 +189,7 @@ def reverse(fund: Fund, entry_id, note, actor) -> LedgerEntry:
 def ledger_page(fund: Fund, before: int | None = None,
                 size: int = 50) -> tuple[list[LedgerEntry], int | None]:
     """The fund's ledger, newest first, `size` lines older than entry `before`; and the next cursor."""
-    stmt = select(LedgerEntry).where(LedgerEntry.fund_id == fund.id)
+    stmt = select(LedgerEntry).options(joinedload(LedgerEntry.actor)).where(LedgerEntry.fund_id == fund.id)
     if before:
         stmt = stmt.where(LedgerEntry.id < before)
     rows = db.session.scalars(stmt.order_by(LedgerEntry.id.desc()).limit(size + 1)).all()

@@ -36,7 +36,9 @@ def may_read(user: User, motion: Motion) -> bool:
 def mine(user: User, limit: int = 200) -> list[Motion]:
     """Motions the user wrote or co-signed, newest first."""
     signed = select(CaseParty.case_id).where(CaseParty.user_id == user.id, CaseParty.role == "cosigner")
-    return db.session.scalars(select(Motion).where(or_(Motion.applicant_id == user.id, Motion.id.in_(signed)))
+    from ..core.queries import listed
+    return db.session.scalars(listed(select(Motion)).where(or_(Motion.applicant_id == user.id,
+                                                               Motion.id.in_(signed)))
                               .order_by(Motion.id.desc()).limit(limit)).all()
 
 
@@ -44,8 +46,9 @@ def co_handling(user: User) -> list[Motion]:
     """Open motions a department of the user co-handles, the nearest deadline first."""
     mine = select(DepartmentMember.department_id).where(DepartmentMember.user_id == user.id)
     co = select(CaseCoDepartment.case_id).where(CaseCoDepartment.department_id.in_(mine))
-    return db.session.scalars(select(Motion).where(Motion.id.in_(co), Motion.state.in_(ACTIVE),
-                                                   Motion.department_id.is_not(None))
+    from ..core.queries import listed
+    return db.session.scalars(listed(select(Motion)).where(Motion.id.in_(co), Motion.state.in_(ACTIVE),
+                                                           Motion.department_id.is_not(None))
                               .order_by(Motion.deadline.is_(None), Motion.deadline, Motion.id)).all()
 
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 from wtforms import SelectField
 
 from ..api.base import json_body, make_blueprint, user as api_user
@@ -32,7 +33,7 @@ class PreferenceForm(BaseForm):
 
 def _page(user, after: str | None, size: int, unread_only: bool = False):
     """Newest first, keyset-paged by id; returns (rows, next cursor)."""
-    stmt = select(Notification).where(Notification.user_id == user.id)
+    stmt = select(Notification).options(joinedload(Notification.case)).where(Notification.user_id == user.id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     if after:

@@ -95,8 +95,10 @@ def mark_duplicate(case: Proposal, original_ref, user: User, *, version: int | N
 def mine(user: User, limit: int = 200) -> list[Proposal]:
     """Proposals the user wrote or co-proposed, newest first."""
     co = select(CaseParty.case_id).where(CaseParty.user_id == user.id, CaseParty.role == "coproposer")
-    return db.session.scalars(select(Proposal).where(or_(Proposal.applicant_id == user.id,
-                                                         Proposal.created_by_id == user.id, Proposal.id.in_(co)))
+    from ..core.queries import listed
+    return db.session.scalars(listed(select(Proposal)).where(or_(Proposal.applicant_id == user.id,
+                                                                 Proposal.created_by_id == user.id,
+                                                                 Proposal.id.in_(co)))
                               .order_by(Proposal.id.desc()).limit(limit)).all()
 
 

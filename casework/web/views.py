@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 import workflows
 
@@ -18,7 +19,7 @@ from ..core.models import AuditEntry, CongressSession, Vote
 from ..aid.kind import view_level
 from ..core.permissions import sees_reviewer_notes
 from ..core import calendar
-from ..core.queries import my_cases, work_page, work_queue
+from ..core.queries import listed, my_cases, work_page, work_queue
 from ..extensions import db
 from ..forms import transition_form
 from ..core.inputs import record_id
@@ -64,7 +65,7 @@ def case_list():
         stmt = stmt.where(kinds.Case.state == state)
     if after:
         stmt = stmt.where(kinds.Case.id < after)
-    rows = db.session.scalars(stmt.order_by(kinds.Case.id.desc()).limit(size + 1)).all()
+    rows = db.session.scalars(listed(stmt).order_by(kinds.Case.id.desc()).limit(size + 1)).all()
     more = len(rows) > size
     rows = rows[:size]
     return render_template("cases/list.html", cases=rows, kind=kind, state=state,
@@ -195,6 +196,7 @@ def case_view(kind: str, case_id: int):
 
 def _render_case(case, forms, status=200):
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
+                                 .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.delegate_of))
                                  .order_by(AuditEntry.seq)).all()
     votes = db.session.scalars(select(Vote).where(Vote.case_id == case.id, Vote.round == case.state_seq)
                                .order_by(Vote.at)).all()
