@@ -2,7 +2,7 @@
 files. Reviewers open attachments on office machines; a document is paper, never a program.
 
 The file is read with pypdf (object streams decompressed, names decoded) and every object reachable from the
-trailer is looked at. A file pypdf cannot read at all is checked by its raw bytes instead.
+trailer is looked at; the names in its raw bytes are looked at too (all a file pypdf cannot read gets).
 """
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def dangers(data: bytes) -> set[str]:
     except Exception:  # noqa: BLE001  pypdf raises many kinds on broken files
         return _raw(data)
     try:
-        return _walk(trailer)
+        # The raw names as well: a viewer that repairs a broken file may see objects the parser left out.
+        return _walk(trailer) | _raw(data, parsed=True)
     except TooComplex:
         return {AUTO_ACTION}
     except Exception:  # noqa: BLE001  a broken object deep inside: fall back to the bytes
@@ -91,10 +92,12 @@ def _look_at(d: DictionaryObject, key, found: set[str]) -> None:
         found.add(AUTO_ACTION)  # actions on opening, closing, printing, focusing a field: never needed here
 
 
-def _raw(data: bytes) -> set[str]:
+def _raw(data: bytes, parsed: bool = False) -> set[str]:
     found = set()
     for match in _RAW_NAME.finditer(data):
         name = re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), match.group()).lower()
+        if parsed and name == b"/openaction":
+            continue  # the parse told what it does: opening at a page is fine
         if name in RAW_MARKERS:
             found.add(RAW_MARKERS[name])
     return found
