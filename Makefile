@@ -1,7 +1,7 @@
 # casework: developer entry points.
 #   make run     set up everything, migrate, load demo data, serve on http://127.0.0.1:5000
 #   make test    set up everything, run all tests (SQLite, PostgreSQL, browser): scripts/test-all.sh
-#   make serve   production-ish: gunicorn on 127.0.0.1:8000, needs CASEWORK_DATABASE_URL
+#   make serve   production-ish: gunicorn on 127.0.0.1:8000, needs CASEWORK_DATABASE_URL and CASEWORK_PUBLIC_URL
 #   make system  install the missing Debian packages (scripts/install-system.sh)
 #   make venv    create .venv and install casework with its test and serve extras
 #   make clean   remove .venv and instance/
@@ -12,7 +12,7 @@ VENV    := .venv
 FLASK   := $(VENV)/bin/flask --app wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help system venv run test serve clean require-database-url
+.PHONY: help system venv run test serve clean require-database-url require-public-url
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -53,7 +53,15 @@ require-database-url:
 		exit 1; \
 	fi
 
-serve: require-database-url system venv
+# Printed on notices and QR codes, in mails and in the OpenAPI servers; never taken from a request's Host.
+require-public-url:
+	@if [ -z "$$CASEWORK_PUBLIC_URL" ]; then \
+		echo "error: make serve needs CASEWORK_PUBLIC_URL, the address people reach the service at, e.g." \
+			"CASEWORK_PUBLIC_URL=https://casework.example.org make serve" >&2; \
+		exit 1; \
+	fi
+
+serve: require-database-url require-public-url system venv
 	$(FLASK) db upgrade
 	exec scripts/run-dev.sh $(VENV)/bin/gunicorn -w 4 -b 127.0.0.1:8000 wsgi:app
 

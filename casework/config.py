@@ -54,6 +54,32 @@ def _database_url(env, instance_path: Path) -> str:
     return url
 
 
+DEV_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def _public_url(env) -> str:
+    """The address people reach the service at: printed on notices, in mails and in the OpenAPI servers.
+    Never taken from a request (its Host header is the client's to forge)."""
+    raw = (env.get("CASEWORK_PUBLIC_URL") or "").strip() or DEV_PUBLIC_URL
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+            or parts.username or parts.password or any(ch.isspace() for ch in raw):
+        raise ConfigError(f"CASEWORK_PUBLIC_URL={raw!r} is not an http(s) address such as "
+                          "https://casework.example.org")
+    try:
+        parts.port
+    except ValueError:
+        raise ConfigError(f"CASEWORK_PUBLIC_URL={raw!r} has a bad port number") from None
+    return raw.rstrip("/")
+
+
+def public_url(path: str = "") -> str:
+    """CASEWORK_PUBLIC_URL (checked at start-up) with `path` appended; outside an app, the dev address."""
+    from flask import current_app, has_app_context
+    base = (current_app.config.get("CASEWORK_PUBLIC_URL") if has_app_context() else None) or DEV_PUBLIC_URL
+    return base.rstrip("/") + path
+
+
 def _secret_key(env, instance_path: Path) -> str:
     key = env.get("CASEWORK_SECRET_KEY")
     if key:
@@ -111,6 +137,7 @@ def from_env(instance_path: str, env=None) -> dict:
         "CASEWORK_SMTP_PASSWORD": env.get("CASEWORK_SMTP_PASSWORD", ""),
         "CASEWORK_SMTP_SENDER": env.get("CASEWORK_SMTP_SENDER", "casework@localhost"),
         "CASEWORK_SMTP_TLS": _bool(env, "CASEWORK_SMTP_TLS", False),
+        "CASEWORK_PUBLIC_URL": _public_url(env),
         "CASEWORK_DEMO": _bool(env, "CASEWORK_DEMO", False),
         "CASEWORK_KEYS_DIR": env.get("CASEWORK_KEYS_DIR") or str(inst / "keys"),
         "CASEWORK_SIGNING_PASSPHRASE": env.get("CASEWORK_SIGNING_PASSPHRASE", ""),

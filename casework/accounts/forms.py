@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (BooleanField, DateField, PasswordField, SelectField, SelectMultipleField, StringField)
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional, Regexp
 
 from ..forms import BaseForm, opts
+from ..names import name_filter
 from ..web.labels import ROLE_LABELS, UNIT_LEVEL_LABELS
 from .models import ROLES, UNIT_LEVELS
 
@@ -24,7 +25,9 @@ class UserForm(BaseForm):
     username = StringField(_l("User name"), validators=[
         InputRequired(), Length(max=60),
         Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, dot, dash and underscore only."))])
-    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=60)])
+    # Normalised before it is checked (casework.names): a name of only spaces or format characters is empty.
+    name = StringField(_l("Name"), filters=[name_filter],
+                       validators=[DataRequired(_l("This field is required.")), Length(max=60)])
     employee_no = StringField(_l("Employee number"), validators=[Optional(), Length(max=40)])
     phone = StringField(_l("Mobile phone"), validators=[
         Optional(), Regexp(r"^1[3-9]\d{9}$", message=_l("Enter an 11-digit mainland mobile number."))])

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String,
                         UniqueConstraint, select)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from ..clock import utcnow
 from ..extensions import db
@@ -95,6 +95,12 @@ class User(UserMixin, db.Model):
         foreign_keys="RoleAssignment.user_id")
     departments: Mapped[list[DepartmentMember]] = relationship(back_populates="user",
                                                                cascade="all, delete-orphan")
+
+    @validates("name")
+    def _normal_name(self, _key, value):
+        # Whatever path sets a name (forms, roster, CLI, demo), it is stored in the one normal form.
+        from ..names import normalise_name
+        return normalise_name(value)
 
     def set_password(self, password: str):
         self.password_hash = _hasher.hash(password)

@@ -12,6 +12,7 @@ from ..core.permissions import roles_at
 from ..extensions import db
 from ..money import format_money
 from ..privacy import access
+from ..names import normalise_name
 from .models import CATEGORIES, AidRequest
 
 # What each category asks for besides the amount and the circumstances (all private).
@@ -37,6 +38,8 @@ def _read_details(r: Reader, category: str | None, raw: dict) -> dict:
             value = sub.money(name, required=False)
         else:
             value = sub.text(name, required=False, max_len=200) or None
+            if value is not None and name.endswith("_name"):  # a person's name (the child's): one form
+                value = normalise_name(value) or None
         if value is not None:
             out[name] = value
     for name, message in sub.errors.items():

@@ -130,6 +130,9 @@ def document(app: Flask) -> None:
     contract's shape, the bearer scheme (optional on public operations) and the values `kind` and `trigger`
     take. `casework.api.register` calls it after mounting the blueprints."""
     from . import schemas
+    # APIFlask's AUTO_SERVERS would take the Host of whoever fetches the document first, and keep it;
+    # _finish_spec writes the configured address instead.
+    app.config.update(AUTO_SERVERS=False)
     app.config.update(HTTP_ERROR_SCHEMA=schemas.Error, VALIDATION_ERROR_SCHEMA=schemas.Error,
                       SECURITY_SCHEMES={BEARER: {"type": "http", "scheme": "bearer",
                                                  "description": "POST /api/v1/tokens gives one"}})
@@ -147,7 +150,13 @@ def document(app: Flask) -> None:
         generic = {**ERROR_RESPONSES, **(TOO_LARGE if spec.get("body") else {})}
         spec["responses"] = {**{code: text for code, text in generic.items() if code not in own}, **own}
         spec["security"] = [{}, {BEARER: []}] if is_public(view) else [{BEARER: []}]
-    app.spec_processor(_enumerate_path_values)
+    app.spec_processor(_finish_spec)
+
+
+def _finish_spec(spec: dict) -> dict:
+    from ..config import public_url
+    spec["servers"] = [{"url": public_url(), "description": "CASEWORK_PUBLIC_URL"}]
+    return _enumerate_path_values(spec)
 
 
 def _enumerate_path_values(spec: dict) -> dict:

@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from flask import current_app, send_file
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select
@@ -24,6 +25,7 @@ from ..core.models import Attachment, Case
 from ..core.permissions import can_view, roles_at, sees_reviewer_notes
 from ..extensions import db
 from ..privacy import access
+from . import pdfcheck
 
 MB = 1024 * 1024
 # Per file, per unit; the whole request is capped by MAX_CONTENT_LENGTH (CASEWORK_MAX_UPLOAD_MB) as well.
@@ -175,6 +177,8 @@ def save(case: Case, upload, doc_type, user) -> Attachment:
         message = _("Only PDF, JPEG and PNG files are accepted, and this file is none of them "
                     "(its content was checked, not its name).")
         raise Invalid(message, code="file_type", fields={"file": message})
+    if content_type == "application/pdf":
+        _refuse_active_pdf(data)
     stored = _write(data)
     try:
         att = Attachment(case_id=case.id, doc_type=doc_type,
@@ -187,6 +191,21 @@ def save(case: Case, upload, doc_type, user) -> Attachment:
         _path(stored).unlink(missing_ok=True)
         raise
     return att
+
+
+ACTIVE_LABELS = {pdfcheck.JAVASCRIPT: _l("JavaScript"), pdfcheck.AUTO_ACTION: _l("actions that run by themselves"),
+                 pdfcheck.LAUNCH: _l("actions that start programs or open other files"),
+                 pdfcheck.EMBEDDED: _l("embedded files")}
+
+
+def _refuse_active_pdf(data: bytes) -> None:
+    found = pdfcheck.dangers(data)
+    if found:
+        sep = "、" if str(get_locale() or "").startswith("zh") else ", "
+        what = sep.join(str(ACTIVE_LABELS[k]) for k in ACTIVE_LABELS if k in found)
+        message = _("This PDF contains %(what)s, which are not accepted. Print it to a new PDF (or scan the "
+                    "paper) and upload that.", what=what)
+        raise Invalid(message, code="pdf_active_content", fields={"file": message})
 
 
 def send(att: Attachment):

@@ -41,7 +41,7 @@ class Reader:
 
     def money(self, name: str, *, required: bool = True) -> int | None:
         value = self.data.get(name)
-        if value in (None, ""):
+        if value is None or (isinstance(value, str) and not value.strip()):
             if required:
                 self.errors[name] = _("This field is required.")
             return None

@@ -37,10 +37,12 @@ class NoticeList(Schema):
 
 def serialize(n: Notice) -> dict:
     from flask import url_for
+
+    from ..config import public_url
     return {"id": n.id, "kind": n.kind, "title": n.spec.title, "number": n.number,
             "issued_at": n.issued_at.isoformat() + "Z", "sha256": n.sha256, "verify_code": n.verify_code,
             "url": url_for("notices_api.pdf", notice_id=n.id),
-            "verify_url": url_for("notices.verify", code=n.verify_code),
+            "verify_url": public_url(f"/verify/{n.verify_code}"),
             "superseded": n.superseded_by_id is not None,
             "superseded_by": n.superseded_by.number if n.superseded_by else None}
 

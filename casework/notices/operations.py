@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from datetime import date, datetime, time, timedelta
 
-from flask import current_app, has_app_context, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Department, Unit, User
 from ..clock import local, to_utc, utcnow
+from ..config import public_url
 from ..core import settings
 from ..core.models import AuditEntry, Case, next_serial
 from ..core.permissions import can_view
@@ -47,14 +46,9 @@ def normalise_code(raw: str) -> str:
 
 
 def public_base() -> str:
-    """Where /verify lives for people holding the paper: CASEWORK_PUBLIC_URL, else this request's host."""
-    configured = (current_app.config.get("CASEWORK_PUBLIC_URL") if has_app_context() else None) \
-        or os.environ.get("CASEWORK_PUBLIC_URL")
-    if configured:
-        return configured.rstrip("/")
-    if has_request_context():
-        return request.url_root.rstrip("/")
-    return "http://127.0.0.1:5000"
+    """Where /verify lives for people holding the paper: CASEWORK_PUBLIC_URL only, never the request's Host
+    (a forged Host on the first fetch would be printed in the official notice for good)."""
+    return public_url()
 
 
 def number_for(kind: str, unit: Unit, year: int, seq: int) -> str:

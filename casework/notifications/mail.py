@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..clock import local, to_utc, utcnow
+from ..config import public_url
 from ..extensions import db
 from .models import MailOutbox, Notification, NotificationPref, mail_enabled
 
@@ -29,7 +30,7 @@ log = logging.getLogger("casework.mail")
 KIND_ZH = {"aid": "帮扶申请", "proposal": "合理化建议", "motion": "提案"}
 SENDER_NAME = "工会事务办理系统"
 SIGNATURE = ("——\n此邮件由工会事务办理系统自动发送，请勿直接回复。\n"
-             "如需更改邮件提醒方式（逐条发送或每天汇总一封），请登录系统，在“我的通知”页面设置。")
+             "如需更改邮件提醒方式（逐条发送或每天汇总一封），请登录系统（{url}），在“我的通知”页面设置。")
 # Minutes to wait after the 1st, 2nd, ... failed attempt; after the last one the row is marked failed.
 BACKOFF_MINUTES = (1, 2, 5, 10, 30, 60, 120, 240)
 DIGEST_HOUR = 8  # local time: yesterday's digest goes out from 08:00
@@ -45,11 +46,17 @@ def case_ref(case) -> str:
     return f"{ref}《{case.title}》" if case.title else ref
 
 
+def signature() -> str:
+    # Links come from CASEWORK_PUBLIC_URL only: a mail queued while serving a request with a forged Host
+    # must not send people elsewhere.
+    return SIGNATURE.format(url=public_url("/notifications"))
+
+
 def notice_mail(user: User, subject: str, body: str, case=None) -> str:
     lines = [f"{user.name}，您好：", "", (body or "").strip() or subject]
     if case is not None:
-        lines += ["", f"相关事项：{case_ref(case)}"]
-    return "\n".join(lines + ["", SIGNATURE])
+        lines += ["", f"相关事项：{case_ref(case)}", f"查看：{public_url(f'/cases/{case.kind}/{case.id}')}"]
+    return "\n".join(lines + ["", signature()])
 
 
 def date_zh(day) -> str:
@@ -312,6 +319,6 @@ def _digest(user_id: int, day, cutoff: datetime) -> MailOutbox | None:
             lines += [f"   {line}" for line in n.body.strip().splitlines()]
     row = MailOutbox(user_id=user.id, digest_key=f"{user.id}:{day.isoformat()}", covers_until=cutoff,
                      to_addr=user.email, subject=f"【每日汇总】工会事务办理：{len(notes)} 条新消息（截至{date_zh(day)}）",
-                     body="\n".join(lines + ["", SIGNATURE]))
+                     body="\n".join(lines + ["", signature()]))
     db.session.add(row)
     return row

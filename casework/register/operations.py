@@ -23,6 +23,7 @@ from ..core import settings
 from ..core.errors import Conflict, Forbidden, Invalid
 from ..core.permissions import has_role, roles_at
 from ..extensions import db
+from ..names import normalise_name
 from ..notifications.models import notify
 from .models import (CAUSES, GRADES, OUTCOMES, POSITIONS, RELATIONS, Household, HouseholdMember,
                      HouseholdReview, HouseholdVote, ReviewReminder)
@@ -122,7 +123,8 @@ def read_proposal(data: dict) -> Proposal:
     findings = r.text("findings", max_len=20000)
     members = []
     for index, raw in enumerate(data.get("members") or []):
-        if not isinstance(raw, dict) or not str(raw.get("name") or "").strip():
+        name = normalise_name(raw.get("name") or "") if isinstance(raw, dict) else ""
+        if not name:
             continue
         relation = raw.get("relation") or "other"
         if relation not in RELATIONS:
@@ -134,7 +136,7 @@ def read_proposal(data: dict) -> Proposal:
         except ValueError as exc:
             r.fail("members", _("Row %(n)s: %(message)s", n=index + 1, message=str(exc)))
             continue
-        members.append({"name": str(raw["name"]).strip()[:60], "relation": relation, "monthly_income": income,
+        members.append({"name": name[:60], "relation": relation, "monthly_income": income,
                         "note": str(raw.get("note") or "").strip()[:200]})
     if not members:
         r.fail("members", _("List the household's members, the worker included."))

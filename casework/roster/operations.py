@@ -27,6 +27,7 @@ from ..accounts.models import ROLES, RoleAssignment, Unit, User
 from ..clock import today, utcnow
 from ..core.errors import CaseworkError, Conflict
 from ..extensions import db
+from ..names import normalise_name
 from . import crypto
 from .models import Activation, RosterImport, UserIdentity
 from .parse import COLUMNS, HEADER_ZH, Table, read, text_of
@@ -324,6 +325,8 @@ def _read_row(no: int, raw: list, table: Table, on) -> Row:
         return raw[index], cells[index]
 
     _cell, row.name = value("name")
+    if row.name is not None:
+        row.name = normalise_name(row.name)
     if row.name is not None and col["name"] not in poisoned:
         if not row.name:
             row.reasons.append("姓名为空")

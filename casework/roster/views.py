@@ -26,6 +26,7 @@ from ..accounts.models import Unit, User
 from ..accounts import auth
 from ..accounts.views import admin_required
 from ..clock import utcnow
+from ..config import public_url
 from ..core.errors import CaseworkError
 from ..core.permissions import has_role
 from ..extensions import db
@@ -231,7 +232,7 @@ def activation_list(unit_id: int):
                       for uid, rows in groups.items())
     pdf = request.args.get("format") == "pdf"
     values = {"unit_name": unit.full_name().replace(" / ", "/"), "sections": sections, "pdf": pdf,
-              "activate_url": request.url_root.rstrip("/") + url_for("roster.activate_page"),
+              "activate_url": public_url(url_for("roster.activate_page")),
               "printed_at": local(utcnow()).strftime("%Y-%m-%d %H:%M"),
               "pdf_url": url_for("roster_admin.activation_list", unit_id=unit.id, format="pdf",
                                 **({"import": import_id} if import_id else {}))}
