@@ -149,7 +149,7 @@ def test_missing_glyph_still_warned_and_drawn_as_notdef(no_weasyprint_warnings, 
 def test_other_fonts_keep_weasyprint_subsetting():
     """A TrueType face (no CFF) is subset by WeasyPrint as before, beside the compact CJK subset."""
     pdf = renderer.html_to_pdf('<p>公示</p><p style="font-family: DejaVu Sans">Fund report</p>')
-    assert font_types(pdf) == {"Noto-Sans-CJK-SC": "CID Type 0C", "DejaVu-Sans": "CID TrueType"}
+    assert font_types(pdf) == {"Noto-Serif-CJK-SC": "CID Type 0C", "DejaVu-Sans": "CID TrueType"}
     assert "公示" in pdfplumber_text(pdf) and "Fundreport" in pdftotext(pdf)
 
 

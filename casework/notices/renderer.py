@@ -23,8 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates" / "notices" / "print"
 STATIC = (ROOT / "casework" / "static").resolve()
 STYLESHEET = Path(__file__).with_name("print.css")
-# Named explicitly in print.css too: the generic sans-serif fallback misses rarer characters.
-FONT_FAMILY = "Noto Sans CJK SC"
+# Named explicitly in print.css too: the generic fallbacks miss rarer characters. The serif face sets title
+# and body (GB/T 9704: 小标宋, 仿宋), the sans face the annual reports' headings (黑体).
+FONT_FAMILY = "Noto Serif CJK SC"
+HEADING_FAMILY = "Noto Sans CJK SC"
 FONT_PACKAGE = "fonts-noto-cjk"
 log = logging.getLogger("casework.notices")
 
@@ -61,11 +63,11 @@ def font_families(family: str) -> tuple[str, ...]:
 
 
 def check_fonts(family: str | None = None) -> None:
-    """Stop with one clear error when the CJK font is absent: never a PDF with empty boxes."""
-    family = family or FONT_FAMILY
-    if family.casefold() not in {n.casefold() for n in font_families(family)}:
-        raise FontMissing(f"The notices need the Chinese font “{family}”, which is not installed. "
-                          f"Install the Debian package {FONT_PACKAGE} (apt-get install {FONT_PACKAGE}).")
+    """Stop with one clear error when a CJK font is absent: never a PDF with empty boxes."""
+    for name in (family,) if family else (FONT_FAMILY, HEADING_FAMILY):
+        if name.casefold() not in {n.casefold() for n in font_families(name)}:
+            raise FontMissing(f"The notices need the Chinese font “{name}”, which is not installed. "
+                              f"Install the Debian package {FONT_PACKAGE} (apt-get install {FONT_PACKAGE}).")
 
 
 def harfbuzz_subset_missing() -> bool:
