@@ -158,8 +158,14 @@ def test_cid_charsets_read_from_the_cff():
     assert renderer.cff_cids(b"") is None and renderer.cff_cids(b"OTTO\0\1\0\0") is None
     from fontTools.ttLib import TTFont
     with TTFont("/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc", fontNumber=0, lazy=True) as font:
-        cids = renderer.cff_cids(font.reader["CFF "])
-    assert cids == list(range(len(cids))) and len(cids) > 60000
+        cff = bytes(font.reader["CFF "])
+        glyphs = font["maxp"].numGlyphs
+    cids = renderer.cff_cids(cff)
+    assert cids == list(range(glyphs)) and glyphs > 60000
+    assert renderer.cff_cids_are_gids(cff, glyphs) and not renderer.cff_cids_are_gids(cff, glyphs - 1)
+    # Truncated: no exception into WeasyPrint's font step, just "not ours" (WeasyPrint subsets it).
+    for cut in (3, 40, 200, 2000):
+        assert renderer.cff_cids(cff[:cut]) is None and not renderer.cff_cids_are_gids(cff[:cut], glyphs)
 
 
 def test_bare_weasyprint_is_left_alone():

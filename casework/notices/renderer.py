@@ -130,8 +130,8 @@ def _cff_dict(data) -> dict[int, list]:
     return out
 
 
-def cff_cids(buf) -> list[int] | None:
-    """The CID of each glyph of a CID-keyed CFF (version 1) font, or None for any other CFF."""
+def _cff_charset(buf) -> tuple[int, int, int] | None:
+    """(glyph count, charset format, position of its data) of a CID-keyed CFF (version 1) font, else None."""
     if len(buf) < 4 or buf[0] != 1:
         return None
     _, pos = _cff_index(buf, buf[2])  # Name INDEX
@@ -139,17 +139,56 @@ def cff_cids(buf) -> list[int] | None:
     top = _cff_dict(buf[tops[0][0]:tops[0][1]])
     if 1230 not in top or 15 not in top or 17 not in top:  # ROS, charset, CharStrings
         return None
-    glyphs = struct.unpack_from(">H", buf, top[17][0])[0]
-    pos, cids = top[15][0], [0]
-    fmt, pos = buf[pos], pos + 1
+    return struct.unpack_from(">H", buf, top[17][0])[0], buf[top[15][0]], top[15][0] + 1
+
+
+def _cff_ranges(buf, fmt: int, pos: int):
+    """The charset's (first CID, count) runs, glyph 1 onwards."""
     if fmt == 0:
-        cids += struct.unpack_from(f">{glyphs - 1}H", buf, pos)
-    else:
+        while True:
+            yield struct.unpack_from(">H", buf, pos)[0], 1
+            pos += 2
+    while True:
+        first, left = struct.unpack_from(">HB" if fmt == 1 else ">HH", buf, pos)
+        pos += 3 if fmt == 1 else 4
+        yield first, left + 1
+
+
+BAD_CFF = (struct.error, IndexError, ValueError)  # a truncated or malformed table: not ours to embed
+
+
+def cff_cids(buf) -> list[int] | None:
+    """The CID of each glyph of a CID-keyed CFF font, or None for any other CFF."""
+    try:
+        found = _cff_charset(buf)
+        if found is None:
+            return None
+        glyphs, fmt, pos = found
+        cids, runs = [0], _cff_ranges(buf, fmt, pos)
         while len(cids) < glyphs:
-            first, left = struct.unpack_from(">HB" if fmt == 1 else ">HH", buf, pos)
-            pos += 3 if fmt == 1 else 4
-            cids.extend(range(first, first + left + 1))
-    return cids[:glyphs]
+            first, count = next(runs)
+            cids.extend(range(first, first + count))
+        return cids[:glyphs]
+    except BAD_CFF:
+        return None
+
+
+def cff_cids_are_gids(buf, glyphs: int) -> bool:
+    """Whether a CFF font is CID-keyed with CID = glyph id for all its `glyphs` glyphs (Noto CJK: one run),
+    without listing 65,535 CIDs."""
+    try:
+        found = _cff_charset(buf)
+        if found is None or found[0] != glyphs:
+            return False
+        expected, runs = 1, _cff_ranges(buf, found[1], found[2])
+        while expected < glyphs:
+            first, count = next(runs)
+            if first != expected:
+                return False
+            expected += count
+        return True
+    except BAD_CFF:
+        return False
 
 
 def _table(face, tag: bytes):
@@ -170,8 +209,7 @@ def compact_cff(font, to_unicode: dict, hinting: bool) -> bytes | None:
         return None
     source, blob = _table(font.hb_face, b"CFF ")
     try:
-        cids = cff_cids(source)
-        if cids is None or len(cids) != font.glyph_count or cids != list(range(len(cids))):
+        if not cff_cids_are_gids(source, font.glyph_count):
             return None
     finally:
         harfbuzz.hb_blob_destroy(blob)
@@ -204,10 +242,17 @@ def compact_cff(font, to_unicode: dict, hinting: bool) -> bytes | None:
     return cff
 
 
+_install_lock = threading.Lock()
+
+
 def _install_compact_fonts() -> None:
     from weasyprint.pdf import fonts
-    if getattr(fonts.Font, "casework_compact", False):
-        return
+    with _install_lock:
+        if not getattr(fonts.Font, "casework_compact", False):
+            _hook(fonts)
+
+
+def _hook(fonts) -> None:
     subset, kind = fonts.Font.subset, fonts.Font.type
 
     def compact_subset(self, to_unicode, hinting):
