@@ -77,8 +77,8 @@ def harfbuzz_subset_missing() -> bool:
 
 
 # -- compact font subsets ----------------------------------------------------------------------
-# WeasyPrint 70 subsets with HarfBuzz's RETAIN_GIDS, so a CJK subset keeps a slot for each of the font's
-# 65,535 glyph ids (~120 KB of empty slots per face). For a CID-keyed CFF font whose CIDs equal its glyph
+# WeasyPrint 70 subsets with HarfBuzz's RETAIN_GIDS, so a CJK subset keeps an empty slot for every glyph id
+# up to the highest one used (most of 65,535: ~140 KB a face, ~280 KB of a 310 KB notice). For a CID-keyed CFF font whose CIDs equal its glyph
 # ids (Noto CJK: Adobe-Identity-0) we subset without retained ids, keep only the CFF table and embed it as
 # FontFile3 /CIDFontType0C: the CFF charset maps each CID that the page's Identity-H codes name back to its
 # glyph, so content streams, widths and ToUnicode stay as WeasyPrint wrote them. The OpenType wrapper must
@@ -204,7 +204,8 @@ def compact_cff(font, to_unicode: dict, hinting: bool) -> bytes | None:
     """The CFF table of `font` subset to the glyphs used, without retained glyph ids; None when the font
     does not qualify (then WeasyPrint subsets it as usual)."""
     from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset as hbs
-    if (hbs is None or not to_unicode or "CFF " not in font.tables or "fvar" in font.tables
+    if (hbs is None or not harfbuzz.hb_version_atleast(4, 1, 0)  # as WeasyPrint: hb_set_add_sorted_array
+            or not to_unicode or "CFF " not in font.tables or "fvar" in font.tables
             or font.bitmap or font.png or font.svg or font.colr):
         return None
     source, blob = _table(font.hb_face, b"CFF ")
