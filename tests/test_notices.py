@@ -141,9 +141,11 @@ def test_official_date_form():
 
 def test_fonts_present_and_harfbuzz_subsetting_available():
     renderer.check_fonts()
-    assert "Noto Sans CJK SC" in renderer.font_families("Noto Sans CJK SC")
+    for family in ("Noto Serif CJK SC", "Noto Sans CJK SC"):  # title and body; the reports' headings
+        assert family in renderer.font_families(family)
+        assert f'"{family}"' in renderer.STYLESHEET.read_text()
+    assert renderer.FONT_FAMILY == "Noto Serif CJK SC"
     assert not renderer.harfbuzz_subset_missing(), "install libharfbuzz-subset0: subsetting is ~50x slower"
-    assert '"Noto Sans CJK SC"' in renderer.STYLESHEET.read_text()
 
 
 def test_missing_font_stops_with_one_clear_error(monkeypatch):
@@ -230,6 +232,7 @@ def test_approval_notice(demo):
         assert secret not in text
     assert n.kind == "aid_approval" and n.number == "工帮〔2026〕1号" and n.unit.name == "示范公司工会委员会"
     assert hashlib.sha256(n.pdf).hexdigest() == n.sha256 and n.size == len(n.pdf)
+    assert n.size <= 40 * 1024 and pages_of(n.pdf) == 1  # compact font subsets (issue 16)
     # The audit entry of the decisive vote binds the notice's number and hash into the case's chain.
     entry = _db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
                                 .order_by(AuditEntry.seq.desc())).first()

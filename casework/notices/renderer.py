@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import struct
 import threading
 from datetime import date
 from decimal import Decimal
@@ -22,8 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates" / "notices" / "print"
 STATIC = (ROOT / "casework" / "static").resolve()
 STYLESHEET = Path(__file__).with_name("print.css")
-# Named explicitly in print.css too: the generic sans-serif fallback misses rarer characters.
-FONT_FAMILY = "Noto Sans CJK SC"
+# Named explicitly in print.css too: the generic fallbacks miss rarer characters. The serif face sets title
+# and body (GB/T 9704: 小标宋, 仿宋), the sans face the annual reports' headings (黑体).
+FONT_FAMILY = "Noto Serif CJK SC"
+HEADING_FAMILY = "Noto Sans CJK SC"
 FONT_PACKAGE = "fonts-noto-cjk"
 log = logging.getLogger("casework.notices")
 
@@ -60,17 +63,218 @@ def font_families(family: str) -> tuple[str, ...]:
 
 
 def check_fonts(family: str | None = None) -> None:
-    """Stop with one clear error when the CJK font is absent: never a PDF with empty boxes."""
-    family = family or FONT_FAMILY
-    if family.casefold() not in {n.casefold() for n in font_families(family)}:
-        raise FontMissing(f"The notices need the Chinese font “{family}”, which is not installed. "
-                          f"Install the Debian package {FONT_PACKAGE} (apt-get install {FONT_PACKAGE}).")
+    """Stop with one clear error when a CJK font is absent: never a PDF with empty boxes."""
+    for name in (family,) if family else (FONT_FAMILY, HEADING_FAMILY):
+        if name.casefold() not in {n.casefold() for n in font_families(name)}:
+            raise FontMissing(f"The notices need the Chinese font “{name}”, which is not installed. "
+                              f"Install the Debian package {FONT_PACKAGE} (apt-get install {FONT_PACKAGE}).")
 
 
 def harfbuzz_subset_missing() -> bool:
     """Without HarfBuzz's subsetter WeasyPrint falls back to fontTools: ~50x slower on CJK fonts."""
     from weasyprint.text.ffi import harfbuzz_subset
     return harfbuzz_subset is None
+
+
+# -- compact font subsets ----------------------------------------------------------------------
+# WeasyPrint 70 subsets with HarfBuzz's RETAIN_GIDS, so a CJK subset keeps an empty slot for every glyph id
+# up to the highest one used (most of 65,535: ~140 KB a face, ~280 KB of a 310 KB notice). For a CID-keyed CFF font whose CIDs equal its glyph
+# ids (Noto CJK: Adobe-Identity-0) we subset without retained ids, keep only the CFF table and embed it as
+# FontFile3 /CIDFontType0C: the CFF charset maps each CID that the page's Identity-H codes name back to its
+# glyph, so content streams, widths and ToUnicode stay as WeasyPrint wrote them. The OpenType wrapper must
+# go: poppler reads an OpenType CFF by glyph id and garbles renumbered glyphs. Any other font (TrueType,
+# variable, colour, a CFF whose CIDs are not its glyph ids) keeps WeasyPrint's own subsetting. Only our
+# renders (the thread-local flag) take this path; the finisher names the bare CFF streams in the PDF.
+
+_compact = threading.local()
+
+
+def _cff_index(buf, pos: int) -> tuple[list[tuple[int, int]], int]:
+    """A CFF INDEX at `pos`: the (start, end) of each item and the position after it."""
+    count = struct.unpack_from(">H", buf, pos)[0]
+    if count == 0:
+        return [], pos + 2
+    size = buf[pos + 2]
+    offsets = [int.from_bytes(buf[pos + 3 + i * size:pos + 3 + (i + 1) * size], "big") for i in range(count + 1)]
+    base = pos + 2 + (count + 1) * size
+    return [(base + offsets[i], base + offsets[i + 1]) for i in range(count)], base + offsets[-1]
+
+
+def _cff_dict(data) -> dict[int, list]:
+    """A CFF DICT: operator (12 x as 1200 + x) → operands."""
+    out, operands, i = {}, [], 0
+    while i < len(data):
+        b = data[i]
+        if b <= 21:
+            op = 1200 + data[i + 1] if b == 12 else b
+            i += 2 if b == 12 else 1
+            out[op], operands = operands, []
+        elif b == 28:
+            operands.append(struct.unpack_from(">h", data, i + 1)[0]); i += 3
+        elif b == 29:
+            operands.append(struct.unpack_from(">i", data, i + 1)[0]); i += 5
+        elif b == 30:  # a real: skip its nibbles up to the 0xf terminator
+            i += 1
+            while data[i] & 0x0F != 0x0F and data[i] >> 4 != 0x0F:
+                i += 1
+            i += 1
+            operands.append(0.0)
+        elif 32 <= b <= 246:
+            operands.append(b - 139); i += 1
+        elif 247 <= b <= 250:
+            operands.append((b - 247) * 256 + data[i + 1] + 108); i += 2
+        elif 251 <= b <= 254:
+            operands.append(-(b - 251) * 256 - data[i + 1] - 108); i += 2
+        else:
+            raise ValueError("bad CFF DICT")
+    return out
+
+
+def _cff_charset(buf) -> tuple[int, int, int] | None:
+    """(glyph count, charset format, position of its data) of a CID-keyed CFF (version 1) font, else None."""
+    if len(buf) < 4 or buf[0] != 1:
+        return None
+    _, pos = _cff_index(buf, buf[2])  # Name INDEX
+    tops, _ = _cff_index(buf, pos)
+    top = _cff_dict(buf[tops[0][0]:tops[0][1]])
+    if 1230 not in top or 15 not in top or 17 not in top:  # ROS, charset, CharStrings
+        return None
+    return struct.unpack_from(">H", buf, top[17][0])[0], buf[top[15][0]], top[15][0] + 1
+
+
+def _cff_ranges(buf, fmt: int, pos: int):
+    """The charset's (first CID, count) runs, glyph 1 onwards."""
+    if fmt == 0:
+        while True:
+            yield struct.unpack_from(">H", buf, pos)[0], 1
+            pos += 2
+    while True:
+        first, left = struct.unpack_from(">HB" if fmt == 1 else ">HH", buf, pos)
+        pos += 3 if fmt == 1 else 4
+        yield first, left + 1
+
+
+BAD_CFF = (struct.error, IndexError, ValueError)  # a truncated or malformed table: not ours to embed
+
+
+def cff_cids(buf) -> list[int] | None:
+    """The CID of each glyph of a CID-keyed CFF font, or None for any other CFF."""
+    try:
+        found = _cff_charset(buf)
+        if found is None:
+            return None
+        glyphs, fmt, pos = found
+        cids, runs = [0], _cff_ranges(buf, fmt, pos)
+        while len(cids) < glyphs:
+            first, count = next(runs)
+            cids.extend(range(first, first + count))
+        return cids[:glyphs]
+    except BAD_CFF:
+        return None
+
+
+def cff_cids_are_gids(buf, glyphs: int) -> bool:
+    """Whether a CFF font is CID-keyed with CID = glyph id for all its `glyphs` glyphs (Noto CJK: one run),
+    without listing 65,535 CIDs."""
+    try:
+        found = _cff_charset(buf)
+        if found is None or found[0] != glyphs:
+            return False
+        expected, runs = 1, _cff_ranges(buf, found[1], found[2])
+        while expected < glyphs:
+            first, count = next(runs)
+            if first != expected:
+                return False
+            expected += count
+        return True
+    except BAD_CFF:
+        return False
+
+
+def _table(face, tag: bytes):
+    """(a read-only view of) one table of a HarfBuzz face, and the blob to destroy after use."""
+    from weasyprint.text.ffi import ffi, harfbuzz
+    blob = harfbuzz.hb_face_reference_table(face, harfbuzz.hb_tag_from_string(tag, -1))
+    length = ffi.new("unsigned int *")
+    data = harfbuzz.hb_blob_get_data(blob, length)
+    return memoryview(b"" if data == ffi.NULL else ffi.buffer(data, length[0])), blob
+
+
+def compact_cff(font, to_unicode: dict, hinting: bool) -> bytes | None:
+    """The CFF table of `font` subset to the glyphs used, without retained glyph ids; None when the font
+    does not qualify (then WeasyPrint subsets it as usual)."""
+    from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset as hbs
+    if (hbs is None or not harfbuzz.hb_version_atleast(4, 1, 0)  # as WeasyPrint: hb_set_add_sorted_array
+            or not to_unicode or "CFF " not in font.tables or "fvar" in font.tables
+            or font.bitmap or font.png or font.svg or font.colr):
+        return None
+    source, blob = _table(font.hb_face, b"CFF ")
+    try:
+        if not cff_cids_are_gids(source, font.glyph_count):
+            return None
+    finally:
+        harfbuzz.hb_blob_destroy(blob)
+    used = sorted(g for g in to_unicode if 0 < g < font.glyph_count)  # ids past the font: missing glyphs
+    plan = ffi.gc(hbs.hb_subset_input_create_or_fail(), hbs.hb_subset_input_destroy)
+    harfbuzz.hb_set_add_sorted_array(hbs.hb_subset_input_glyph_set(plan),
+                                     ffi.new(f"hb_codepoint_t[{len(used)}]", used), len(used))
+    flags = hbs.HB_SUBSET_FLAGS_DESUBROUTINIZE | hbs.HB_SUBSET_FLAGS_NO_LAYOUT_CLOSURE
+    if not hinting:
+        flags |= hbs.HB_SUBSET_FLAGS_NO_HINTING
+    if font.missing:
+        flags |= hbs.HB_SUBSET_FLAGS_NOTDEF_OUTLINE
+    hbs.hb_subset_input_set_flags(plan, flags)
+    drop = sorted(harfbuzz.hb_tag_from_string(t.encode(), -1) for t in font.tables if t != "CFF ")
+    harfbuzz.hb_set_add_sorted_array(hbs.hb_subset_input_set(plan, hbs.HB_SUBSET_SETS_DROP_TABLE_TAG),
+                                     ffi.new(f"hb_codepoint_t[{len(drop)}]", drop), len(drop))
+    face = hbs.hb_subset_or_fail(font.hb_face, plan)
+    if face == ffi.NULL:
+        return None
+    face = ffi.gc(face, harfbuzz.hb_face_destroy)
+    view, blob = _table(face, b"CFF ")
+    try:
+        cff = bytes(view)
+    finally:
+        harfbuzz.hb_blob_destroy(blob)
+    kept = cff_cids(cff) if cff else None
+    # Every glyph the page names must be there under its own id as CID, or the subset is not used.
+    if kept is None or kept != sorted(set(kept)) or not set(used) <= set(kept):
+        return None
+    return cff
+
+
+_install_lock = threading.Lock()
+
+
+def _install_compact_fonts() -> None:
+    from weasyprint.pdf import fonts
+    with _install_lock:
+        if not getattr(fonts.Font, "casework_compact", False):
+            _hook(fonts)
+
+
+def _hook(fonts) -> None:
+    subset, kind = fonts.Font.subset, fonts.Font.type
+
+    def compact_subset(self, to_unicode, hinting):
+        cff = compact_cff(self, to_unicode, hinting) if getattr(_compact, "on", False) else None
+        if cff is None:
+            return subset(self, to_unicode, hinting)
+        self.file_content, self.bare_cff = cff, True
+
+    fonts.Font.subset = compact_subset
+    # A bare CFF is embedded like an OpenType CFF (FontFile3, CIDFontType0); the finisher fixes the Subtype.
+    fonts.Font.type = property(lambda self: "otf" if getattr(self, "bare_cff", False) else kind.fget(self))
+    fonts.Font.casework_compact = True
+
+
+def _name_bare_cff(document, pdf) -> None:
+    """write_pdf finisher: a font stream holding a bare CFF is /CIDFontType0C, not /OpenType."""
+    import pydyf
+    for obj in pdf.objects:
+        if (isinstance(obj, pydyf.Stream) and obj.extra.get("Subtype") == "/OpenType" and obj.stream
+                and isinstance(obj.stream[0], bytes) and obj.stream[0][:4] != b"OTTO"):
+            obj.extra["Subtype"] = "/CIDFontType0C"
 
 
 # -- safe fetching ---------------------------------------------------------------------------
@@ -189,12 +393,18 @@ def html(template: str, values: dict) -> str:
     return _jinja().get_template(template).render(**values)
 
 
-def html_to_pdf(markup: str) -> bytes:
+def html_to_pdf(markup: str, compact: bool = True) -> bytes:
+    """`compact=False`: WeasyPrint's own font subsets (the reference the tests compare against)."""
     from weasyprint import HTML
     check_fonts()
     fonts, css, fetch = _tools()
-    return HTML(string=markup, base_url=STATIC.as_uri() + "/", url_fetcher=fetch).write_pdf(
-        stylesheets=[css], font_config=fonts)
+    _install_compact_fonts()
+    _compact.on = compact
+    try:
+        return HTML(string=markup, base_url=STATIC.as_uri() + "/", url_fetcher=fetch).write_pdf(
+            stylesheets=[css], font_config=fonts, finisher=_name_bare_cff)
+    finally:
+        _compact.on = False
 
 
 def render(template: str, values: dict) -> bytes:
