@@ -216,6 +216,7 @@ def describe() -> dict:
 class _Loaded:
     stamp: tuple
     signer: object
+    reserve: int | None = None  # CMS bytes this signer's signatures take, once measured
 
 
 _signer_cache: dict[str, _Loaded] = {}
@@ -246,7 +247,8 @@ def _signer(org: str):
         signing_cert=der(cert),
         signing_key=akeys.PrivateKeyInfo.load(key.private_bytes(Encoding.DER, PrivateFormat.PKCS8,
                                                                 NoEncryption())),
-        cert_registry=SimpleCertificateStore.from_certs([der(c) for c in chain]))
+        cert_registry=SimpleCertificateStore.from_certs([der(c) for c in chain]),
+        embed_roots=False)  # a validator brings its own roots: embedding them only adds bytes
     _signer_cache[str(folder)] = _Loaded(stamp, signer)
     return signer
 
@@ -258,17 +260,38 @@ def sign(pdf: bytes, *, org: str, reason: str) -> bytes:
     from pyhanko.sign import signers, timestamps
     from pyhanko.sign.fields import SigSeedSubFilter
     signer = _signer(org)
+    loaded = _signer_cache[str(keys_dir())]
     tsa = current_app.config.get("CASEWORK_TSA_URL")
     meta = signers.PdfSignatureMetadata(field_name=FIELD, subfilter=SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", reason=reason, location=org)
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    # pyHanko's estimate leaves ~1 KB of zero padding (2 KB as hex); without a timestamp a signer's CMS has
+    # the same size every time but for a few bytes of DER, so after the first we reserve just that.
+    reserve = 2 * loaded.reserve + 32 if loaded.reserve and not tsa else None  # hex digits
     try:
-        out = signers.sign_pdf(writer, meta, signer=signer,
+        out = signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=reserve,
                                timestamper=timestamps.HTTPTimeStamper(tsa, timeout=10) if tsa else None)
     except Exception as exc:  # noqa: BLE001 - a TSA or key failure must say what failed, not 500
         raise SigningError(f"the notice could not be signed: {exc.__class__.__name__}: {exc} "
                            f"({exc.__cause__ or exc.__context__})") from None
-    return out.getvalue()
+    signed = out.getvalue()
+    if not tsa and loaded.reserve is None:
+        loaded.reserve = _cms_length(signed)
+        if loaded.reserve:  # the first notice of a process: once more, without the estimate's padding
+            return sign(pdf, org=org, reason=reason)
+    return signed
+
+
+def _cms_length(pdf: bytes) -> int | None:
+    """The DER length of the last signature's CMS (its /Contents without the zero padding)."""
+    from asn1crypto import cms
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    try:
+        sig = PdfFileReader(BytesIO(pdf), strict=False).embedded_signatures[-1]
+        raw = sig.sig_object["/Contents"]
+        return len(cms.ContentInfo.load(bytes(raw), strict=False).dump())
+    except Exception:  # noqa: BLE001  measuring is an optimisation; the estimate still works
+        return None
 
 
 # -- validating --------------------------------------------------------------------------------
