@@ -233,6 +233,7 @@ def test_an_rfc3161_timestamp_when_a_tsa_is_configured(demo, keys, app, monkeypa
         _case, notice = _notice(demo)
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(10)
     assert asked and set(asked) == {"application/timestamp-query"}
     status = pyhanko_status(notice.pdf, keys)
