@@ -3,7 +3,7 @@ from wtforms import (BooleanField, DateField, PasswordField, SelectField, Select
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp
 
 from ..forms import BaseForm, opts
-from ..web.labels import ROLE_LABELS, UNIT_LEVEL_LABELS
+from ..labels import ROLE_LABELS, UNIT_LEVEL_LABELS
 from .models import ROLES, UNIT_LEVELS
 
 

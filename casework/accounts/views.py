@@ -19,7 +19,7 @@ from ..core.models import UnitSetting
 from ..core.permissions import has_role
 from ..extensions import db, login_manager
 from ..forms import opts
-from ..web.labels import ROLE_LABELS
+from ..labels import ROLE_LABELS
 from ..core.inputs import record_id
 from . import auth
 from .forms import (DelegationForm, DepartmentForm, LoginForm, PasswordForm, RoleForm, TokenForm, UnitForm,

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.models import Department, Unit, User
-from ..aid.kind import view_level
 from ..core import kinds
 from ..core.errors import BadRequest
 from ..core.inputs import record_id
@@ -146,7 +145,7 @@ def audit(kind: str, case_id: int):
     user = _user()
     case = kinds.load(kind, case_id, user)
     reviewer = sees_reviewer_notes(user, case)
-    payee_only = case.kind == "aid" and view_level(case, user) == "payee"
+    payee_only = kinds.view_level(case, user) == "payee"
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
                                  .order_by(AuditEntry.seq)).all()
     ok, _bad = verify_chain(case.id)

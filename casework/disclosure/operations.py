@@ -92,7 +92,7 @@ def preview_items(d: Disclosure) -> list[dict]:
 
 
 def _item_values(case: Case) -> dict:
-    from ..web.labels import CHOICE_LABELS
+    from ..labels import CHOICE_LABELS
     if case.kind == "aid":
         category, amount = str(CHOICE_LABELS.get(case.category, case.category)), case.amount_approved
     elif case.kind == "proposal":

@@ -18,7 +18,7 @@ from ..core import kinds
 from ..core.models import Case
 from ..core.queries import work_page
 from ..extensions import db
-from ..web import labels
+from .. import labels
 from ..core.inputs import record_id
 from .writer import respond
 
@@ -52,7 +52,7 @@ def _yuan(fen: int) -> Decimal | str:
 
 def case_row(case, user) -> list:
     record = kinds.serialize(case, user, transitions=[])
-    return [case.number, str(labels.KIND_LABELS[case.kind]), labels.case_caption(case, user),
+    return [case.number, str(labels.KIND_LABELS[case.kind]), kinds.caption(case, user),
             labels.state_label(case.kind, case.state), case.unit.name, case.applicant.name,
             record["deadline"] or "", record["created_at"][:10],
             str(labels.CHOICE_LABELS.get(record.get("category"), "")) if record.get("category") else "",
@@ -112,7 +112,7 @@ def work(fmt: str):
                                      after=cursor, size=CHUNK)
             for c, triggers in page:
                 yield [c.number, str(labels.KIND_LABELS[c.kind]), c.applicant.name,
-                       labels.case_caption(c, user, with_name=False), labels.state_label(c.kind, c.state),
+                       kinds.caption(c, user, with_name=False), labels.state_label(c.kind, c.state),
                        c.deadline.isoformat() if c.deadline else "",
                        "、".join(str(labels.trigger_label(t)) for t in triggers)]
             if not cursor:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Department, Unit, User
 from ..clock import local, to_utc, utcnow
-from ..core import settings
+from ..core import kinds, settings
 from ..core.models import AuditEntry, Case, next_serial
 from ..core.permissions import can_view
 from ..extensions import db
@@ -131,9 +131,8 @@ def may_see(user, notice: Notice) -> bool:
     case = notice.case
     if case is None or not getattr(user, "is_authenticated", False) or not can_view(user, case):
         return False
-    if case.kind == "aid" and notice.kind != "aid_receipt":
-        from ..aid.kind import view_level
-        return view_level(case, user) == "full"
+    if notice.kind != "aid_receipt":
+        return kinds.view_level(case, user) == "full"
     return True
 
 

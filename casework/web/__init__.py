@@ -9,11 +9,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..clock import local
+from ..core import kinds
 from ..core.errors import CaseworkError
 from ..core.inputs import MAX_INT
 from ..extensions import db
 from ..money import format_money
-from . import labels
+from .. import labels
 
 def _error_text(status: int) -> str:
     return {
@@ -47,6 +48,7 @@ def register(app: Flask):
     app.add_template_filter(lambda dt: local(dt).date(), "localdate")
     app.add_template_filter(lambda s, kind="": labels.state_label(kind, s), "state_label")
     app.add_template_filter(labels.trigger_label, "trigger_label")
+    app.add_template_filter(lambda case: kinds.caption(case, current_user), "caption")
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):

@@ -15,7 +15,6 @@ from ..clock import today
 from ..core import kinds
 from ..core.errors import CaseworkError
 from ..core.models import AuditEntry, CongressSession, Vote
-from ..aid.kind import view_level
 from ..core.permissions import sees_reviewer_notes
 from ..core import calendar
 from ..core.queries import my_cases, work_page, work_queue
@@ -23,7 +22,7 @@ from ..extensions import db
 from ..forms import transition_form
 from ..core.inputs import record_id
 from . import case_forms
-from .labels import KIND_LABELS
+from ..labels import KIND_LABELS
 
 bp = Blueprint("web", __name__)
 
@@ -201,7 +200,7 @@ def _render_case(case, forms, status=200):
     record = kinds.serialize(case, current_user)
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
                            votes=votes, reviewer=sees_reviewer_notes(current_user, case),
-                           level=view_level(case, current_user) if case.kind == "aid" else "full"), status
+                           level=kinds.view_level(case, current_user)), status
 
 
 @bp.route("/cases/<kind>/<int:case_id>/do/<trigger>", methods=["POST"])

@@ -1,4 +1,8 @@
-"""Names people read for the codes in workflows/ (GLOSSARY.md); translated through Flask-Babel."""
+"""Names people read for the codes in workflows/ (GLOSSARY.md): the one vocabulary, translated through Flask-Babel.
+
+English msgids; the Chinese is in the catalogue. Documents that are Chinese whatever the reader's language
+(mails, notices, reports) read these inside `flask_babel.force_locale("zh")`.
+"""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -86,13 +90,3 @@ def state_label(kind: str, state: str) -> str:
 
 def trigger_label(trigger: str) -> str:
     return str(TRIGGER_LABELS.get(trigger, trigger))
-
-
-def case_caption(case, viewer, with_name: bool = True) -> str:
-    """How lists name a case. An aid request's title is its category, which is itself a sensitive fact
-    (serious illness, hardship): only those who see the whole request see it; others read "Aid request"."""
-    if case.kind != "aid":
-        return case.title or ""
-    from ..aid.kind import view_level
-    what = CHOICE_LABELS.get(case.title, case.title) if view_level(case, viewer) == "full" else KIND_LABELS["aid"]
-    return f"{what} · {case.applicant.name}" if with_name else str(what)
