@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.models import Unit, User
-from ..accounts.views import admin_required
+from ..admin.access import admin_required
 from ..aid.models import CATEGORIES
 from ..core import settings
 from ..core.errors import CaseworkError
