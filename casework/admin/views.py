@@ -183,33 +183,34 @@ def department_edit(dept_id: int):
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def unit_settings():
+    """Every declared rule number of a unit: its help, the value here (own or inherited) and the default."""
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
     unit = db.session.get(Unit, request.values.get("unit", type=record_id) or units[0].id) if units else None
     if unit is None:
         abort(404)
     if request.method == "POST":
         key = request.form.get("key", "")
-        if key not in settings.DEFAULTS:
-            abort(400)
-        if request.form.get("reset"):
-            row = db.session.scalar(select(UnitSetting).where(UnitSetting.unit_id == unit.id,
-                                                              UnitSetting.key == key))
-            if row is not None:
-                db.session.delete(row)
+        spec = settings.REGISTRY.get(key)
+        if spec is None:
+            flash(_("There is no setting %(key)s.", key=key[:60]), "error")
+        elif request.form.get("reset"):
+            if settings.reset(unit, key):
                 db.session.commit()
             flash(_("%(key)s now follows the unit above.", key=key), "success")
         else:
             try:
-                value = settings.parse_value(key, request.form.get("value", ""))
+                value = settings.parse_value(key, request.form.get("value", ""), unit)
             except ValueError as exc:
-                flash(f"{key}: {exc}", "error")
+                flash(_("%(key)s was not changed: %(reason)s", key=key, reason=exc), "error")
             else:
                 settings.put(unit, key, value)
                 db.session.commit()
                 flash(_("Saved."), "success")
         return redirect(url_for("admin.unit_settings", unit=unit.id))
     own = {row.key for row in db.session.scalars(select(UnitSetting).where(UnitSetting.unit_id == unit.id))}
-    rows = [(key, settings.get(unit, key), key in own, default) for key, default in sorted(settings.DEFAULTS.items())]
+    rows = [{"key": key, "help": spec.help, "type": spec.type, "own": key in own,
+             "value": settings.shown(key, settings.get(unit, key)), "default": settings.shown(key, spec.default)}
+            for key, spec in sorted(settings.REGISTRY.items())]
     return render_template("admin/settings.html", units=units, unit=unit, rows=rows)
 
 
