@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Unit
 from ..clock import local, today
-from ..core import kinds
+from ..core import kinds, paging
 from ..core.models import Case
 from ..core.queries import work_page
 from ..extensions import db
@@ -83,14 +83,11 @@ def cases(fmt: str):
                                                           selectinload(Case.parties))
             if state:
                 stmt = stmt.where(Case.state == state)
-            if after:
-                stmt = stmt.where(Case.id < after)
-            page = db.session.scalars(stmt.order_by(Case.id.desc()).limit(CHUNK)).unique().all()
+            page, after = paging.newest_first(stmt, Case.id, after, CHUNK, unique=True)
             for case in page:
                 yield case_row(case, user)
-            if len(page) < CHUNK:
+            if after is None:
                 return
-            after = page[-1].id
             db.session.expunge_all()
 
     return respond(fmt, f"案件列表-{today().isoformat()}", "案件列表", CASE_HEADERS, _zh(rows()))

@@ -12,7 +12,7 @@ from ..accounts.models import Department, Unit
 from datetime import date
 
 from ..clock import today
-from ..core import kinds
+from ..core import kinds, paging
 from ..core.errors import CaseworkError
 from ..core.models import AuditEntry, CongressSession, Vote
 from ..core.permissions import sees_reviewer_notes
@@ -61,13 +61,8 @@ def case_list():
     stmt = kinds.visible_cases(current_user, kind)
     if state:
         stmt = stmt.where(kinds.Case.state == state)
-    if after:
-        stmt = stmt.where(kinds.Case.id < after)
-    rows = db.session.scalars(stmt.order_by(kinds.Case.id.desc()).limit(size + 1)).all()
-    more = len(rows) > size
-    rows = rows[:size]
-    return render_template("cases/list.html", cases=rows, kind=kind, state=state,
-                           next_after=rows[-1].id if more else None)
+    rows, next_after = paging.newest_first(stmt, kinds.Case.id, after, size)
+    return render_template("cases/list.html", cases=rows, kind=kind, state=state, next_after=next_after)
 
 
 BULK_TRIGGERS = ("start_verification",)  # steps that need no input of their own
@@ -106,10 +101,11 @@ def queue_bulk():
         abort(400)
     done, refused = [], []
     for raw_id in request.form.getlist("case")[:200]:
-        if not raw_id.isdigit():
+        case_id = record_id(raw_id)
+        if case_id is None:
             continue
         try:
-            case = kinds.load("aid", int(raw_id), current_user)
+            case = kinds.load("aid", case_id, current_user)
             kinds.engine.fire(case, trigger, current_user, {})
             db.session.commit()
             done.append(case.number)
