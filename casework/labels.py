@@ -1,4 +1,4 @@
-"""Names people read for the codes in workflows/ (GLOSSARY.md): the one vocabulary, translated through Flask-Babel.
+"""Names people read for the codes in workflows/ (GLOSSARY.md): the one vocabulary, through Flask-Babel.
 
 English msgids; the Chinese is in the catalogue. Documents that are Chinese whatever the reader's language
 (mails, notices, reports) read these inside `flask_babel.force_locale("zh")`.

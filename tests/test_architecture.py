@@ -65,7 +65,8 @@ def _imports(module: str, *, module_level_only: bool) -> set[str]:
 def test_core_imports_no_capability_and_no_screen(module):
     bad = sorted(t for t in _imports(module, module_level_only=False)
                  if not any(t == ok or t.startswith(ok + ".") for ok in CORE_MAY_IMPORT))
-    assert not bad, f"{module} imports {', '.join(bad)}: core must not know a case type, a capability or a screen"
+    assert not bad, (f"{module} imports {', '.join(bad)}: "
+                     "core must not know a case type, a capability or a screen")
 
 
 def test_the_boundary_check_sees_relative_and_lazy_imports(tmp_path, monkeypatch):

@@ -44,8 +44,10 @@ def test_a_key_cannot_be_declared_twice(app):
 
 
 @pytest.mark.parametrize("key, raw, value", [
-    ("committee_quorum", " 4 ", 4), ("aid_cap_hardship", "6000.50", 600050), ("grade_thresholds", "90，75, 60", [90, 75, 60]),
-    ("aid_docs_hardship", "income_proof, id_card", ["income_proof", "id_card"]), ("duplicate_threshold", "45", 45),
+    ("committee_quorum", " 4 ", 4), ("aid_cap_hardship", "6000.50", 600050),
+    ("grade_thresholds", "90，75, 60", [90, 75, 60]),
+    ("aid_docs_hardship", "income_proof, id_card", ["income_proof", "id_card"]),
+    ("duplicate_threshold", "45", 45),
     ("aid_requires_register_hardship", "yes", True), ("aid_requires_register_hardship", "否", False),
     ("notice_org_code", "示工", "示工"),
 ])
@@ -82,16 +84,18 @@ def test_admin_page_shows_help_and_edits_in_yuan(app, demo):
     r = admin.post("/admin/settings", {"unit": branch.id, "key": "committee_quorum", "value": "6"},
                    form_page=f"/admin/settings?unit={branch.id}", follow_redirects=True)
     text = r.get_data(as_text=True)
-    assert "committee_quorum was not changed: The quorum cannot be larger than the committee (5 members here)." in text
+    assert ("committee_quorum was not changed: "
+            "The quorum cannot be larger than the committee (5 members here).") in text
     assert settings.get(demo["worker1"].unit, "committee_quorum") == 3
     r = admin.post("/admin/settings", {"unit": branch.id, "key": "no_such_rule", "value": "1"},
                    form_page=f"/admin/settings?unit={branch.id}", follow_redirects=True)
     assert r.status_code == 200 and "There is no setting no_such_rule." in r.get_data(as_text=True)
-    r = admin.post("/admin/settings", {"unit": branch.id, "key": "aid_requires_register_illness", "value": "yes"},
-                   form_page=f"/admin/settings?unit={branch.id}")
+    admin.post("/admin/settings", {"unit": branch.id, "key": "aid_requires_register_illness", "value": "yes"},
+               form_page=f"/admin/settings?unit={branch.id}")
     assert settings.get(demo["worker1"].unit, "aid_requires_register_illness") is True
-    assert _db.session.scalar(select(UnitSetting.value).where(UnitSetting.unit_id == branch.id,
-                                                              UnitSetting.key == "aid_cap_hardship")) == 600000
+    stored = _db.session.scalar(select(UnitSetting.value).where(UnitSetting.unit_id == branch.id,
+                                                                UnitSetting.key == "aid_cap_hardship"))
+    assert stored == 600000  # fen in the database, yuan on the page
 
 
 def test_admin_page_speaks_chinese(app, demo):

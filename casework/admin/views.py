@@ -209,7 +209,8 @@ def unit_settings():
         return redirect(url_for("admin.unit_settings", unit=unit.id))
     own = {row.key for row in db.session.scalars(select(UnitSetting).where(UnitSetting.unit_id == unit.id))}
     rows = [{"key": key, "help": spec.help, "type": spec.type, "own": key in own,
-             "value": settings.shown(key, settings.get(unit, key)), "default": settings.shown(key, spec.default)}
+             "value": settings.shown(key, settings.get(unit, key)),
+             "default": settings.shown(key, spec.default)}
             for key, spec in sorted(settings.REGISTRY.items())]
     return render_template("admin/settings.html", units=units, unit=unit, rows=rows)
 

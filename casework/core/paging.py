@@ -14,7 +14,8 @@ from .errors import BadRequest
 from .inputs import record_id
 
 
-def newest_first(stmt, column, before: int | None, size: int, *, unique: bool = False) -> tuple[list, int | None]:
+def newest_first(stmt, column, before: int | None, size: int, *,
+                 unique: bool = False) -> tuple[list, int | None]:
     """`size` rows of `stmt` with `column` (an id) below `before`, highest first; and the id to continue
     below, None on the last page."""
     if before:

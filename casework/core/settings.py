@@ -55,35 +55,41 @@ def declare(key: str, default: Any, type: str, help, *, lo: int = 0, hi: int | N
 
 declare("committee_size", 5, "count", _l("Members of the union committee."), lo=1, hi=99)
 declare("committee_quorum", 3, "count",
-        _l("Committee votes that decide a case, a register entry or a board batch (at most the committee size)."),
+        _l("Committee votes that decide a case, a register entry or a board batch "
+           "(at most the committee size)."),
         lo=1, hi=99)
-for _category, _cap, _docs in (("hardship", 500000, ["income_proof"]), ("illness", 2000000, ["medical_bills"]),
-                               ("education", 500000, ["admission_letter"]), ("holiday_visit", 100000, [])):
+for _category, _cap, _docs in (("hardship", 500000, ["income_proof"]),
+                               ("illness", 2000000, ["medical_bills"]),
+                               ("education", 500000, ["admission_letter"]),
+                               ("holiday_visit", 100000, [])):
     declare(f"aid_cap_{_category}", _cap, "money",
             _l("Highest amount of one aid request of the category “%(category)s”, in yuan.",
                category=CHOICE_LABELS[_category]))
     declare(f"aid_docs_{_category}", _docs, "codes",
             _l("Documents an aid request of the category “%(category)s” needs before it is submitted "
                "(document types, separated by commas).", category=CHOICE_LABELS[_category]))
-declare("min_visitors", 2, "count", _l("People who must take part in an aid request's home visit."), lo=1, hi=10)
+declare("min_visitors", 2, "count", _l("People who must take part in an aid request's home visit."),
+        lo=1, hi=10)
 declare("min_cosigners", 2, "count", _l("Co-signatures a congress motion needs before it can be submitted."),
         lo=0, hi=100)
 declare("grade_thresholds", [85, 70, 60], "scores",
-        _l("Mean evaluation scores for the grades excellent, good and general (three numbers, highest first)."))
+        _l("Mean evaluation scores for the grades excellent, good and general "
+           "(three numbers, highest first)."))
 declare("reward_excellent", 50000, "money", _l("Reward for a proposal graded excellent, in yuan."))
 declare("reward_good", 20000, "money", _l("Reward for a proposal graded good, in yuan."))
 declare("reward_general", 5000, "money", _l("Reward for a proposal graded general, in yuan."))
-declare("reminder_before_days", 2, "days", _l("Working days before a deadline that the people who act are reminded."),
-        lo=0, hi=30)
+declare("reminder_before_days", 2, "days",
+        _l("Working days before a deadline that the people who act are reminded."), lo=0, hi=30)
 declare("escalate_after_days", 3, "days",
-        _l("Working days after a missed deadline that the committee above is asked to step in (督办)."), lo=0, hi=60)
+        _l("Working days after a missed deadline that the committee above is asked to step in (督办)."),
+        lo=0, hi=60)
 # Each workflow's deadlines name their own setting and default.
 for _kind, _wf in workflows.WORKFLOWS.items():
     for _state, (_key, _days) in _wf.deadlines.items():
         if _key not in REGISTRY:
             declare(_key, _days, "days",
-                    _l("Working days allowed in the state “%(state)s” (%(kind)s).", state=STATE_LABELS[_state],
-                       kind=KIND_LABELS[_kind]), lo=1, hi=365)
+                    _l("Working days allowed in the state “%(state)s” (%(kind)s).",
+                       state=STATE_LABELS[_state], kind=KIND_LABELS[_kind]), lo=1, hi=365)
 
 
 def get(unit: Unit | None, key: str) -> Any:
@@ -187,7 +193,8 @@ def parse_value(key: str, raw: str, unit: Unit | None = None) -> Any:
             raise ValueError(_("Enter whole numbers separated by commas.")) from None
         if len(scores) != len(spec.default) or any(not 0 <= s <= 100 for s in scores) \
                 or scores != sorted(set(scores), reverse=True):
-            raise ValueError(_("Enter %(n)s different scores from 0 to 100, highest first.", n=len(spec.default)))
+            raise ValueError(_("Enter %(n)s different scores from 0 to 100, highest first.",
+                               n=len(spec.default)))
         return scores
     if spec.type == "codes":
         bad = [x for x in items if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", x)]

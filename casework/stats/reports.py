@@ -143,7 +143,8 @@ def _deadlines(scope: q.Scope, kind: str, states=None) -> tuple[list[dict], dict
 
 def _handling(scope: q.Scope, kind: str) -> list[dict]:
     return [{"step": labels.step_label(kind, r["state"]), "count": r["count"],
-             "avg_hours": r["avg_hours"], "p90_hours": r["p90_hours"]} for r in _in_flow(q.handling(scope), kind)]
+             "avg_hours": r["avg_hours"], "p90_hours": r["p90_hours"]}
+            for r in _in_flow(q.handling(scope), kind)]
 
 
 def _order(keys, first) -> list:
@@ -179,7 +180,8 @@ def _aid(scope: q.Scope) -> dict:
             "granted_by_month": by_month, "granted_by_category": by_cat, "granted_total": granted["total"],
             "handling": _handling(scope, "aid"), "deadlines": steps, "on_time": on_time,
             "objections": [{"kind": str(labels.OBJECTION_KIND_LABELS.get(r["kind"], r["kind"])),
-                            "status": str(labels.OBJECTION_STATUS_LABELS.get(r["status"], r["status"])), "count": r["count"],
+                            "status": str(labels.OBJECTION_STATUS_LABELS.get(r["status"], r["status"])),
+                            "count": r["count"],
                             "substantiated": r["substantiated"]} for r in objections],
             "objection_count": sum(r["count"] for r in objections if r["kind"] == "objection"),
             "report_count": sum(r["count"] for r in objections if r["kind"] == "report"),
