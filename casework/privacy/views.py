@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..accounts.models import User
-from ..accounts.views import admin_required
+from ..admin.access import admin_required
 from ..clock import local, to_utc, today
 from ..core.models import Case
 from ..core.permissions import roles_at
