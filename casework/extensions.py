@@ -1,3 +1,4 @@
+"""The Flask extensions, created once and bound to the app in create_app; named constraints."""
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate

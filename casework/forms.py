@@ -73,10 +73,10 @@ def opts(pairs) -> list[SelectChoice]:
 
 
 def field_label(name: str):
-    from .web.labels import FIELD_LABELS
+    from .labels import FIELD_LABELS
     return FIELD_LABELS.get(name, name)
 
 
 def choice_label(value: str):
-    from .web.labels import CHOICE_LABELS
+    from .labels import CHOICE_LABELS
     return CHOICE_LABELS.get(value, value)

@@ -13,8 +13,10 @@ from types import SimpleNamespace
 
 import pdfplumber
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from casework import labels
 from casework.accounts.models import RoleAssignment, Unit
 from casework.clock import local, today, utcnow
 from casework.core import engine
@@ -267,8 +269,17 @@ def brute(u: Unit, year: int) -> dict:
     }
 
 
+def _zh(label) -> str:
+    with force_locale("zh"):
+        return str(label)
+
+
 def assert_report_equal(u: Unit, year: int, b: dict):
-    zh_cat, zh_state = notices.CATEGORY_ZH, reports.STATE_ZH
+    # The report's words are the catalogue's, in Chinese whatever the request's language.
+    ZH_STATE = {s: _zh(label) for s, label in labels.STATE_LABELS.items()}  # noqa: N806
+    ZH_CHOICE = {c: _zh(label) for c, label in labels.CHOICE_LABELS.items()}  # noqa: N806
+    assert (ZH_STATE["approved"], ZH_CHOICE["no_rating"]) == ("已批准", "未评价")
+    zh_cat, zh_state = notices.CATEGORY_ZH, ZH_STATE
     scope = reports.year_scope(u, year)
     board = compute(scope)
 
@@ -286,7 +297,7 @@ def assert_report_equal(u: Unit, year: int, b: dict):
         {zh_cat[c]: (t["count"], t["amount"]) for c, t in board["aid"]["by_category"].items()}
     assert aid["on_time"]["due"] == b["aid"]["due"] and aid["on_time"]["on_time"] == b["aid"]["on_time"]
     steps = {r["step"]: r for r in aid["handling"]}
-    expected = {reports.STEP_ZH["aid"][s]: v for (k, s), v in b["board"]["handling"].items() if k == "aid"}
+    expected = {_zh(labels.STEP_LABELS["aid"][s]): v for (k, s), v in b["board"]["handling"].items() if k == "aid"}
     assert set(steps) == set(expected)
     for step, (n, avg, p90) in expected.items():
         assert steps[step]["count"] == n
@@ -313,13 +324,13 @@ def assert_report_equal(u: Unit, year: int, b: dict):
                 "reply_due", "reopened"):
         assert m[key] == bm[key], key
     assert {s["rating"]: s["count"] for s in m["satisfaction"] if s["count"]} == \
-        {reports.SATISFACTION_ZH[r]: n for r, n in bm["ratings"].items()}
+        {ZH_CHOICE[r]: n for r, n in bm["ratings"].items()}
     assert m["rated"] == sum(bm["ratings"].values())
     listed = sorted((r["number"], r["proposer"], r["department"], r["satisfaction"]) for r in m["filed_list"])
     assert [x[:3] for x in listed] == [x[:3] for x in bm["filed_list"]]
     for (_n, _p, _d, shown), (_n2, _p2, _d2, state, satisfaction) in zip(listed, bm["filed_list"]):
         if state == "closed":
-            assert shown == reports.SATISFACTION_ZH.get(satisfaction or "", "未评价")
+            assert shown == ZH_CHOICE[satisfaction or "no_rating"]
     return aid, p, m
 
 

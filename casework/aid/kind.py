@@ -10,6 +10,7 @@ from ..core.inputs import Reader
 from ..core.kinds import KindSpec, register
 from ..core.permissions import roles_at
 from ..extensions import db
+from ..labels import CHOICE_LABELS, FIELD_LABELS, KIND_LABELS
 from ..money import format_money
 from ..privacy import access
 from .models import CATEGORIES, AidRequest
@@ -104,5 +105,31 @@ def _fields(case: AidRequest, viewer: User) -> dict:
     return out
 
 
+def _missing(case: AidRequest) -> str | None:
+    if not (case.circumstances or "").strip():
+        return _("Describe the circumstances before submitting.")
+    if not case.amount_requested:
+        return _("Enter the amount requested.")
+    missing = missing_details(case)
+    if missing:
+        return _("Fill in before submitting: %(fields)s.",
+                 fields=", ".join(str(FIELD_LABELS.get(m, m)) for m in missing))
+    return None
+
+
+def _caption(case: AidRequest, viewer: User) -> str:
+    """An aid request's title is its category, itself a sensitive fact (serious illness, hardship): only
+    those who see the whole request read it; others read "Aid request"."""
+    if view_level(case, viewer) == "full":
+        return str(CHOICE_LABELS.get(case.title, case.title))
+    return str(KIND_LABELS["aid"])
+
+
+def _category_filter(category: str):
+    return select(AidRequest.id).where(AidRequest.category == category)
+
+
 SPEC = register(KindSpec(kind="aid", model=AidRequest, parse=_parse, fields=_fields, owner=_owner,
-                         title=lambda values: values["category"]))
+                         title=lambda values: values["category"], view_level=view_level, caption=_caption,
+                         missing=_missing, category_filter=_category_filter,
+                         assignable=(("visitors", ("union_staff", "group_leader", "committee")),)))

@@ -1,3 +1,4 @@
+"""The aid request (a case kind: category, amounts in fen, private circumstances and details) and its visits."""
 from __future__ import annotations
 
 from datetime import date, datetime

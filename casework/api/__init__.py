@@ -1,23 +1,21 @@
 """The JSON API v1 (shared/design/API.md). Same operations and engine as the web UI; bearer tokens only."""
 from __future__ import annotations
 
-import base64
-
 from flask import Flask, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.models import Department, Unit, User
-from ..aid.kind import view_level
-from ..core import kinds
-from ..core.errors import BadRequest
+from ..core import kinds, paging
+from ..core.errors import BadRequest, code_for
 from ..core.inputs import record_id
 from ..core.models import AuditEntry, Case, CongressSession, verify_chain
 from ..core.permissions import grants, sees_reviewer_notes
 from ..core.queries import work_queue
 from ..extensions import csrf, db
 from . import schemas as s
-from .base import BLUEPRINTS, document, json_body as _json, make_blueprint, public, user as _user
+from .base import (BLUEPRINTS, document, json_body as _json, make_blueprint, public, step_options,
+                   user as _user)
 
 bp = make_blueprint("api", __name__, tag="casework")
 from . import tokens  # noqa: E402,F401  (its blueprint joins BLUEPRINTS)
@@ -98,22 +96,9 @@ def list_cases(kind: str):
         if target is None:
             return {"items": [], "next": None}
         stmt = stmt.where(Case.unit_id.in_(select(Unit.id).where(Unit.path.startswith(target.path))))
-    after = request.args.get("after")
-    if after:
-        try:
-            after_id = record_id(base64.urlsafe_b64decode(after.encode() + b"==").decode())
-        except (ValueError, UnicodeError):
-            after_id = None
-        if after_id is None:
-            raise BadRequest(_("The cursor is not valid."), fields={"after": "cursor"})
-        stmt = stmt.where(Case.id < after_id)
-    size = current_app.config["CASEWORK_PAGE_SIZE"]
-    rows = db.session.scalars(stmt.order_by(Case.id.desc()).limit(size + 1)).all()
-    nxt = None
-    if len(rows) > size:
-        rows = rows[:size]
-        nxt = base64.urlsafe_b64encode(str(rows[-1].id).encode()).decode().rstrip("=")
-    return {"items": [kinds.serialize(c, _user()) for c in rows], "next": nxt}
+    rows, last = paging.newest_first(stmt, Case.id, paging.decode(request.args.get("after")),
+                                     current_app.config["CASEWORK_PAGE_SIZE"])
+    return {"items": [kinds.serialize(c, _user()) for c in rows], "next": paging.encode(last)}
 
 
 @bp.post("/cases/<kind>/<int:case_id>/transitions/<trigger>")
@@ -125,12 +110,7 @@ def list_cases(kind: str):
 def fire(kind: str, case_id: int, trigger: str, json_data=None):
     body = _json()
     case = kinds.load(kind, case_id, _user())
-    version = body.get("version")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise BadRequest(_("`version` must be a whole number."), fields={"version": "integer"})
-    comment = body.get("comment") or ""
-    if not isinstance(comment, str):
-        raise BadRequest(_("`comment` must be text."), fields={"comment": "text"})
+    version, comment = step_options(body)
     outcome = kinds.engine.fire(case, trigger, _user(), body, version=version, comment=comment)
     out = kinds.serialize(case, _user())
     db.session.commit()
@@ -146,7 +126,7 @@ def audit(kind: str, case_id: int):
     user = _user()
     case = kinds.load(kind, case_id, user)
     reviewer = sees_reviewer_notes(user, case)
-    payee_only = case.kind == "aid" and view_level(case, user) == "payee"
+    payee_only = kinds.view_level(case, user) == "payee"
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
                                  .order_by(AuditEntry.seq)).all()
     ok, _bad = verify_chain(case.id)
@@ -197,8 +177,6 @@ def register(app: Flask):
         if not request.path.startswith("/api/"):
             from ..web import error_page
             return error_page(status)
-        body = {"code": {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                         405: "method_not_allowed", 409: "conflict", 413: "too_large"}.get(status, "invalid"),
-                "message": str(error.message)}
+        body = {"code": code_for(status), "message": str(error.message)}
         return {"error": body}, status, error.headers
 

@@ -106,6 +106,17 @@ def json_body() -> dict:
     return body
 
 
+def step_options(body: dict) -> tuple[int | None, str]:
+    """(version, comment) of a body that takes a step: the optimistic lock and the voter's own words."""
+    version = body.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise BadRequest(_("`version` must be a whole number."), fields={"version": "integer"})
+    comment = body.get("comment") or ""
+    if not isinstance(comment, str):
+        raise BadRequest(_("`comment` must be text."), fields={"comment": "text"})
+    return version, comment
+
+
 def _valid_text(body) -> bool:
     """False when a string holds a lone surrogate (a \\ud800 escape without its pair): such text can be
     neither stored nor sent on."""

@@ -27,7 +27,7 @@ from ..privacy import access
 
 MB = 1024 * 1024
 # Per file, per unit; the whole request is capped by MAX_CONTENT_LENGTH (CASEWORK_MAX_UPLOAD_MB) as well.
-settings.DEFAULTS.setdefault("attachment_max_mb", 8)
+settings.declare("attachment_max_mb", 8, "count", _l("Largest file one may attach, in MB."), lo=1, hi=100)
 
 # The allow-list, recognised by the first bytes only: the name and the client's Content-Type prove nothing.
 SIGNATURES = (

@@ -22,6 +22,7 @@ from workflows.base import REVIEW_ROLES, Transition, Workflow
 from ..accounts.models import Department, User
 from ..clock import utcnow
 from ..extensions import db
+from ..labels import state_label
 from ..money import parse_money
 from ..ops.logs import log_event
 from . import settings
@@ -399,11 +400,15 @@ def _fire(case: Case, trigger: str, user: User | None, raw: dict | None, *,
             return outcome
 
     conds = {name: CONDITIONS[name](step) for t in candidates for name in (*t.conditions, *t.unless)}
-    chosen = next(t for t in candidates if all(conds[c] for c in t.conditions)
-                  and not any(conds[u] for u in t.unless))
+    chosen = next((t for t in candidates if all(conds[c] for c in t.conditions)
+                   and not any(conds[u] for u in t.unless)), None)
+    if chosen is None:
+        raise Conflict(_("None of this action's outcomes applies to the case as it is now."),
+                       code="not_possible")
     step.transition = chosen
     new_state = wf.run(case.state, trigger, conds)
-    assert new_state == chosen.dest
+    if new_state != chosen.dest:  # the table and the machine disagree: refuse rather than guess
+        raise RuntimeError(f"{case.kind}.{trigger}: machine went to {new_state}, table says {chosen.dest}")
     if new_state != case.state:
         case.state = new_state
         case.state_seq += 1
@@ -494,11 +499,6 @@ def record_creation(case: Case, user: User) -> AuditEntry:
     # Written now: a step in the same transaction reads the chain without flushing (see `_audit`).
     db.session.flush()
     return entry
-
-
-def state_label(kind: str, state: str) -> str:
-    from ..web.labels import state_label as label
-    return label(kind, state)
 
 
 def check_registry() -> None:

@@ -2,6 +2,15 @@
 from __future__ import annotations
 
 
+# The one map from an HTTP status to the API's machine-readable `code` (API.md, "Errors"); pages use it too.
+CODES = {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         409: "conflict", 413: "too_large", 422: "invalid", 429: "rate_limited"}
+
+
+def code_for(status: int) -> str:
+    return CODES.get(status, "internal_error" if status >= 500 else "invalid")
+
+
 class CaseworkError(Exception):
     status = 400
     code = "bad_request"

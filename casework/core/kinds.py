@@ -1,6 +1,8 @@
-"""One description per case kind: how to create it and what its record shows to whom.
+"""One description per case kind: how to create it, what its record shows to whom, how lists name it.
 
-The web UI and the API both create cases here and read them through `serialize`.
+The web UI and the API both create cases here and read them through `serialize`. The engine and every
+screen ask a kind's spec (never the kind's package) for its visibility levels, caption, assignable parties
+and what a draft still lacks, so core knows no case type.
 """
 from __future__ import annotations
 
@@ -32,6 +34,16 @@ class KindSpec:
     # (kwargs, user) -> the unit the case belongs to and the person it is for
     owner: Callable[[dict, User], tuple[Any, User]]
     title: Callable[[dict], str]
+    # (case, viewer) -> "full", or a narrower level (aid: "payee") for viewers who see only part of it
+    view_level: Callable[[Any, User], str] = lambda case, viewer: "full"
+    # (case, viewer) -> how lists name the case when the title itself may be private; None: the title
+    caption: Callable[[Any, User], str] | None = None
+    # case -> why it cannot be submitted yet (None when complete)
+    missing: Callable[[Any], str | None] = lambda case: None
+    # input field -> roles a person named in it must hold at the case's unit (visitors, evaluators)
+    assignable: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # value -> a SELECT of the ids of this kind's cases in that category (the list filter "category")
+    category_filter: Callable[[str], Any] | None = None
 
 
 KINDS: dict[str, KindSpec] = {}
@@ -109,6 +121,19 @@ def serialize(case: Case, viewer: User, transitions: list[str] | None = None) ->
     out.update(spec.fields(case, viewer))
     out["transitions"] = engine.available(case, viewer) if transitions is None else transitions
     return out
+
+
+def view_level(case: Case, viewer: User) -> str:
+    return spec_for(case.kind).view_level(case, viewer)
+
+
+def caption(case: Case, viewer: User, with_name: bool = True) -> str:
+    """How lists name a case: its title, unless the kind says the title is private for this viewer."""
+    spec = spec_for(case.kind)
+    if spec.caption is None:
+        return case.title or ""
+    what = spec.caption(case, viewer)
+    return f"{what} · {case.applicant.name}" if with_name else str(what)
 
 
 def _iso(dt: datetime | None) -> str | None:

@@ -8,7 +8,7 @@ import workflows
 
 from ..accounts.models import DepartmentMember, Unit, User
 from ..extensions import db
-from . import engine
+from . import engine, kinds
 from .models import Case, CaseParty
 from .permissions import grants
 
@@ -81,8 +81,9 @@ def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=
     if unit is not None:
         stmt = stmt.where(Case.unit_id.in_(select(Unit.id).where(Unit.path.startswith(unit.path))))
     if category:
-        from ..aid.models import AidRequest
-        stmt = stmt.where(Case.id.in_(select(AidRequest.id).where(AidRequest.category == category)))
+        ids = [spec.category_filter(category) for spec in kinds.KINDS.values()
+               if spec.category_filter and (kind is None or spec.kind == kind)]
+        stmt = stmt.where(or_(*(Case.id.in_(i) for i in ids)) if ids else false())
     if q:
         q = q.strip()
         stmt = stmt.where(or_(Case.number == q.upper(), Case.applicant_id.in_(
@@ -120,8 +121,8 @@ def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=
 
 
 def _sees_category(case: Case, user: User) -> bool:
-    from ..aid.kind import view_level
-    return case.kind == "aid" and view_level(case, user) == "full"
+    spec = kinds.spec_for(case.kind)
+    return spec.category_filter is not None and spec.view_level(case, user) == "full"
 
 
 def _parse_cursor(cursor: str | None):

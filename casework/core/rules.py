@@ -1,4 +1,8 @@
-"""Guards and effects every case kind shares. Kind-specific ones live beside each kind."""
+"""Guards and effects every case kind shares. Kind-specific ones live beside each kind.
+
+What differs by kind (who may be named for what, what a draft still lacks) is asked of the kind's spec.
+Telling people about a step is the notifications package's effect (notifications/rules.py).
+"""
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -7,17 +11,14 @@ from . import calendar
 from .engine import Step, effect, guard
 from .models import CaseParty
 from .permissions import roles_at
+from .kinds import spec_for
 from ..clock import today
-from ..notifications.models import notify
-from ..web.labels import KIND_LABELS, TRIGGER_LABELS
-
-# Who may be named for what: visitors and evaluators must hold a fitting role at the case's unit.
-ASSIGNABLE = {"visitors": ("union_staff", "group_leader", "committee"), "evaluators": ("evaluator",)}
 
 
 @guard("assignees_eligible")
 def _assignees_eligible(step: Step):
-    for name, roles in ASSIGNABLE.items():
+    # Who may be named for what: visitors and evaluators must hold a fitting role at the case's unit.
+    for name, roles in spec_for(step.case.kind).assignable:
         for user in step.data.get(name) or []:
             if user.id in step.case.raised_by():
                 return _("%(name)s raised this case and cannot take part in reviewing it.", name=user.name)
@@ -46,20 +47,6 @@ def _start_deadline(step: Step):
     step.record("deadline", None, step.case.deadline)
 
 
-def _notify_owner(step: Step):
-    case = step.case
-    subject = _("%(kind)s %(number)s: %(step)s", kind=KIND_LABELS[case.kind], number=case.number,
-                step=TRIGGER_LABELS.get(step.transition.trigger, step.transition.trigger))
-    reason = step.data.get("reason") or step.data.get("reply") or step.data.get("text") or step.comment
-    notify(case.applicant, subject, reason or "", case)
-    if case.created_by_id != case.applicant_id:
-        notify(case.created_by, subject, reason or "", case)
-
-
-effect("notify_applicant")(_notify_owner)
-effect("notify_author")(_notify_owner)
-
-
 @effect("record_reply")
 def _record_reply(step: Step):
     text = step.data.get("reply") or step.data.get("text") or step.data.get("reason") or ""
@@ -77,22 +64,7 @@ def add_parties(step: Step, role: str, users) -> None:
 
 @guard("required_fields")
 def _required_fields(step: Step):
-    case = step.case
-    if case.kind == "proposal":
-        if not (case.title and case.problem and case.suggestion):
-            return _("Title, problem and suggestion are all required.")
-        return None
-    if not (case.circumstances or "").strip():
-        return _("Describe the circumstances before submitting.")
-    if not case.amount_requested:
-        return _("Enter the amount requested.")
-    from ..aid.kind import missing_details
-    from ..web.labels import FIELD_LABELS
-    missing = missing_details(case)
-    if missing:
-        return _("Fill in before submitting: %(fields)s.",
-                 fields=", ".join(str(FIELD_LABELS.get(m, m)) for m in missing))
-    return None
+    return spec_for(step.case.kind).missing(step.case)
 
 
 @effect("assign_department")

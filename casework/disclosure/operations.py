@@ -9,6 +9,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from ..accounts.models import Unit, User
@@ -23,9 +24,8 @@ from .models import Disclosure, DisclosureItem, DisclosureVote, Objection, Pendi
 
 log = logging.getLogger(__name__)
 
-settings.DEFAULTS.setdefault("posting_days", 5)
-settings.DEFAULTS.setdefault("objection_answer_days", 5)
-settings.DEFAULTS.setdefault("report_reward", 50000)  # the seed's 500 元 for a substantiated report
+settings.declare("report_reward", 50000, "money",
+                 _l("Reward for a report (举报) that proved substantiated, in yuan."))
 TITLES = {"aid": "困难职工帮扶救助公示", "proposal": "合理化建议奖励公示", "motion": "职代会提案办理结果公示",
           "fund": "救助基金收支情况公示"}
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by hand
@@ -92,7 +92,7 @@ def preview_items(d: Disclosure) -> list[dict]:
 
 
 def _item_values(case: Case) -> dict:
-    from ..web.labels import CHOICE_LABELS
+    from ..labels import CHOICE_LABELS
     if case.kind == "aid":
         category, amount = str(CHOICE_LABELS.get(case.category, case.category)), case.amount_approved
     elif case.kind == "proposal":

@@ -14,12 +14,12 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Unit
 from ..clock import local, today
-from ..core import kinds
+from ..core import kinds, paging
 from ..core.models import Case
 from ..core.queries import work_page
 from ..extensions import db
+from .. import labels
 from ..privacy import access
-from ..web import labels
 from ..core.inputs import record_id
 from .writer import respond
 
@@ -54,7 +54,7 @@ def _yuan(fen: int) -> Decimal | str:
 def case_row(case, user) -> list:
     with access.reading_as("export"):
         record = kinds.serialize(case, user, transitions=[])
-    return [case.number, str(labels.KIND_LABELS[case.kind]), labels.case_caption(case, user),
+    return [case.number, str(labels.KIND_LABELS[case.kind]), kinds.caption(case, user),
             labels.state_label(case.kind, case.state), case.unit.name, case.applicant.name,
             record["deadline"] or "", record["created_at"][:10],
             str(labels.CHOICE_LABELS.get(record.get("category"), "")) if record.get("category") else "",
@@ -85,14 +85,11 @@ def cases(fmt: str):
                                                           selectinload(Case.parties))
             if state:
                 stmt = stmt.where(Case.state == state)
-            if after:
-                stmt = stmt.where(Case.id < after)
-            page = db.session.scalars(stmt.order_by(Case.id.desc()).limit(CHUNK)).unique().all()
+            page, after = paging.newest_first(stmt, Case.id, after, CHUNK, unique=True)
             for case in page:
                 yield case_row(case, user)
-            if len(page) < CHUNK:
+            if after is None:
                 return
-            after = page[-1].id
             db.session.expunge_all()
 
     return respond(fmt, f"案件列表-{today().isoformat()}", "案件列表", CASE_HEADERS, _zh(rows()))
@@ -114,7 +111,7 @@ def work(fmt: str):
                                      after=cursor, size=CHUNK)
             for c, triggers in page:
                 yield [c.number, str(labels.KIND_LABELS[c.kind]), c.applicant.name,
-                       labels.case_caption(c, user, with_name=False), labels.state_label(c.kind, c.state),
+                       kinds.caption(c, user, with_name=False), labels.state_label(c.kind, c.state),
                        c.deadline.isoformat() if c.deadline else "",
                        "、".join(str(labels.trigger_label(t)) for t in triggers)]
             if not cursor:

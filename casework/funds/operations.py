@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..core import paging
 from ..core.errors import Conflict, Invalid
 from ..extensions import db
 from .models import INCOME_SOURCES, Fund, LedgerEntry
@@ -190,13 +191,8 @@ def reverse(fund: Fund, entry_id, note, actor) -> LedgerEntry:
 def ledger_page(fund: Fund, before: int | None = None,
                 size: int = 50) -> tuple[list[LedgerEntry], int | None]:
     """The fund's ledger, newest first, `size` lines older than entry `before`; and the next cursor."""
-    stmt = select(LedgerEntry).where(LedgerEntry.fund_id == fund.id)
-    if before:
-        stmt = stmt.where(LedgerEntry.id < before)
-    rows = db.session.scalars(stmt.order_by(LedgerEntry.id.desc()).limit(size + 1)).all()
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, (rows[-1].id if more else None)
+    return paging.newest_first(select(LedgerEntry).where(LedgerEntry.fund_id == fund.id), LedgerEntry.id,
+                               before, size)
 
 
 def reversed_ids(entries) -> set[int]:

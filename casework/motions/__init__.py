@@ -1,1 +1,2 @@
+"""Congress motions: the kind, its guards and effects, its API."""
 from . import api, kind, rules  # noqa: F401  (the kind, its guards and effects, API blueprint)

@@ -1,3 +1,4 @@
+"""The congress motion (a case kind: session, reasons, merge, co-handling departments, reply, rating)."""
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, delete, event, insert, inspect

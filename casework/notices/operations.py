@@ -12,12 +12,13 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app, has_app_context, has_request_context, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Department, Unit, User
 from ..clock import local, to_utc, utcnow
-from ..core import settings
+from ..core import kinds, settings
 from ..core.models import AuditEntry, Case, next_serial
 from ..core.permissions import can_view
 from ..extensions import db
@@ -25,8 +26,8 @@ from . import renderer, signing
 from .models import KINDS, Notice
 
 # The unit's own code in front of the 代字 (工帮〔2026〕12号); a branch may set its own, e.g. 机工.
-settings.DEFAULTS.setdefault("notice_org_code", "工")
-settings.DEFAULTS.setdefault("posting_days", 5)
+settings.declare("notice_org_code", "工", "text",
+                 _l("The unit's short name in notice numbers, e.g. 工 in 工助〔2026〕12号."))
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by hand
 CODE_LENGTH = 12  # 60 bits: not guessable, short enough to type from paper
 
@@ -139,9 +140,8 @@ def may_see(user, notice: Notice) -> bool:
     case = notice.case
     if case is None or not getattr(user, "is_authenticated", False) or not can_view(user, case):
         return False
-    if case.kind == "aid" and notice.kind != "aid_receipt":
-        from ..aid.kind import view_level
-        return view_level(case, user) == "full"
+    if notice.kind != "aid_receipt":
+        return kinds.view_level(case, user) == "full"
     return True
 
 

@@ -16,17 +16,18 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
+from ..labels import KIND_LABELS
 from ..clock import local, to_utc, utcnow
 from ..extensions import db
 from .models import MailOutbox, Notification, NotificationPref, mail_enabled
 
 log = logging.getLogger("casework.mail")
 
-KIND_ZH = {"aid": "帮扶申请", "proposal": "合理化建议", "motion": "提案"}
 SENDER_NAME = "工会事务办理系统"
 SIGNATURE = ("——\n此邮件由工会事务办理系统自动发送，请勿直接回复。\n"
              "如需更改邮件提醒方式（逐条发送或每天汇总一封），请登录系统，在“我的通知”页面设置。")
@@ -39,7 +40,8 @@ ME = f"{socket.gethostname()}:{os.getpid()}"
 def case_ref(case) -> str:
     """帮扶申请 A2026-00012（张建国）, 合理化建议 P2026-00003《…》. Never an aid request's category: mail
     leaves the system, and "serious illness" next to a name is a sensitive fact."""
-    ref = f"{KIND_ZH.get(case.kind, case.kind)} {case.number}"
+    with force_locale("zh"):
+        ref = f"{KIND_LABELS.get(case.kind, case.kind)} {case.number}"
     if case.kind == "aid":
         return f"{ref}（{case.applicant.name}）"
     return f"{ref}《{case.title}》" if case.title else ref

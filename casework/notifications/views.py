@@ -1,8 +1,6 @@
 """The inbox: /notifications (page), GET /api/v1/notifications (API), and `unread_count` for every page."""
 from __future__ import annotations
 
-import base64
-
 from apiflask import Schema
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,7 +13,8 @@ from wtforms import SelectField
 from ..api.base import json_body, make_blueprint, user as api_user
 from ..clock import utcnow
 from ..core.errors import BadRequest, NotFound
-from ..core.inputs import Reader, record_id
+from ..core import paging
+from ..core.inputs import Reader
 from ..extensions import db
 from ..forms import BaseForm, opts
 from .models import MODES, Notification, mode_of, set_mode, unread_count
@@ -35,19 +34,8 @@ def _page(user, after: str | None, size: int, unread_only: bool = False):
     stmt = select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
-    if after:
-        try:
-            before = record_id(base64.urlsafe_b64decode(after.encode() + b"==").decode())
-        except ValueError:
-            before = None
-        if before is None:
-            raise BadRequest(_("The cursor is not valid."), fields={"after": "cursor"})
-        stmt = stmt.where(Notification.id < before)
-    rows = db.session.scalars(stmt.order_by(Notification.id.desc()).limit(size + 1)).all()
-    if len(rows) <= size:
-        return rows, None
-    rows = rows[:size]
-    return rows, base64.urlsafe_b64encode(str(rows[-1].id).encode()).decode().rstrip("=")
+    rows, last = paging.newest_first(stmt, Notification.id, paging.decode(after), size)
+    return rows, paging.encode(last)
 
 
 def _mark_read(user, ids=None) -> int:

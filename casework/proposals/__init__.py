@@ -1,1 +1,2 @@
+"""Rationalisation proposals: the kind, its guards and effects, the duplicate index, its API."""
 from . import api, kind, rules, similar  # noqa: F401  (the kind, its guards and effects, index, API blueprint)

@@ -7,7 +7,7 @@ from flask import request
 from flask_babel import gettext as _
 
 from ..accounts.models import Unit
-from ..api.base import json_body, make_blueprint, user
+from ..api.base import json_body, make_blueprint, step_options, user
 from ..api.schemas import CaseOut
 from ..clock import today
 from ..core import kinds
@@ -102,12 +102,7 @@ def duplicates(case_id: int):
 def mark_duplicate(case_id: int, json_data=None):
     body = json_body()
     case = kinds.load("proposal", case_id, user())
-    version = body.get("version")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
-        raise BadRequest(_("`version` must be a whole number."), fields={"version": "integer"})
-    comment = body.get("comment") or ""
-    if not isinstance(comment, str):
-        raise BadRequest(_("`comment` must be text."), fields={"comment": "text"})
+    version, comment = step_options(body)
     ops.mark_duplicate(case, body.get("original"), user(), version=version, note=comment[:5000])
     db.session.commit()
     return kinds.serialize(case, user())

@@ -70,5 +70,12 @@ def _fields(case: Proposal, viewer: User) -> dict:
     return out
 
 
+def _missing(case: Proposal) -> str | None:
+    if not (case.title and case.problem and case.suggestion):
+        return _("Title, problem and suggestion are all required.")
+    return None
+
+
 SPEC = register(KindSpec(kind="proposal", model=Proposal, parse=_parse, fields=_fields,
-                         owner=lambda values, user: (user.unit, user), title=lambda v: v["title"]))
+                         owner=lambda values, user: (user.unit, user), title=lambda v: v["title"],
+                         missing=_missing, assignable=(("evaluators", ("evaluator",)),)))

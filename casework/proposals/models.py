@@ -1,3 +1,4 @@
+"""The rationalisation proposal (a case kind), its evaluators' scores, search terms and duplicates."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -12,6 +12,7 @@ import re
 import threading
 from collections import Counter, defaultdict
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, func, select
 
 from ..core import settings
@@ -19,7 +20,9 @@ from ..core.models import Case
 from ..extensions import db
 from .models import Proposal, ProposalTerm
 
-settings.DEFAULTS.setdefault("duplicate_threshold", 30)  # cosine similarity in percent
+settings.declare("duplicate_threshold", 30, "percent",
+                 _l("How alike (cosine similarity, in percent) a new proposal and an earlier one must be for "
+                    "reviewers to see it as a possible duplicate."))
 
 _lock = threading.Lock()
 _jieba = None

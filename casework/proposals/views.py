@@ -18,7 +18,7 @@ from ..core.errors import CaseworkError
 from ..core.permissions import sees_reviewer_notes
 from ..extensions import db
 from ..forms import BaseForm
-from ..web.labels import FIELD_LABELS
+from ..labels import FIELD_LABELS
 from ..core.inputs import record_id
 from . import operations as ops
 from .models import Proposal, ProposalDuplicate

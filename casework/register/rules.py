@@ -11,13 +11,17 @@ casework/aid/* is not ours to edit, so this is a plain function the aid submit g
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..aid.models import CATEGORIES
 from ..core import settings
+from ..labels import CHOICE_LABELS
 from .operations import has_registered_household
 
 for _category in CATEGORIES:
-    settings.DEFAULTS.setdefault(f"aid_requires_register_{_category}", False)
+    settings.declare(f"aid_requires_register_{_category}", False, "flag",
+                     _l("Aid requests of the category “%(category)s” need a household in the hardship register.",
+                        category=CHOICE_LABELS[_category]))
 
 
 def requires_register(unit, category: str | None) -> bool:

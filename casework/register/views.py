@@ -15,7 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.models import Unit, User
-from ..accounts.views import admin_required
+from ..admin.access import admin_required
 from ..aid.models import CATEGORIES
 from ..core import settings
 from ..core.errors import CaseworkError
@@ -23,7 +23,7 @@ from ..core.permissions import has_role
 from ..extensions import db
 from ..forms import BaseForm, opts
 from ..money import format_money
-from ..web.labels import CHOICE_LABELS
+from ..labels import CHOICE_LABELS
 from ..core.inputs import record_id
 from . import operations as ops
 from .models import CAUSES, GRADES, OUTCOMES, RELATIONS, STATUSES, Household, HouseholdVote

@@ -26,6 +26,7 @@ from stdnum.cn import ric
 from ..accounts.models import ROLES, RoleAssignment, Unit, User
 from ..clock import today, utcnow
 from ..core.errors import CaseworkError, Conflict
+from ..exports import writer
 from ..extensions import db
 from . import crypto
 from .models import Activation, RosterImport, UserIdentity
@@ -47,7 +48,7 @@ ROLE_ZH = {"worker": "职工", "representative": "职工代表", "group_leader":
 ROSTER_ROLES = tuple(r for r in ROLES if r != "admin")
 MEMBER_ROLES = ("worker", "representative", "group_leader")
 NEXT_LEVEL = {"federation": "branch", "branch": "group"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = writer.DANGEROUS
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 EMPLOYEE_RE = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 SPLIT_RE = re.compile(r"[,，、;；\s]+")
@@ -690,10 +691,7 @@ def refused_rows(job: RosterImport) -> dict | None:
     return json.loads(blob) if blob else None
 
 
-def escape_cell(text: str) -> str:
-    """OWASP CSV injection: a cell that a spreadsheet would run as a formula is prefixed with '."""
-    text = "" if text is None else str(text)
-    return "'" + text if text.startswith(FORMULA_START) else text
+escape_cell = writer.escape_text  # OWASP CSV injection: a formula-like cell is prefixed with '
 
 
 def refusal_file(body: dict, fmt: str) -> tuple[bytes, str]:
@@ -702,28 +700,9 @@ def refusal_file(body: dict, fmt: str) -> tuple[bytes, str]:
     lines = [[escape_cell(c) for c in (r["cells"] + [""] * (len(body["headers"]) - len(r["cells"])))
               [:len(body["headers"])]] + [escape_cell(r["reason"]), str(r["row"])] for r in body["rows"]]
     if fmt == "csv":
-        import csv
-        import io
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow([escape_cell(h) for h in headers])
-        writer.writerows(lines)
-        return ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
-    import io
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import TYPE_STRING
-    book = Workbook(write_only=False)
-    sheet = book.active
-    sheet.title = "未导入的行"
-    for r, values in enumerate([[escape_cell(h) for h in headers]] + lines, start=1):
-        for c, value in enumerate(values, start=1):
-            cell = sheet.cell(row=r, column=c)
-            cell.value = value
-            cell.data_type = TYPE_STRING  # never a formula, whatever the text
-            cell.number_format = "@"      # text: ID numbers keep all 18 digits when edited
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return writer.csv_bytes(headers, lines), writer.CSV_TYPE
+    # text cells: ID numbers keep all 18 digits when edited
+    return writer.xlsx_bytes("未导入的行", headers, lines, text=True), writer.XLSX_TYPE
 
 
 # -- activation ---------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from wtforms.validators import EqualTo, InputRequired, Length
 
 from ..accounts.models import Unit, User
 from ..accounts import auth
-from ..accounts.views import admin_required
+from ..admin.access import admin_required
 from ..clock import utcnow
 from ..core.errors import CaseworkError
 from ..core.permissions import has_role

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Callable
 
+from flask_babel import force_locale
 from sqlalchemy import and_, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,6 +34,7 @@ from sqlalchemy.orm.exc import StaleDataError
 import workflows
 from workflows.base import REVIEW_ROLES
 
+from .. import labels
 from ..accounts.models import Delegation, DepartmentMember, RoleAssignment, Unit, User
 from ..clock import local, today, utcnow
 from ..core import calendar, engine, settings
@@ -40,7 +42,7 @@ from ..core.errors import CaseworkError
 from ..core.models import Case, CongressSession, UnitSetting
 from ..extensions import db
 from ..notifications import mail
-from ..notifications.mail import KIND_ZH, case_ref, date_zh
+from ..notifications.mail import case_ref, date_zh
 from ..notifications.models import notify
 from .models import ScheduledEffect, SchedulerFailure
 
@@ -54,14 +56,6 @@ AUTO_STEPS = (
     ("motion", "cosigning", "lapse", "window"),          # co-signing window ended, too few co-signers
     ("motion", "replied", "auto_close", "deadline"),     # no rating in 10 wd
 )
-STATE_ZH = {
-    "submitted": "待受理", "returned": "退回补充", "verifying": "走访核实", "pending_approval": "待审批",
-    "posting": "公示中", "objection_review": "异议复核", "approved": "已批准", "disbursed": "已发放",
-    "evaluating": "评审", "graded": "已定级", "implementing": "组织实施", "implemented": "已实施",
-    "rewarded": "已奖励", "cosigning": "征集附议", "handling": "承办", "opinion": "意见建议办理",
-    "replied": "已答复", "draft": "草稿",
-}
-
 # Other modules hang their own timers here (e.g. disclosure: start and end of postings).
 # A task takes the moment and returns how many things it did; it must be idempotent itself.
 TASKS: dict[str, Callable[[datetime], int | None]] = {}
@@ -286,11 +280,16 @@ def _reminders(run: _Run):
 
 
 def _send_reminder(case: Case, phase: str, day: date) -> int:
+    with force_locale("zh"):  # reminders are Chinese, whoever's request set the deadline
+        return _remind(case, phase, day)
+
+
+def _remind(case: Case, phase: str, day: date) -> int:
     doers = assignees(case)
     raised = case.raised_by()
     bosses, level = holders("committee", case.unit)
-    ref = f"{KIND_ZH[case.kind]} {case.number}"
-    where = f"{case_ref(case)}目前处于“{STATE_ZH.get(case.state, case.state)}”环节"
+    ref = f"{labels.KIND_LABELS[case.kind]} {case.number}"
+    where = f"{case_ref(case)}目前处于“{labels.state_label(case.kind, case.state)}”环节"
     deadline = date_zh(case.deadline)
     names = "、".join(u.name for u in doers) or "（暂无）"
     out: dict[int, tuple[User, str, str]] = {}

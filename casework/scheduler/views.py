@@ -5,7 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
-from ..accounts.views import admin_required
+from ..admin.access import admin_required
 from ..clock import utcnow
 from ..extensions import db
 from ..notifications.mail import retry

@@ -17,9 +17,11 @@ from datetime import date
 
 from apiflask import Schema
 from apiflask.fields import Integer, Raw, String
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import labels
 from ..accounts.models import Unit, User
 from ..api.base import json_body, make_blueprint, user as api_user
 from ..clock import today
@@ -37,30 +39,9 @@ NOTICE_KINDS = {"aid": "annual_aid", "proposal": "annual_proposal", "motion": "a
 ALIASES = {"proposals": "proposal", "motions": "motion"}
 FIRST_YEAR = 2000
 
-# The document is Chinese whatever the reader's language (as every notice is).
-TITLES = {"aid": "年度困难职工帮扶工作统计报告", "proposal": "年度合理化建议工作报告",
-          "motion": "年度职代会提案工作报告"}
-STATE_ZH = {
-    "draft": "草稿", "submitted": "已提交", "returned": "退回补充材料", "verifying": "核实中",
-    "pending_approval": "待审批", "posting": "公示中", "objection_review": "异议审查中", "approved": "已批准",
-    "disbursed": "已发放", "closed": "已办结", "rejected": "未获批准", "withdrawn": "已撤回", "declined": "不予受理",
-    "evaluating": "评审中", "graded": "已评定等级", "implementing": "实施中", "not_adopted": "未采纳",
-    "implemented": "已实施", "rewarded": "已奖励", "cosigning": "征集附议中", "lapsed": "已失效",
-    "handling": "承办中", "merged": "已并案", "opinion": "已转为意见建议", "not_filed": "不予立案",
-    "replied": "已答复待评价",
-}
-STEP_ZH = {  # a stay in a state, as the step of the work it is (办理环节), per kind
-    "aid": {"draft": "填写申请", "submitted": "受理", "returned": "补充材料", "verifying": "走访核实",
-            "pending_approval": "委员会审批", "posting": "公示", "objection_review": "异议审查",
-            "approved": "发放", "disbursed": "签收确认"},
-    "proposal": {"draft": "填写建议", "submitted": "受理", "evaluating": "评审", "graded": "采纳决定",
-                 "implementing": "组织实施", "implemented": "奖励决定", "rewarded": "公开"},
-    "motion": {"draft": "起草", "cosigning": "征集附议", "submitted": "立案审查", "handling": "承办答复",
-               "opinion": "意见建议答复", "replied": "代表评价"},
-}
-SATISFACTION_ZH = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
-OBJECTION_ZH = {"objection": "异议", "report": "举报"}
-OBJECTION_STATUS_ZH = {"open": "办理中", "answered": "已答复"}
+# The document is Chinese whatever the reader's language (as every notice is): its values are read in
+# force_locale("zh") from the one vocabulary (casework/labels.py).
+SATISFACTION = ("satisfied", "basically_satisfied", "unsatisfied")
 
 
 # -- reading a request -----------------------------------------------------------------------------
@@ -128,8 +109,14 @@ def annual_report(kind: str, unit: Unit, year: int, user: User | None = None) ->
 
 def annual_values(kind: str, scope: q.Scope) -> dict:
     """The plain values the report prints (JSON: they are stored with the notice and compared on reissue)."""
+    with force_locale("zh"):
+        return _annual_values(kind, scope)
+
+
+def _annual_values(kind: str, scope: q.Scope) -> dict:
     has_below = db.session.scalar(select(Unit.id).where(Unit.parent_id == scope.unit.id).limit(1)) is not None
-    common = {"title": f"{scope.start.year}{TITLES[kind]}", "year": scope.start.year, "unit": scope.unit.name,
+    common = {"title": f"{scope.start.year}{labels.ANNUAL_REPORT_TITLES[kind]}", "year": scope.start.year,
+              "unit": scope.unit.name,
               "with_units_below": has_below,
               "period": f"{renderer.date_zh(scope.start)}至{renderer.date_zh(scope.end)}"}
     return {**common, **{"aid": _aid, "proposal": _proposal, "motion": _motion}[kind](scope)}
@@ -149,14 +136,15 @@ def _in_flow(rows: list[dict], kind: str) -> list[dict]:
 
 def _deadlines(scope: q.Scope, kind: str, states=None) -> tuple[list[dict], dict]:
     rows = [r for r in _in_flow(q.deadlines(scope), kind) if states is None or r["state"] in states]
-    steps = [{"step": STEP_ZH[kind].get(r["state"], r["state"]), **_rate(r["on_time"], r["due"])}
+    steps = [{"step": labels.step_label(kind, r["state"]), **_rate(r["on_time"], r["due"])}
              for r in rows]
     return steps, _rate(sum(r["on_time"] for r in rows), sum(r["due"] for r in rows))
 
 
 def _handling(scope: q.Scope, kind: str) -> list[dict]:
-    return [{"step": STEP_ZH[kind].get(r["state"], r["state"]), "count": r["count"],
-             "avg_hours": r["avg_hours"], "p90_hours": r["p90_hours"]} for r in _in_flow(q.handling(scope), kind)]
+    return [{"step": labels.step_label(kind, r["state"]), "count": r["count"],
+             "avg_hours": r["avg_hours"], "p90_hours": r["p90_hours"]}
+            for r in _in_flow(q.handling(scope), kind)]
 
 
 def _order(keys, first) -> list:
@@ -173,7 +161,7 @@ def _aid(scope: q.Scope) -> dict:
     for r in q.aid_cases(scope):
         by_category.setdefault(r["category"], {})[r["state"]] = r["count"]
     cases = [{"category": CATEGORY_ZH.get(c, c), "total": sum(by_category[c].values()),
-              "states": [{"state": STATE_ZH.get(s, s), "count": by_category[c][s]}
+              "states": [{"state": labels.state_label("aid", s), "count": by_category[c][s]}
                          for s in _order(by_category[c], states)]}
              for c in _order(by_category, CATEGORIES)]
     granted = q.aid_granted(scope)
@@ -191,8 +179,9 @@ def _aid(scope: q.Scope) -> dict:
     return {"cases": cases, "cases_total": sum(c["total"] for c in cases),
             "granted_by_month": by_month, "granted_by_category": by_cat, "granted_total": granted["total"],
             "handling": _handling(scope, "aid"), "deadlines": steps, "on_time": on_time,
-            "objections": [{"kind": OBJECTION_ZH.get(r["kind"], r["kind"]),
-                            "status": OBJECTION_STATUS_ZH.get(r["status"], r["status"]), "count": r["count"],
+            "objections": [{"kind": str(labels.OBJECTION_KIND_LABELS.get(r["kind"], r["kind"])),
+                            "status": str(labels.OBJECTION_STATUS_LABELS.get(r["status"], r["status"])),
+                            "count": r["count"],
                             "substantiated": r["substantiated"]} for r in objections],
             "objection_count": sum(r["count"] for r in objections if r["kind"] == "objection"),
             "report_count": sum(r["count"] for r in objections if r["kind"] == "report"),
@@ -232,8 +221,8 @@ def _motion(scope: q.Scope) -> dict:
             "replied_on_time": m["replied_on_time"], "reply_due": replies["due"],
             "reply_rate": round(m["replied_on_time"] / replies["due"], 4) if replies["due"] else None,
             "rated": rated,
-            "satisfaction": [{"rating": SATISFACTION_ZH[r], **{"count": 0, "share": 0.0},
-                              **m["satisfaction"].get(r, {})} for r in SATISFACTION_ZH],
+            "satisfaction": [{"rating": labels.choice_label(r), **{"count": 0, "share": 0.0},
+                              **m["satisfaction"].get(r, {})} for r in SATISFACTION],
             "reopened": steps.get(("rate_unsatisfied", "handling"), 0),
             "no_rating": steps.get(("auto_close", "closed"), 0),
             "filed_list": [{"number": r["number"], "title": r["title"], "proposer": r["proposer"],
@@ -243,10 +232,10 @@ def _motion(scope: q.Scope) -> dict:
 
 def _rating(r: dict) -> str:
     if r["state"] == "closed":
-        return SATISFACTION_ZH.get(r["satisfaction"] or "", "未评价")
+        return labels.choice_label(r["satisfaction"] or "no_rating")
     if r["state"] == "handling" and r["reopened"]:
-        return "不满意，重新办理中"
-    return STATE_ZH.get(r["state"], r["state"])
+        return _("Unsatisfied, being handled again")
+    return labels.state_label("motion", r["state"])
 
 
 # -- the API -------------------------------------------------------------------------------------------

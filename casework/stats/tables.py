@@ -13,7 +13,7 @@ from ..core.inputs import record_id
 from ..core.permissions import grants, roles_at
 from ..extensions import db
 from ..money import format_money
-from ..web import labels
+from .. import labels
 from .queries import Scope
 
 ROLES = ("union_staff", "committee", "admin")

@@ -13,7 +13,7 @@ from ..clock import today
 from ..core.errors import Invalid
 from ..extensions import db
 from ..forms import BaseForm, opts
-from ..web import labels
+from .. import labels
 from . import charts as svg
 from . import reports
 from .queries import Scope, compute

@@ -9,11 +9,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..clock import local
-from ..core.errors import CaseworkError
+from ..core import kinds
+from ..core.errors import CaseworkError, code_for
 from ..core.inputs import MAX_INT
 from ..extensions import db
 from ..money import format_money
-from . import labels
+from .. import labels
 
 def _error_text(status: int) -> str:
     return {
@@ -47,6 +48,7 @@ def register(app: Flask):
     app.add_template_filter(lambda dt: local(dt).date(), "localdate")
     app.add_template_filter(lambda s, kind="": labels.state_label(kind, s), "state_label")
     app.add_template_filter(labels.trigger_label, "trigger_label")
+    app.add_template_filter(lambda case: kinds.caption(case, current_user), "caption")
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
@@ -87,13 +89,9 @@ def error_page(status: int):
 
 def _error(status: int, message: str | None, exc: CaseworkError | None = None):
     if request.path.startswith("/api/"):
-        body = exc.to_dict() if exc else {"error": {"code": _code(status), "message": message or _error_text(status)}}
+        body = exc.to_dict() if exc else {"error": {"code": code_for(status),
+                                                    "message": message or _error_text(status)}}
         if message and not exc:
             body["error"]["message"] = message
         return jsonify(body), status
     return render_template("error.html", status=status, title=_error_text(status), message=message), status
-
-
-def _code(status: int) -> str:
-    return {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-            409: "conflict", 413: "too_large", 422: "invalid", 429: "rate_limited"}.get(status, "internal_error")

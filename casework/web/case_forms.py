@@ -12,7 +12,7 @@ from ..core.models import CongressSession
 from ..extensions import db
 from ..forms import BaseForm, opts
 from ..money import format_money
-from .labels import CHOICE_LABELS, FIELD_LABELS
+from ..labels import CHOICE_LABELS, FIELD_LABELS
 
 
 class AidForm(BaseForm):

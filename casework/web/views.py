@@ -12,10 +12,9 @@ from ..accounts.models import Department, Unit
 from datetime import date
 
 from ..clock import today
-from ..core import kinds
+from ..core import kinds, paging
 from ..core.errors import CaseworkError
 from ..core.models import AuditEntry, CongressSession, Vote
-from ..aid.kind import view_level
 from ..core.permissions import sees_reviewer_notes
 from ..core import calendar
 from ..core.queries import my_cases, work_page, work_queue
@@ -23,7 +22,7 @@ from ..extensions import db
 from ..forms import transition_form
 from ..core.inputs import record_id
 from . import case_forms
-from .labels import KIND_LABELS
+from ..labels import KIND_LABELS
 
 bp = Blueprint("web", __name__)
 
@@ -62,13 +61,8 @@ def case_list():
     stmt = kinds.visible_cases(current_user, kind)
     if state:
         stmt = stmt.where(kinds.Case.state == state)
-    if after:
-        stmt = stmt.where(kinds.Case.id < after)
-    rows = db.session.scalars(stmt.order_by(kinds.Case.id.desc()).limit(size + 1)).all()
-    more = len(rows) > size
-    rows = rows[:size]
-    return render_template("cases/list.html", cases=rows, kind=kind, state=state,
-                           next_after=rows[-1].id if more else None)
+    rows, next_after = paging.newest_first(stmt, kinds.Case.id, after, size)
+    return render_template("cases/list.html", cases=rows, kind=kind, state=state, next_after=next_after)
 
 
 BULK_TRIGGERS = ("start_verification",)  # steps that need no input of their own
@@ -107,10 +101,11 @@ def queue_bulk():
         abort(400)
     done, refused = [], []
     for raw_id in request.form.getlist("case")[:200]:
-        if not raw_id.isdigit():
+        case_id = record_id(raw_id)
+        if case_id is None:
             continue
         try:
-            case = kinds.load("aid", int(raw_id), current_user)
+            case = kinds.load("aid", case_id, current_user)
             kinds.engine.fire(case, trigger, current_user, {})
             db.session.commit()
             done.append(case.number)
@@ -201,7 +196,7 @@ def _render_case(case, forms, status=200):
     record = kinds.serialize(case, current_user)
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
                            votes=votes, reviewer=sees_reviewer_notes(current_user, case),
-                           level=view_level(case, current_user) if case.kind == "aid" else "full"), status
+                           level=kinds.view_level(case, current_user)), status
 
 
 @bp.route("/cases/<kind>/<int:case_id>/do/<trigger>", methods=["POST"])

@@ -1,4 +1,8 @@
-"""Names people read for the codes in workflows/ (GLOSSARY.md); translated through Flask-Babel."""
+"""Names people read for the codes in workflows/ (GLOSSARY.md): the one vocabulary, through Flask-Babel.
+
+English msgids; the Chinese is in the catalogue. Documents that are Chinese whatever the reader's language
+(mails, notices, reports) read these inside `flask_babel.force_locale("zh")`.
+"""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -88,11 +92,32 @@ def trigger_label(trigger: str) -> str:
     return str(TRIGGER_LABELS.get(trigger, trigger))
 
 
-def case_caption(case, viewer, with_name: bool = True) -> str:
-    """How lists name a case. An aid request's title is its category, which is itself a sensitive fact
-    (serious illness, hardship): only those who see the whole request see it; others read "Aid request"."""
-    if case.kind != "aid":
-        return case.title or ""
-    from ..aid.kind import view_level
-    what = CHOICE_LABELS.get(case.title, case.title) if view_level(case, viewer) == "full" else KIND_LABELS["aid"]
-    return f"{what} · {case.applicant.name}" if with_name else str(what)
+OBJECTION_KIND_LABELS = {"objection": _l("Objection"), "report": _l("Report")}
+
+# A stay in a state read as the step of the work it is (办理环节), per kind: the annual reports' rows.
+STEP_LABELS = {
+    "aid": {"draft": _l("Filling in the request"), "submitted": _l("Acceptance"),
+            "returned": _l("Supplying information"), "verifying": _l("Home visit and verification"),
+            "pending_approval": _l("Committee approval"), "posting": _l("Public posting"),
+            "objection_review": _l("Objection review"), "approved": _l("Payment"),
+            "disbursed": _l("Confirmation of receipt")},
+    "proposal": {"draft": _l("Writing the proposal"), "submitted": _l("Acceptance"),
+                 "evaluating": _l("Evaluation"), "graded": _l("Adoption decision"),
+                 "implementing": _l("Implementation"), "implemented": _l("Reward decision"),
+                 "rewarded": _l("Publication")},
+    "motion": {"draft": _l("Drafting"), "cosigning": _l("Co-signing"), "submitted": _l("Filing review"),
+               "handling": _l("Handling and reply"), "opinion": _l("Reply to an opinion"),
+               "replied": _l("Representative's rating")},
+}
+
+ANNUAL_REPORT_TITLES = {"aid": _l("Annual report on aid to workers in hardship"),
+                        "proposal": _l("Annual report on rationalisation proposals"),
+                        "motion": _l("Annual report on congress motions")}
+
+
+def step_label(kind: str, state: str) -> str:
+    return str(STEP_LABELS.get(kind, {}).get(state, state))
+
+
+def choice_label(code: str) -> str:
+    return str(CHOICE_LABELS.get(code, code))
