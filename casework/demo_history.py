@@ -299,8 +299,12 @@ def _aid_data(spec: Aid, day: date) -> dict:
             "circumstances": spec.circumstances.format(festival=festival(day)), "details": dict(spec.details)}
     if spec.category == "education":
         data["details"]["admission_year"] = day.year
+    from .privacy.consent import CURRENT
+    # Every demo applicant agrees to the consent notice; a group leader records a signed paper form.
+    data["consent"] = {"version": CURRENT, "given_by": "self"}
     if spec.filer:
         data["applicant"] = spec.applicant
+        data["consent"] = {"version": CURRENT, "given_by": "on_behalf", "how": "written"}
     return data
 
 

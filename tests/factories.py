@@ -15,8 +15,18 @@ PROPOSAL = {"title": "改进冲压车间排班", "problem": "夜班交接时间�
 MOTION = {"title": "关于改善职工食堂的提案", "reasons": "食堂就餐拥挤", "proposal_text": "增加窗口"}
 
 
+def consent_for(data: dict) -> dict:
+    """The separate consent an aid request is filed with: the applicant's own, or how a group leader got it."""
+    from casework.privacy.consent import CURRENT
+    if data.get("applicant"):
+        return {"version": CURRENT, "given_by": "on_behalf", "how": "written"}
+    return {"version": CURRENT, "given_by": "self"}
+
+
 def new_case(kind: str, user, **data):
     base = {"aid": AID, "proposal": PROPOSAL, "motion": MOTION}[kind]
+    if kind == "aid" and "consent" not in data:
+        data["consent"] = consent_for(data)
     case = kinds.create(kind, {**base, **data}, user)
     db.session.commit()
     return case

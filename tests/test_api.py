@@ -7,6 +7,7 @@ import base64
 
 from sqlalchemy import select
 
+from casework.privacy.consent import CURRENT as CONSENT
 from casework.aid.models import AidRequest
 from casework.core.models import Attachment, CongressSession
 from casework.extensions import db as _db
@@ -52,11 +53,12 @@ def test_create_and_walk_an_aid_case(api, demo):
     worker, staff = api.as_("worker1"), api.as_("staff1")
     r = worker.post("/api/v1/cases/aid", json={"category": "hardship", "amount_requested": "3000.00",
                                                "circumstances": "爱人重病",
-                                               "details": {"household_size": 3, "monthly_income": "1800.00"}})
+                                               "details": {"household_size": 3, "monthly_income": "1800.00"},
+                                               "consent": {"version": CONSENT, "given_by": "self"}})
     assert r.status_code == 201, r.get_json()
     case = r.get_json()
     assert case["state"] == "draft" and case["amount_requested"] == "3000.00"
-    assert case["transitions"] == ["submit", "withdraw"]
+    assert case["transitions"] == ["submit", "withdraw", "withdraw_consent"]
     aid = _db.session.get(AidRequest, case["id"])
     attach(aid, "income_proof", demo["worker1"])
     r = worker.post(f"/api/v1/cases/aid/{case['id']}/transitions/submit", json={"version": case["version"]})

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 
+from casework.privacy.consent import CURRENT as CONSENT
 from casework.attachments import operations as ops
 from casework.clock import today
 from casework.core import settings
@@ -378,7 +379,8 @@ def test_required_documents_guard_passes_after_a_real_upload(api, demo):
                                  "tuition": "4000.00"}}[category]
         worker = api.as_("worker1")
         r = worker.post("/api/v1/cases/aid", json={"category": category, "amount_requested": "1000.00",
-                                                   "circumstances": "家庭困难", "details": details})
+                                                   "circumstances": "家庭困难", "details": details,
+                                                   "consent": {"version": CONSENT, "given_by": "self"}})
         assert r.status_code == 201, r.get_json()
         case = r.get_json()
         submit = f"/api/v1/cases/aid/{case['id']}/transitions/submit"

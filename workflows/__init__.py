@@ -31,7 +31,7 @@ GUARDS = frozenset({
 EFFECTS = frozenset({
     "start_deadline", "notify_applicant", "notify_author",
     "assign_visitors", "record_visit", "record_proposed_amount", "reserve_funds", "release_reservation",
-    "debit_fund",
+    "debit_fund", "erase_sensitive",
     "assign_evaluators", "record_score", "compute_grade", "assign_department", "record_implementation",
     "pay_reward", "record_reply", "join_disclosure", "answer_objection", "publish_correction",
     "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",

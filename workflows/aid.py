@@ -93,6 +93,10 @@ TRANSITIONS = [
     Transition("withdraw", ("draft", "submitted", "returned", "verifying"), "withdrawn",
                ("applicant", "filer"),
                effects=("release_reservation",)),
+    # Withdrawing the separate consent (PIPL art. 15) ends the processing and deletes what was given.
+    Transition("withdraw_consent", ("draft", "submitted", "returned", "verifying", "pending_approval"), "withdrawn",
+               ("applicant",), comment_required=False,
+               effects=("release_reservation", "erase_sensitive")),
 ]
 
 WORKFLOW = Workflow(

@@ -71,9 +71,42 @@ def _parse(data: dict, user: User) -> dict:
                                          cap=format_money(cap)))
         elif amount == 0:
             r.fail("amount_requested", _("The amount must be more than zero."))
+    agreed = _read_consent(r, data, user, applicant)
     r.done()
     return {"category": category, "amount_requested": amount, "circumstances": circumstances,
-            "details": details, "_applicant": applicant}
+            "details": details, "_applicant": applicant, **agreed}
+
+
+def _read_consent(r: Reader, data: dict, user: User, applicant: User) -> dict:
+    """The consent given with this request, as the columns that keep it; {} when none is given now (a draft
+    keeps the one it has)."""
+    from ..clock import utcnow
+    from ..privacy import consent
+    raw = data.get("consent")
+    if raw in (None, "", {}) and str(data.get("consent_agree", "")).lower() in ("y", "on", "true", "1", "yes"):
+        raw = {"version": data.get("consent_version") or consent.CURRENT, "how": data.get("consent_how")}
+    if raw in (None, "", {}, False):
+        return {}
+    if not isinstance(raw, dict):
+        r.fail("consent", _("`consent` must be an object with version, given_by and how."))
+        return {}
+    if raw.get("version") != consent.CURRENT:
+        r.fail("consent", _("This is not the current consent text (%(version)s): read it and agree again.",
+                            version=consent.CURRENT))
+        return {}
+    expected = "self" if applicant.id == user.id else "on_behalf"
+    given_by = raw.get("given_by") or expected
+    if given_by != expected:
+        r.fail("consent", _("You apply for yourself: consent is given by you.") if expected == "self" else
+               _("You apply on behalf of a member: record how they gave their consent."))
+        return {}
+    how = raw.get("how") or None
+    if expected == "on_behalf" and how not in consent.HOW:
+        r.fail("consent_how", _("Say how the member gave their consent (in writing, in person or by phone)."))
+        return {}
+    return {"consent_version": raw["version"], "consent_text": consent.text_for(raw["version"], applicant.unit),
+            "consent_given_by": given_by, "consent_how": how if expected == "on_behalf" else "online",
+            "consent_by_id": user.id, "consent_at": utcnow(), "consent_withdrawn_at": None}
 
 
 def _owner(values: dict, user: User):
@@ -102,13 +135,26 @@ def _fields(case: AidRequest, viewer: User) -> dict:
         out.update(category=case.category, amount_requested=format_money(case.amount_requested),
                    amount_proposed=format_money(case.amount_proposed), circumstances=case.circumstances,
                    details={k: (format_money(v) if dict(DETAILS[case.category]).get(k) == "money" else v)
-                            for k, v in (case.details or {}).items()})
+                            for k, v in (case.details or {}).items()},
+                   consent=_consent_record(case))
     else:
         out["title"] = ""  # the title is the category, a sensitive fact
     return out
 
 
+def _consent_record(case: AidRequest) -> dict | None:
+    if case.consent_at is None:
+        return None
+    return {"version": case.consent_version, "given_by": case.consent_given_by, "how": case.consent_how,
+            "at": case.consent_at.isoformat() + "Z", "by": case.consent_by.username if case.consent_by else None,
+            "withdrawn_at": case.consent_withdrawn_at.isoformat() + "Z" if case.consent_withdrawn_at else None,
+            "text": case.consent_text}
+
+
 def _missing(case: AidRequest) -> str | None:
+    if case.consent_at is None or case.consent_withdrawn_at is not None:
+        return _("The applicant's separate consent to the processing of their personal information is missing: "
+                 "read the notice on the form and agree to it.")
     if not (case.circumstances or "").strip():
         return _("Describe the circumstances before submitting.")
     if not case.amount_requested:

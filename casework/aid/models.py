@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..core.models import Case
@@ -24,9 +24,22 @@ class AidRequest(Case):
     circumstances: Mapped[str] = mapped_column(Text, default="")  # private
     details: Mapped[dict] = mapped_column(JSON, default=dict)     # category-specific, private
     fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
+    # Separate consent to processing the sensitive parts (casework/privacy/consent.py): the exact text agreed
+    # to is kept with its version, who gave it (the applicant, or a group leader for them) and how.
+    consent_version: Mapped[str | None] = mapped_column(String(20))
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consent_given_by: Mapped[str | None] = mapped_column(String(10))
+    consent_how: Mapped[str | None] = mapped_column(String(20))
+    consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    consent_withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    consent_by: Mapped["User | None"] = relationship(foreign_keys=[consent_by_id])
     __mapper_args__ = {"polymorphic_identity": "aid", "polymorphic_load": "selectin"}
     __table_args__ = (CheckConstraint(f"category IN {CATEGORIES}", name="category"),
-                      CheckConstraint("amount_requested >= 0", name="amount_requested"))
+                      CheckConstraint("amount_requested >= 0", name="amount_requested"),
+                      CheckConstraint("consent_given_by IS NULL OR consent_given_by IN ('self', 'on_behalf')",
+                                      name="consent_given_by"),
+                      CheckConstraint("(consent_at IS NULL) = (consent_version IS NULL)", name="consent_at"))
 
 
 class AidVisit(db.Model):

@@ -146,3 +146,18 @@ def _release_reservation(step: Step):
 def _debit_fund(step: Step):
     entry = funds.debit_reserved(step.case, step.data["method"], step.data["reference"], step.user)
     step.record("disbursed", None, format_money(entry.amount))
+
+
+@effect("erase_sensitive")
+def _erase_sensitive(step: Step):
+    """Consent withdrawn: processing ends, and what was given under it goes (files, details, visit findings)."""
+    from sqlalchemy import update
+
+    from ..attachments.operations import erase_for
+    from .models import AidVisit
+    case = step.case
+    case.consent_withdrawn_at = step.now
+    removed = erase_for(case)
+    case.circumstances, case.details = "", {}
+    db.session.execute(update(AidVisit).where(AidVisit.case_id == case.id).values(findings=""))
+    step.record("erased", None, {"attachments": removed, "details": True})

@@ -29,6 +29,23 @@ class TokenOut(Schema):
     expires_at = String()
 
 
+class ConsentIn(Schema):
+    version = String(required=True, metadata={"description": "the consent text's version, e.g. 2026-12"})
+    given_by = String(metadata={"enum": ["self", "on_behalf"]})
+    how = String(metadata={"enum": ["written", "in_person", "phone"],
+                           "description": "on_behalf: how the member gave their consent"})
+
+
+class ConsentOut(Schema):
+    version = String(required=True)
+    given_by = String(required=True)
+    how = String(allow_none=True)
+    at = String(required=True)
+    by = String(allow_none=True)
+    withdrawn_at = String(allow_none=True)
+    text = String(metadata={"description": "the exact text agreed to"})
+
+
 class CaseIn(Schema):
     """Aid: category, amount_requested, circumstances, applicant, details. Proposal: title, problem,
     suggestion, expected_benefit, coproposers. Motion: title, reasons, proposal_text, session."""
@@ -48,6 +65,8 @@ class CaseIn(Schema):
     session = Integer()
     details = Dict(metadata={"description": "aid: the category's details, e.g. for hardship household_size, "
                                             "monthly_income and cause"})
+    consent = Nested(ConsentIn, metadata={"description": "aid: the separate consent to processing the sensitive "
+                                                         "parts; submit refuses a request without it (422)"})
 
 
 def _trigger_field(f, used_by: list[str]):
@@ -126,6 +145,7 @@ class CaseOut(Schema):
     amount_approved = String(allow_none=True)
     circumstances = String()
     details = Dict()
+    consent = Nested(ConsentOut, allow_none=True)
     # proposal
     problem = String()
     suggestion = String()

@@ -255,15 +255,33 @@ def _write(data: bytes) -> str:
     return name
 
 
+DOOMED = "casework_doomed_files"
+
+
+def erase_for(case: Case) -> int:
+    """Deletes a case's attachments: the rows now, the files once the transaction commits (a rollback
+    keeps both)."""
+    rows = db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)).all()
+    for att in rows:
+        db.session.info.setdefault(DOOMED, []).append(att.stored_name)
+        db.session.delete(att)
+    return len(rows)
+
+
 @event.listens_for(Session, "after_commit")
 def _kept(session):
     session.info.pop(PENDING, None)
+    for name in session.info.pop(DOOMED, ()):
+        path = _path(name)
+        if path is not None:
+            path.unlink(missing_ok=True)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _discard(session, transaction):
     # The outermost transaction ended without a commit: its files must not outlive their rows.
     if transaction.parent is None:
+        session.info.pop(DOOMED, None)  # not committed: the rows stay, so do their files
         for name in session.info.pop(PENDING, ()):
             path = _path(name)
             if path is not None:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 from flask_babel import gettext as _
 
 from ..api.base import json_body, make_blueprint, user as _user
@@ -39,11 +39,16 @@ def access_log(case_id: int):
     case = kinds.load("aid", case_id, user)
     if not may_read_log(user, case):
         raise Forbidden(_("Only union staff and the applicant may see who read this request."))
+    from ..core.permissions import sees_reviewer_notes
     ok, _bad = verify_access_chain(f"case:{case.id}")
-    return {"intact": ok, "items": [
-        {"seq": e.seq, "at": e.at.isoformat() + "Z", "who": e.actor_label, "name": e.user.name if e.user else None,
-         "what": e.what, "what_label": what_label(e.what), "allowed": e.allowed, "hash": e.hash}
-        for e in entries_for(case)]}
+    names = sees_reviewer_notes(user, case)  # attachment names only to those who see every attachment
+    items = []
+    for e in entries_for(case):
+        what = e.what if names else e.what.partition(":")[0]
+        items.append({"seq": e.seq, "at": e.at.isoformat() + "Z", "who": e.actor_label,
+                      "name": e.user.name if e.user else None, "what": what, "what_label": what_label(what),
+                      "allowed": e.allowed, "hash": e.hash})
+    return {"intact": ok, "items": items}
 
 
 class CorrectionIn(Schema):
@@ -60,7 +65,26 @@ class CorrectionOut(Schema):
     answered_at = String(allow_none=True)
 
 
+class MyDataOut(Schema):
+    generated_at = String(required=True)
+    account = Dict(required=True)
+    roles = List(Dict())
+    departments = List(String())
+    delegations = List(Dict())
+    identity = Dict(allow_none=True, metadata={"description": "the resident ID number on file, if any"})
+    cases = List(Dict(), metadata={"description": "the caller's own cases, as their case page shows them"})
+    took_part_in = List(Dict(), metadata={"description": "others' cases: which, and in what role only"})
+    votes = List(Dict())
+    household = Dict(allow_none=True)
+    notifications = List(Dict())
+    api_tokens = List(Dict())
+    objections = List(Dict(), metadata={"description": "objections and reports made under the caller's name"})
+    my_reads = List(Dict())
+    corrections = List(Dict())
+
+
 @bp.get("/me/data")
+@bp.output(MyDataOut)
 @bp.doc(summary="Everything the service holds about the caller (PIPL art. 45)")
 def my_data():
     from . import mydata

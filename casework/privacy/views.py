@@ -52,14 +52,18 @@ def case_reads(case) -> dict | None:
     """The "accessed by" panel of an aid request, for those who may read its log."""
     if case is None or getattr(case, "kind", None) != "aid" or not may_read_log(current_user, case):
         return None
+    from ..core.permissions import sees_reviewer_notes
     rows = entries_for(case)
     ok, _bad = verify_access_chain(f"case:{case.id}")
-    return {"rows": [_row(e) for e in rows[-20:]][::-1], "count": len(rows), "intact": ok}
+    # A reviewer-only attachment's name (a visit photo) is not the applicant's to read here either.
+    names = sees_reviewer_notes(current_user, case)
+    return {"rows": [_row(e, names) for e in rows[-20:]][::-1], "count": len(rows), "intact": ok}
 
 
-def _row(e: AccessEntry) -> dict:
+def _row(e: AccessEntry, names: bool = True) -> dict:
+    what = e.what if names else e.what.partition(":")[0]
     return {"at": e.at, "who": e.user.name if e.user else _("anonymous"), "username": e.actor_label,
-            "what": what_label(e.what), "allowed": e.allowed, "address": e.address, "hash": e.hash}
+            "what": what_label(what), "allowed": e.allowed, "address": e.address, "hash": e.hash}
 
 
 def _day(raw: str | None) -> date | None:
@@ -236,3 +240,10 @@ def person_data(user_id: int, fmt: str):
         abort(403)
     access.note_export(current_user, f"personal data of {person.username}")
     return _pdf_response(person) if fmt == "pdf" else _json(person)
+
+
+def consent_notice(unit=None) -> dict:
+    """The current consent text as the aid form shows it, at the applicant's unit."""
+    from . import consent
+    unit = unit or (current_user.unit if current_user.is_authenticated else None)
+    return {"version": consent.CURRENT, "text": consent.text_for(consent.CURRENT, unit)}

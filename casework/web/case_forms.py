@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..aid.kind import DETAILS
@@ -12,6 +12,7 @@ from ..core.models import CongressSession
 from ..extensions import db
 from ..forms import BaseForm, opts
 from ..money import format_money
+from ..privacy.consent import CURRENT, HOW_ZH
 from ..labels import CHOICE_LABELS, FIELD_LABELS
 
 
@@ -20,6 +21,13 @@ class AidForm(BaseForm):
                            validators=[InputRequired()])
     amount_requested = StringField(FIELD_LABELS["amount_requested"], validators=[InputRequired()],
                                    render_kw={"inputmode": "decimal", "placeholder": "0.00"})
+    # Consent comes before the sensitive questions (PIPL art. 29): the notice stands above the form.
+    consent_agree = BooleanField(_l("I have read the notice on the processing of my personal information above and "
+                                    "agree to it"))
+    consent_how = SelectField(_l("Group leaders: how the member gave their consent"),
+                              choices=opts([("", "—")] + list(HOW_ZH.items())),
+                              validators=[Optional()])
+    consent_version = HiddenField(default=CURRENT)
     circumstances = TextAreaField(FIELD_LABELS["circumstances"], validators=[Optional(), Length(max=20000)],
                                   description=_l("Only the union staff and the committee will read this."))
     applicant = StringField(FIELD_LABELS["applicant"], validators=[Optional(), Length(max=60)],
@@ -66,6 +74,8 @@ def form_for(kind: str, user, case=None) -> BaseForm:
             money = {n for fields in DETAILS.values() for n, k in fields if k == "money"}
             data.update({k: format_money(v) if k in money else v for k, v in (case.details or {}).items()})
             data["applicant"] = case.applicant.username if case.applicant_id != case.created_by_id else ""
+            data["consent_agree"] = case.consent_at is not None and case.consent_withdrawn_at is None
+            data["consent_version"] = case.consent_version or CURRENT
         if kind == "motion":
             data["session"] = str(case.session_id)
     form = FORMS[kind](data=data) if data else FORMS[kind]()

@@ -17,6 +17,7 @@ def test_hardship_case_from_application_to_disbursement(live, page, tmp_path, cl
     page.fill("input[name=household_size]", "4")
     page.fill("input[name=monthly_income]", "2100.00")
     page.fill("textarea[name=cause]", "爱人患病，子女上学")
+    page.check("input[name=consent_agree]")  # the separate consent shown above the questions
     page.click("form.form button[type=submit]")
     page.wait_for_selector("h1 >> text=A20")
     case_url = page.url

@@ -52,6 +52,9 @@ AID = {
     ("submitted", "withdraw"): {"applicant", "filer"},
     ("returned", "withdraw"): {"applicant", "filer"},
     ("verifying", "withdraw"): {"applicant", "filer"},
+    # Withdrawing the separate consent (PIPL art. 15) ends processing until the committee has decided.
+    **{(state, "withdraw_consent"): {"applicant"}
+       for state in ("draft", "submitted", "returned", "verifying", "pending_approval")},
 }
 
 PROPOSAL_STATES = ("draft", "submitted", "declined", "evaluating", "graded", "implementing", "not_adopted",
@@ -375,6 +378,7 @@ def test_rule_guards(kind, trigger, guards):
     ("proposal", "reward", {"join_disclosure"}),
     ("aid", "disburse", {"debit_fund", "start_deadline", "issue_notice"}),
     ("aid", "withdraw", {"release_reservation"}),
+    ("aid", "withdraw_consent", {"release_reservation", "erase_sensitive"}),
     ("aid", "return_for_info", {"notify_applicant"}),
     ("aid", "reject", {"notify_applicant", "issue_notice"}),
     ("proposal", "accept", {"assign_evaluators"}),
