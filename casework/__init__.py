@@ -8,7 +8,7 @@ from flask import Flask, has_request_context, request, session
 from sqlalchemy import event
 
 from .config import ConfigError, from_env
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 __all__ = ["create_app", "ConfigError"]
 
@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
                                                     "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     with app.app_context():
         _tune_engine(db.engine)

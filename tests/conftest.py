@@ -68,9 +68,10 @@ def app(database_url, tmp_path_factory):
 @pytest.fixture()
 def db(app):
     """A clean database for the test; rows are removed after it."""
-    from casework.extensions import db as _db
+    from casework.extensions import db as _db, limiter
     ctx = app.app_context()
     ctx.push()
+    limiter.reset()  # each test starts with fresh rate limits
     yield _db
     _db.session.rollback()
     _db.session.remove()
