@@ -198,7 +198,11 @@ def register(app: Flask):
             from ..web import error_page
             return error_page(status)
         body = {"code": {400: "malformed", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                         405: "method_not_allowed", 409: "conflict", 413: "too_large"}.get(status, "invalid"),
+                         405: "method_not_allowed", 409: "conflict", 413: "too_large",
+                         429: "rate_limited"}.get(status, "invalid"),
                 "message": str(error.message)}
+        if status == 429:  # the limiter's own text ("20 per 1 minute") is neither localised nor a sentence
+            from ..web import _error_text
+            body["message"] = _error_text(429)
         return {"error": body}, status, error.headers
 
