@@ -107,6 +107,7 @@ def from_env(instance_path: str, env=None) -> dict:
         "CASEWORK_UPLOAD_DIR": upload_dir,
         "SESSION_COOKIE_SECURE": _bool(env, "CASEWORK_COOKIE_SECURE", False),
         "RATELIMIT_STORAGE_URI": _redis_url(env),
+        "CASEWORK_PROXIES": _int(env, "CASEWORK_PROXIES", 0, 0, 5),
         "CASEWORK_TOKEN_DAYS": _int(env, "CASEWORK_TOKEN_DAYS", 30, 1, 3650),
         "CASEWORK_PAGE_SIZE": _int(env, "CASEWORK_PAGE_SIZE", 25, 5, 500),
         "CASEWORK_SMTP_HOST": env.get("CASEWORK_SMTP_HOST", ""),

@@ -149,3 +149,18 @@ def test_sign_in_is_limited_per_address(app, demo, path):
         assert r.get_json()["error"]["code"] == "rate_limited" and "请求" in r.get_json()["error"]["message"]
     # another address is not concerned
     assert _api_login(client, "worker1", "demo-password", "198.51.100.7").status_code == 201
+
+
+def test_behind_a_proxy_the_forwarded_address_counts(app, db, database_url, tmp_path):
+    from casework import create_app
+    from casework.accounts.models import LoginThrottle
+    behind = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "CASEWORK_PROXIES": 1,
+                         "SECRET_KEY": app.config["SECRET_KEY"], "CASEWORK_UPLOAD_DIR": str(tmp_path)})
+    r = behind.test_client().post("/api/v1/tokens", json={"username": "nobody", "password": "x"},
+                                  headers={"X-Forwarded-For": "203.0.113.77"})
+    assert r.status_code == 401
+    with behind.app_context():
+        from casework.extensions import db as _behind_db
+        assert _behind_db.session.get(LoginThrottle, (auth.account_key(None, "nobody"), "203.0.113.77"))
+        _behind_db.session.remove()
+        _behind_db.engine.dispose()
