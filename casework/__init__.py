@@ -8,7 +8,7 @@ from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 
 from .config import ConfigError, from_env
-from .extensions import babel, csrf, db, login_manager, migrate
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 __all__ = ["create_app", "ConfigError"]
 
@@ -38,6 +38,12 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    if app.config.get("CASEWORK_PROXIES"):
+        # Behind that many reverse proxies the client's address (for limits and sign-in throttling) is the
+        # one they add to X-Forwarded-For; Host is never taken from them.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["CASEWORK_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
     app.json.ensure_ascii = False
 
     db.init_app(app)
@@ -45,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
                                                     "migrations"), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=_locale)
     with app.app_context():
         _tune_engine(db.engine)

@@ -80,6 +80,16 @@ def public_url(path: str = "") -> str:
     return base.rstrip("/") + path
 
 
+def _redis_url(env) -> str:
+    """The rate limiter's storage: Redis shared by every worker, else this process's memory."""
+    url = env.get("CASEWORK_REDIS_URL", "").strip()
+    if not url:
+        return "memory://"
+    if urlsplit(url).scheme not in ("redis", "rediss", "redis+unix"):
+        raise ConfigError(f"CASEWORK_REDIS_URL={url!r}: use redis://host:port/db (or rediss://, redis+unix://)")
+    return url
+
+
 def _secret_key(env, instance_path: Path) -> str:
     key = env.get("CASEWORK_SECRET_KEY")
     if key:
@@ -129,6 +139,8 @@ def from_env(instance_path: str, env=None) -> dict:
         "MAX_CONTENT_LENGTH": _int(env, "CASEWORK_MAX_UPLOAD_MB", 10, 1, 200) * 1024 * 1024,
         "CASEWORK_UPLOAD_DIR": upload_dir,
         "SESSION_COOKIE_SECURE": _bool(env, "CASEWORK_COOKIE_SECURE", False),
+        "RATELIMIT_STORAGE_URI": _redis_url(env),
+        "CASEWORK_PROXIES": _int(env, "CASEWORK_PROXIES", 0, 0, 5),
         "CASEWORK_TOKEN_DAYS": _int(env, "CASEWORK_TOKEN_DAYS", 30, 1, 3650),
         "CASEWORK_PAGE_SIZE": _int(env, "CASEWORK_PAGE_SIZE", 25, 5, 500),
         "CASEWORK_SMTP_HOST": env.get("CASEWORK_SMTP_HOST", ""),

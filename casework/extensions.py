@@ -26,3 +26,31 @@ migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
+
+
+# -- rate limits ---------------------------------------------------------------------------------------------
+# One limiter for every public and sign-in surface, counted per client address. Its storage is
+# RATELIMIT_STORAGE_URI: CASEWORK_REDIS_URL (shared by every worker and machine) or, for the embedded default,
+# memory:// (one process; gunicorn workers would each count on their own).
+from flask_limiter import Limiter  # noqa: E402
+from flask_limiter.util import get_remote_address  # noqa: E402
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[], key_prefix="casework",
+                  strategy="moving-window", headers_enabled=True, in_memory_fallback_enabled=True)
+
+# Each scope is one budget per address, shared by the web page and the API operation that do the same thing.
+LIMITS = {
+    "sign-in": "20 per minute; 200 per hour",       # /login, POST /api/v1/tokens, /activate/code
+    "public-post": "10 per minute; 100 per day",    # objections and reports, web and API
+    "challenge": "30 per minute; 600 per day",      # new human checks for the API
+    "lookup": "30 per minute; 1000 per day",        # /board/track, /verify, GET /api/v1/objections/<code>
+}
+
+
+def limited(scope: str, methods: list[str] | None = None):
+    """Puts a view under the scope's shared limit (429 with Retry-After beyond it); the API documents it."""
+    def wrap(view):
+        view = limiter.shared_limit(LIMITS[scope], scope=scope, methods=methods)(view)
+        view._casework_limited = scope
+        return view
+    return wrap

@@ -9,6 +9,7 @@ PACKAGES=(
     libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0    # WeasyPrint
     chromium                                                # browser tests (Playwright drives /usr/bin/chromium)
     postgresql                                              # second test pass (scripts/with-postgres.sh)
+    redis-server                                            # shared rate limits in the gunicorn tests
     poppler-utils                                           # pdftotext / pdftoppm for PDF checks
 )
 

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import socket
+import subprocess
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -49,6 +53,51 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A throwaway Debian redis-server on a free port in a temp dir, stopped after the run (or
+    CASEWORK_TEST_REDIS_URL, if given)."""
+    given = os.environ.get("CASEWORK_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (scripts/install-system.sh installs it)")
+    folder = tmp_path_factory.mktemp("redis")
+    for _attempt in range(3):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+                                 "--save", "", "--appendonly", "no", "--daemonize", "no"],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        seen = []
+        for line in proc.stdout:  # its own log says when it listens, or why it stopped
+            seen.append(line)
+            if "Ready to accept connections" in line:
+                # keep draining its log, so that a full pipe never stalls it
+                drain = threading.Thread(target=proc.stdout.read, daemon=True)
+                drain.start()
+                break
+        else:
+            proc.wait()
+            proc.stdout.close()
+            if any("Address already in use" in line for line in seen):
+                continue
+            raise AssertionError("redis-server did not start:\n" + "".join(seen))
+        break
+    else:
+        raise AssertionError("redis-server found no free port in three tries")
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        drain.join(timeout=30)
+        proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
     os.environ["CASEWORK_INSTANCE"] = str(instance)
@@ -68,9 +117,10 @@ def app(database_url, tmp_path_factory):
 @pytest.fixture()
 def db(app):
     """A clean database for the test; rows are removed after it."""
-    from casework.extensions import db as _db
+    from casework.extensions import db as _db, limiter
     ctx = app.app_context()
     ctx.push()
+    limiter.reset()  # each test starts with fresh rate limits
     yield _db
     _db.session.rollback()
     _db.session.remove()

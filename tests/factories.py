@@ -235,3 +235,25 @@ def board_rows(cases, users):
                                    actor_id=case.applicant_id))
         db.session.add(Notification(user_id=staff.id, case_id=case.id, subject=f"{case.number} 待核实"))
     db.session.commit()
+
+
+def solve(token: str) -> str:
+    """The answer to a human check: tests read the token as the server does."""
+    import json
+    from casework.disclosure import human
+    return str(json.loads(human._fernet().decrypt(token.encode()))["a"])
+
+
+def solved_check(api) -> dict:
+    """A fresh human check from the API with its answer, to put into an objection's body."""
+    r = api.post("/api/v1/challenges")
+    assert r.status_code == 201, r.get_json()
+    token = r.get_json()["id"]
+    return {"challenge": token, "answer": solve(token)}
+
+
+def page_check(html: str) -> dict:
+    """The human check of a board form page, answered: the fields to post with the form."""
+    import re
+    token = re.search(r'name="challenge" value="([^"]+)"', html).group(1)
+    return {"challenge": token, "human": solve(token)}

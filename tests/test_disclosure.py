@@ -14,8 +14,8 @@ from casework.disclosure.models import Disclosure, Objection
 from casework.extensions import db as _db
 from casework.funds.models import Fund
 
-from .conftest import Browser
-from .factories import aid_to, fire
+from .conftest import CSRF_RE, Browser, _fresh_request_globals
+from .factories import aid_to, fire, page_check, solved_check
 
 
 @pytest.mark.parametrize("name,masked", [
@@ -87,7 +87,7 @@ def test_posting_period_spans_national_day(demo, clock):
 def test_objection_dismissed_then_period_goes_on(demo, api):
     d, (case,) = _posted(demo)
     r = api.post(f"/api/v1/board/{d.id}/objections", json={"item": d.items[0].id, "text": "此人家庭并不困难",
-                                                          "anonymous": True})
+                                                          "anonymous": True, **solved_check(api)})
     assert r.status_code == 201
     code = r.get_json()["tracking_code"]
     _db.session.expire_all()
@@ -139,7 +139,7 @@ def test_ending_postings_goes_on_past_a_case_that_cannot_move(demo, clock, monke
 def test_objection_upheld_releases_and_publishes_a_correction(demo, api, web):
     d, (case, other) = _posted(demo, n=2)
     code = api.post(f"/api/v1/board/{d.id}/objections",
-                    json={"item": d.items[0].id, "text": "隐瞒收入"}).get_json()["tracking_code"]
+                    json={"item": d.items[0].id, "text": "隐瞒收入", **solved_check(api)}).get_json()["tracking_code"]
     for i in (1, 2, 3):
         fire(case, "uphold_objection", demo[f"committee{i}"], answer="经核实隐瞒家庭收入，撤销救助")
     assert case.state == "rejected"
@@ -157,12 +157,14 @@ def test_objections_after_the_period_and_bad_codes(demo, api, clock):
     d, _cases = _posted(demo)
     clock.move_to(datetime.combine(d.ends_on + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
                   + timedelta(hours=2))
-    r = api.post(f"/api/v1/board/{d.id}/objections", json={"item": d.items[0].id, "text": "迟到的异议"})
+    r = api.post(f"/api/v1/board/{d.id}/objections", json={"item": d.items[0].id, "text": "迟到的异议",
+                                                          **solved_check(api)})
     assert r.status_code == 422 and r.get_json()["error"]["code"] == "period_over"
     assert api.get("/api/v1/objections/NOSUCHCODE").status_code == 404
     r = api.post(f"/api/v1/board/{d.id}/objections", json={"item": "x", "text": "t"})
     assert r.status_code == 400
-    r = api.post(f"/api/v1/board/{d.id}/objections", json={"item": d.items[0].id, "text": "x" * 6000})
+    r = api.post(f"/api/v1/board/{d.id}/objections", json={"item": d.items[0].id, "text": "x" * 6000,
+                                                          **solved_check(api)})
     assert r.status_code in (413, 422)
 
 
@@ -173,11 +175,10 @@ def test_board_pages_without_an_account_and_script_shown_escaped(demo, web):
     show = web.get(f"/board/{d.id}")
     assert show.status_code == 200 and "张**" in show.get_data(as_text=True)
     question = show.get_data(as_text=True)
-    with web.client.session_transaction() as s:
-        answer = s["human_answer"]
-    r = web.post(f"/board/{d.id}/objections", {"item": d.items[0].id, "text": "<script>alert(1)</script>",
-                                               "anonymous": "1", "human": str(answer)},
-                 form_page=f"/board/{d.id}")
+    _fresh_request_globals()
+    r = web.client.post(f"/board/{d.id}/objections", data={
+        "csrf_token": CSRF_RE.search(question).group(1), "item": d.items[0].id,
+        "text": "<script>alert(1)</script>", "anonymous": "1", **page_check(question)})
     assert r.status_code in (200, 302)
     assert question  # the page asked its question
     track = web.get("/board/track?code=ZZZZZZZZZZ").get_data(as_text=True)

@@ -195,3 +195,15 @@ def find_login(identifier: str) -> User | None:
         return None
     return db.session.scalar(select(User).where(
         (User.username == ident) | (User.employee_no == ident) | (User.phone == ident)).limit(1))
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins of one account (or activation) from one client address; address "*" counts them from
+    every address. See accounts/auth.py."""
+    __tablename__ = "login_throttles"
+    account: Mapped[str] = mapped_column(String(80), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    succeeded_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from ..clock import today
 from ..core.permissions import has_role
-from ..extensions import db, login_manager
+from ..extensions import db, limited, login_manager
 from ..forms import opts
 from ..labels import ROLE_LABELS
 from . import auth
@@ -48,16 +48,16 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limited("sign-in", methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
     form = LoginForm()
     if form.validate_on_submit():
         tried = auth.attempt(form.login.data, form.password.data)
-        if tried.locked:
-            form.form_errors.append(_("Too many failed attempts. Try again in a few minutes."))
-        elif not tried.ok:
-            form.form_errors.append(_("Wrong user name or password."))
+        if not tried.ok:
+            # One answer for an unknown user, a wrong password and an address that must wait.
+            form.form_errors.append(auth.refusal())
         else:
             user = tried.user
             lang = session.get("lang")

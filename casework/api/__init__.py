@@ -178,5 +178,8 @@ def register(app: Flask):
             from ..web import error_page
             return error_page(status)
         body = {"code": code_for(status), "message": str(error.message)}
+        if status == 429:  # the limiter's own text ("20 per 1 minute") is neither localised nor a sentence
+            from ..web import _error_text
+            body["message"] = _error_text(429)
         return {"error": body}, status, error.headers
 

@@ -33,6 +33,7 @@ ERROR_RESPONSES = {
     422: "A field or a guard failed; `message` says why, `fields` which",
 }
 TOO_LARGE = {413: "The request body is larger than the configured limit"}
+TOO_MANY = {429: "Too many requests from this address: `Retry-After` says in how many seconds to try again"}
 
 
 def public(view):
@@ -158,7 +159,8 @@ def document(app: Flask) -> None:
         if isinstance(own, list):
             own = {code: HTTP_STATUS_CODES.get(int(code), "") for code in own}
         own = {int(code): text for code, text in own.items()}
-        generic = {**ERROR_RESPONSES, **(TOO_LARGE if spec.get("body") else {})}
+        generic = {**ERROR_RESPONSES, **(TOO_LARGE if spec.get("body") else {}),
+                   **(TOO_MANY if getattr(view, "_casework_limited", None) else {})}
         spec["responses"] = {**{code: text for code, text in generic.items() if code not in own}, **own}
         spec["security"] = [{}, {BEARER: []}] if is_public(view) else [{BEARER: []}]
     app.spec_processor(_finish_spec)

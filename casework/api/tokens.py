@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from ..accounts import auth
 from ..accounts.models import ApiToken
 from ..core.errors import NotFound, Unauthorized
-from ..extensions import db
+from ..extensions import db, limited
 from . import schemas as s
 from .base import json_body, make_blueprint, public, user
 
@@ -43,6 +43,7 @@ def info(row: ApiToken) -> dict:
 
 
 @bp.post("/tokens")
+@limited("sign-in")
 @public
 @bp.input(s.TokenIn, validation=False)
 @bp.output(s.TokenOut, status_code=201)
@@ -51,8 +52,8 @@ def create_token(json_data=None):
     body = json_body()
     tried = auth.attempt(body.get("username"), body.get("password"))
     if not tried.ok:
-        # One answer for an unknown user, a wrong password and a locked account.
-        raise Unauthorized(_("Wrong user name or password."), code="bad_credentials")
+        # One answer for an unknown user, a wrong password and an address that must wait.
+        raise Unauthorized(auth.refusal(), code="bad_credentials")
     label = body.get("label")
     secret, row = auth.issue(tried.user, label if isinstance(label, str) else "")
     db.session.commit()

@@ -5,6 +5,5 @@ from . import api, jobs, models, rules  # noqa: F401  (API blueprint, timers, ta
 
 
 def register(app):
-    from .views import bp, limiter
-    limiter.init_app(app)
+    from .views import bp
     app.register_blueprint(bp)

@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..api.base import json_body, make_blueprint, public, user
-from ..core.errors import BadRequest, NotFound
+from ..core.errors import BadRequest, Invalid, NotFound
 from ..core.inputs import record_id
 from ..core.permissions import grants
-from ..extensions import db
+from ..extensions import db, limited
 from ..money import format_money
-from . import operations
+from . import human, operations
 from .models import Disclosure, DisclosureItem
 
 bp = make_blueprint("board_api", __name__, tag="disclosure")
@@ -71,6 +71,13 @@ class ObjectionIn(Schema):
     text = String(required=True)
     anonymous = Boolean()
     contact = String()
+    challenge = String(required=True, metadata={"description": "the `id` of a check from POST /api/v1/challenges"})
+    answer = String(required=True, metadata={"description": "the answer to its question (digits); one try each"})
+
+
+class ChallengeOut(Schema):
+    id = String(required=True, metadata={"description": "send it back as `challenge`; good for one try, 2 hours"})
+    question = String(required=True)
 
 
 class TrackingOut(Schema):
@@ -161,11 +168,23 @@ def signoff(disclosure_id: int, json_data=None):
     return {**posting(d, full=True), "votes": votes, "quorum": quorum}
 
 
+@bp.post("/challenges")
+@limited("challenge")
+@public
+@bp.output(ChallengeOut, status_code=201)
+@bp.doc(summary="A human check for an anonymous objection or report: answer its question once, in the request")
+def challenges():
+    token, question = human.new()
+    return {"id": token, "question": question}
+
+
 @bp.post("/board/<int:disclosure_id>/objections")
+@limited("public-post")
 @public
 @bp.input(ObjectionIn, validation=False)
 @bp.output(TrackingOut, status_code=201)
-@bp.doc(summary="Object to an item during its posting period; returns a tracking code")
+@bp.doc(summary="Object to an item during its posting period, with a solved human check; returns a tracking code",
+        responses={422: "A field or a guard failed, or the human check is missing, wrong, used or expired"})
 def objections(disclosure_id: int, json_data=None):
     d = _load(disclosure_id)
     body = json_body()
@@ -178,6 +197,9 @@ def objections(disclosure_id: int, json_data=None):
     anonymous = body.get("anonymous", True)
     if not isinstance(anonymous, bool):
         raise BadRequest(_("`anonymous` must be true or false."), fields={"anonymous": "boolean"})
+    if not human.passed(body.get("challenge"), body.get("answer")):
+        raise Invalid(_("Answer a new human check (POST /api/v1/challenges): this one is missing, wrong, used "
+                        "or expired."), code="human_check", fields={"challenge": "required", "answer": "required"})
     row = operations.object_to(item, body.get("text"), anonymous, getattr(g, "api_user", None),
                                str(body.get("contact") or ""))
     db.session.commit()
@@ -191,6 +213,7 @@ def tracking(row) -> dict:
 
 
 @bp.get("/objections/<code>")
+@limited("lookup")
 @public
 @bp.output(TrackingOut)
 @bp.doc(summary="Follow an objection or report by its tracking code")

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -12,16 +10,13 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..accounts.models import Unit
 from ..core.errors import CaseworkError
 from ..core.permissions import grants, roles_at
-from ..extensions import db
+from ..extensions import db, limited
 from ..money import parse_money
 from ..core.inputs import record_id
 from . import human, operations
 from .models import Disclosure, DisclosureItem, DisclosureVote, Objection
 
 bp = Blueprint("board", __name__)
-# Public forms: a few posts a minute per address is plenty for a person, too few for a script.
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_limits=[])
-PUBLIC_LIMIT = "10 per minute; 100 per day"
 
 
 def _user():
@@ -52,25 +47,30 @@ def _public(disclosure_id: int) -> Disclosure:
     return d
 
 
+def _show(d: Disclosure, form=None, status: int = 200):
+    """The posting with its objection form; after a refusal the form keeps what was typed."""
+    token, question = human.new()
+    return render_template("board/show.html", d=d, versions=operations.versions(d), question=question,
+                           challenge=token, form=form or {}, open_period=d.status == "posted",
+                           pdf_url=url_for("notices.board_pdf", disclosure_id=d.id)), status
+
+
 @bp.route("/board/<int:disclosure_id>")
 def show(disclosure_id: int):
-    d = _public(disclosure_id)
-    return render_template("board/show.html", d=d, versions=operations.versions(d), question=human.challenge(),
-                           open_period=d.status == "posted",
-                           pdf_url=url_for("notices.board_pdf", disclosure_id=d.id))
+    return _show(_public(disclosure_id))
 
 
 @bp.route("/board/<int:disclosure_id>/objections", methods=["POST"])
-@limiter.limit(PUBLIC_LIMIT)
+@limited("public-post")
 def object_to(disclosure_id: int):
     d = _public(disclosure_id)
     item = db.session.get(DisclosureItem, request.form.get("item", type=record_id) or 0)
     if item is None or item.disclosure_id != d.id:
         flash(_("Choose the item you object to."), "error")
-        return redirect(url_for("board.show", disclosure_id=d.id))
-    if not human.passed(request.form.get("human")):
+        return _show(d, request.form, 422)
+    if not human.passed(request.form.get("challenge"), request.form.get("human")):
         flash(_("The answer to the question was wrong; please try again."), "error")
-        return redirect(url_for("board.show", disclosure_id=d.id))
+        return _show(d, request.form, 422)
     try:
         row = operations.object_to(item, request.form.get("text", ""), request.form.get("anonymous") == "1",
                                    _user(), request.form.get("contact", ""))
@@ -78,20 +78,22 @@ def object_to(disclosure_id: int):
     except CaseworkError as exc:
         db.session.rollback()
         flash(str(exc.message), "error")
-        return redirect(url_for("board.show", disclosure_id=d.id))
+        return _show(d, request.form, 422)
     return render_template("board/received.html", row=row)
 
 
 @bp.route("/board/report", methods=["GET", "POST"])
-@limiter.limit(PUBLIC_LIMIT, methods=["POST"])
+@limited("public-post", methods=["POST"])
 def report():
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+    status = 200
     if request.method == "POST":
+        status = 422
         unit = db.session.get(Unit, request.form.get("unit", type=record_id) or 0)
         disclosure = db.session.get(Disclosure, request.form.get("disclosure", type=record_id) or 0)
         if unit is None:
             flash(_("Choose the unit concerned."), "error")
-        elif not human.passed(request.form.get("human")):
+        elif not human.passed(request.form.get("challenge"), request.form.get("human")):
             flash(_("The answer to the question was wrong; please try again."), "error")
         else:
             try:
@@ -103,11 +105,13 @@ def report():
                 flash(str(exc.message), "error")
             else:
                 return render_template("board/received.html", row=row)
-    return render_template("board/report.html", units=units, question=human.challenge(), form=request.form)
+    token, question = human.new()
+    return render_template("board/report.html", units=units, question=question, challenge=token,
+                           form=request.form), status
 
 
 @bp.route("/board/track")
-@limiter.limit("30 per minute")
+@limited("lookup")
 def track():
     code = request.args.get("code", "")
     row, missing = None, False

@@ -18,7 +18,7 @@ from ..clock import today
 from ..core.errors import CaseworkError
 from ..core.models import Case
 from ..core.permissions import can_view, grants, roles_at
-from ..extensions import db
+from ..extensions import db, limited
 from ..forms import BaseForm, opts
 from ..core.inputs import record_id
 from . import batch, operations, signing
@@ -57,6 +57,7 @@ def download(notice_id: int):
 
 @bp.route("/verify", defaults={"code": ""})
 @bp.route("/verify/<code>")
+@limited("lookup")
 def verify(code: str):
     code = code or request.args.get("code", "")
     form = VerifyFileForm()

@@ -29,7 +29,7 @@ from ..clock import utcnow
 from ..config import public_url
 from ..core.errors import CaseworkError
 from ..core.permissions import has_role
-from ..extensions import db
+from ..extensions import db, limited
 from ..forms import BaseForm
 from ..core.inputs import record_id
 from . import crypto
@@ -279,24 +279,27 @@ def activate_page():
 
 
 @bp.route("/activate/code", methods=["POST"])
+@limited("sign-in")
 def activate_account():
     form = ActivateForm()
     if form.validate_on_submit():
         from ..accounts.models import find_login
         target = find_login(form.login.data)
-        if auth.is_locked(target):
-            form.form_errors.append(_("Too many failed attempts. Try again in a few minutes."))
+        # Codes are guessed like passwords: the same throttle per account and address, and one answer
+        # whether the number is unknown, the code wrong or the address must wait.
+        account, address = auth.account_key(target, form.login.data, "activate"), auth.client_address()
+        user = activate(form.login.data, form.code.data, form.password.data) \
+            if auth.reserve(account, address) else None
+        if user is None:
+            db.session.rollback()
+            form.form_errors.append(_("The code does not fit this employee number or phone, was used already, or "
+                                      "has expired; after several failed tries, wait a few minutes before the "
+                                      "next. Ask your union staff for a new code."))
         else:
-            user = activate(form.login.data, form.code.data, form.password.data)
-            if user is None:
-                auth.count_failure(target)
-                form.form_errors.append(_("The code does not fit this employee number or phone, was used "
-                                          "already, or has expired. Ask your union staff for a new one."))
-            else:
-                auth.clear_failures(user)
-                db.session.commit()
-                flash(_("Your account is active. Sign in with your new password."), "success")
-                return redirect(url_for("accounts.login"))
+            auth.succeeded(account, address)
+            db.session.commit()
+            flash(_("Your account is active. Sign in with your new password."), "success")
+            return redirect(url_for("accounts.login"))
     return render_template("roster/activate.html", form=form), 422
 
 

@@ -27,8 +27,10 @@ def _error_text(status: int) -> str:
 
 
 def register(app: Flask):
+    from . import security
     from .views import bp
     app.register_blueprint(bp)
+    security.register(app)
 
     @app.context_processor
     def _helpers():

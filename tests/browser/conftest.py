@@ -135,10 +135,16 @@ def page(request, chromium, browser_context_args):
     context = chromium.new_context(**browser_context_args)
     try:
         page = context.new_page()
+        # Anything the Content-Security-Policy refused (an inline script, style or handler) fails the test.
+        refused = []
+        page.on("console", lambda msg: refused.append(msg.text)
+                if msg.type == "error" and "Content Security Policy" in msg.text else None)
         yield page
         report = getattr(request.node, "rep_call", None)
         if report is not None and report.failed:
             _save_failure_screenshot(page, request.node.name)
+        elif report is not None:
+            assert not refused, refused
     finally:
         context.close()
 
