@@ -61,7 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 CAPABILITIES = (
-    ".accounts.views", ".web", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
+    ".accounts.views", ".accounts.mine", ".web", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
     ".notices", ".disclosure", ".proposals.views", ".motions.views", ".stats", ".exports", ".roster", ".register",
     ".ops", ".api", ".cli",
 )

@@ -50,7 +50,7 @@ def _notify_owner(step: Step):
     case = step.case
     subject = _("%(kind)s %(number)s: %(step)s", kind=KIND_LABELS[case.kind], number=case.number,
                 step=TRIGGER_LABELS.get(step.transition.trigger, step.transition.trigger))
-    reason = step.data.get("reason") or step.data.get("reply") or step.data.get("text") or step.comment
+    reason = step.text("reason", "reply", "text")
     notify(case.applicant, subject, reason or "", case)
     if case.created_by_id != case.applicant_id:
         notify(case.created_by, subject, reason or "", case)
@@ -62,7 +62,8 @@ effect("notify_author")(_notify_owner)
 
 @effect("record_reply")
 def _record_reply(step: Step):
-    text = step.data.get("reply") or step.data.get("text") or step.data.get("reason") or ""
+    text = step.text("reply", "text", "reason") if step.carried else (
+        step.data.get("reply") or step.data.get("text") or step.data.get("reason") or "")
     step.record("reply", getattr(step.case, "reply", ""), text)
     step.case.reply = text
 
