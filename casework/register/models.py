@@ -67,8 +67,9 @@ class Household(Subject, db.Model):
         return f"household:{self.id}"
 
     def raised_by(self) -> set[int]:
-        """The worker and the staff who proposed it: neither decides it (回避)."""
-        return {self.user_id, self.proposed_by_id}
+        """The worker, and while it waits for the vote the staff who proposed it: neither decides it (回避);
+        staff re-check and propose again the files they proposed."""
+        return {self.user_id, self.proposed_by_id} if self.status == "proposed" else {self.user_id}
 
     @property
     def monthly_income(self) -> int:

@@ -202,8 +202,8 @@ class Tally:
     positions: list | None = None  # the vote service's tally of the round
 
 
-def tally(household: Household) -> Tally:
-    groups = vote_service.tally(household)
+def tally(household: Household, groups: list | None = None) -> Tally:
+    groups = vote_service.tally(household) if groups is None else groups
     counts = {p: sum(g["votes"] for g in groups if g["trigger"] == p) for p in POSITIONS}
     return Tally(counts["approve"], counts["reject"], settings.get(household.unit, "committee_quorum"),
                  positions=groups)
@@ -224,9 +224,8 @@ def vote(household: Household, user: User, position: str, comment: str = "") -> 
         raise Invalid(_("Choose one of: %(choices)s.", choices=", ".join(POSITIONS)),
                       fields={"position": position})
     outcome = engine.fire(household, position, user, {}, comment=comment or "")
-    result = tally(household) if not outcome.moved else Tally(0, 0, outcome.quorum)
+    result = tally(household, outcome.tally)  # the round just voted in, closed or not
     if outcome.moved:
-        setattr(result, position, outcome.votes)
         result.decided = position
     return result
 

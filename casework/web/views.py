@@ -14,7 +14,9 @@ from datetime import date
 from ..clock import today
 from ..core import kinds
 from ..core.errors import CaseworkError
-from ..core.models import AuditEntry, CongressSession, Vote
+from ..core import settings, votes as vote_service
+from ..money import format_money
+from ..core.models import AuditEntry, CongressSession
 from ..aid.kind import view_level
 from ..core.permissions import sees_reviewer_notes
 from ..core import calendar
@@ -182,6 +184,9 @@ def _action_forms(case):
         t = wf.candidates(trigger, case.state)[0]
         form = transition_form(t, departments=departments, prefix=trigger)
         form.version.data = case.version
+        proposed = getattr(case, "amount_proposed", None)
+        if "amount" in form and proposed is not None and not form.amount.data:
+            form.amount.data = format_money(proposed).replace(",", "")  # the amount staff proposed
         forms.append((trigger, t, form))
     return forms
 
@@ -196,11 +201,11 @@ def case_view(kind: str, case_id: int):
 def _render_case(case, forms, status=200):
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
                                  .order_by(AuditEntry.seq)).all()
-    votes = db.session.scalars(select(Vote).where(Vote.case_id == case.id, Vote.round == case.state_seq)
-                               .order_by(Vote.at)).all()
+    votes = vote_service.round_votes(case)
     record = kinds.serialize(case, current_user)
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
-                           votes=votes, reviewer=sees_reviewer_notes(current_user, case),
+                           votes=votes, tally=vote_service.tally(case) if votes else [],
+                           quorum=settings.get(case.unit, "committee_quorum") if votes else None, reviewer=sees_reviewer_notes(current_user, case),
                            level=view_level(case, current_user) if case.kind == "aid" else "full"), status
 
 
