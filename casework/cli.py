@@ -59,14 +59,21 @@ def demo_command(no_history):
 
 @casework_cli.command("verify-audit")
 def verify_audit_command():
-    """Check every case's audit hash chain; exit 1 naming the first broken case."""
-    from .core.models import Case, verify_chain
+    """Check every audit hash chain (each case's, each household file's, each board posting's); exit 1 naming
+    the broken ones."""
+    from .core.models import Case, Subject, verify_chain
     broken = 0
     for case_id, number in db.session.execute(select(Case.id, Case.number).order_by(Case.id)):
         ok, seq = verify_chain(case_id)
         if not ok:
             broken += 1
             click.echo(f"{number}: audit chain broken at entry {seq}", err=True)
+    for model in Subject.__subclasses__():  # the register's households, the board's postings
+        for subject in db.session.scalars(select(model).order_by(model.id)):
+            ok, seq = verify_chain(subject)
+            if not ok:
+                broken += 1
+                click.echo(f"{subject.label}: audit chain broken at entry {seq}", err=True)
     if broken:
         raise SystemExit(1)
     click.echo("audit chains intact")

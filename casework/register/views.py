@@ -52,6 +52,8 @@ class MemberForm(Form):
     monthly_income = StringField(_l("Monthly income (yuan)"), validators=[Optional()],
                                  render_kw={"inputmode": "decimal", "placeholder": "0.00"})
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+    # A member who works here too: they then never review the worker's cases (回避).
+    person = StringField(_l("Colleague's user name or employee number"), validators=[Optional(), Length(max=60)])
 
 
 class ProposeForm(BaseForm):
