@@ -45,7 +45,6 @@ def test_three_different_reasons_reject_and_the_notice_quotes_them(demo):
 
 def test_amounts_are_positions_the_tally_shows_them_and_the_fourth_vote_decides(demo, api, web):
     case = aid_to(demo, "pending_approval", amount_requested="3000.00")
-    fire(case, "verify", demo["staff1"]) if case.state == "verifying" else None
     fire(case, "approve", demo["committee1"], amount="3000.00")
     fire(case, "approve", demo["committee2"], amount="3000.00", comment="情况属实")
     out = api.as_("committee3").post(f"/api/v1/cases/aid/{case.id}/transitions/approve",
@@ -56,7 +55,8 @@ def test_amounts_are_positions_the_tally_shows_them_and_the_fourth_vote_decides(
     assert sorted((t["inputs"]["amount"], t["votes"]) for t in body["tally"]) == [(250000, 1), (300000, 2)]
     web.login("committee4")
     page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
-    assert "¥3,000.00" in page and "2" in page and "¥2,500.00" in page
+    assert "批准 ¥3,000.00：2 票" in page and "批准 ¥2,500.00：1 票" in page and "需 3 票" in page
+    assert 'value="2000.00"' in page  # the amount field carries the proposed amount
     # 2000: one vote, one seat left after it, three needed: it can no longer change the outcome.
     with pytest.raises(Invalid) as err:
         fire(case, "approve", demo["committee4"], amount="2000.00")
@@ -217,3 +217,24 @@ def test_register_audit_api(demo, api):
     assert out.status_code == 200 and out.get_json()["intact"] is True
     assert out.get_json()["items"][0]["trigger"] == "create"
     assert api.as_("worker2").get(f"/api/v1/register/{household.id}/audit").status_code == 404
+
+
+def test_account_page_declares_relatives_and_refuses_an_overlapping_delegation(demo, web):
+    web.login("committee1")
+    page = web.get("/account")
+    assert page.status_code == 200 and "我的亲属" in page.get_data(as_text=True)
+    r = web.post("/account/relatives", {"r-person": "worker1", "r-relation": "spouse"}, form_page="/account")
+    assert r.status_code in (302, 303)
+    row = _db.session.scalar(select(Relative).where(Relative.user_id == demo["committee1"].id))
+    assert row is not None and row.relative_id == demo["worker1"].id
+    assert "张建国" in web.get("/account").get_data(as_text=True)
+    unit = _hq(demo["committee1"]).id
+    form = {"d-to_user": "worker3", "d-role": f"committee:{unit}", "d-starts_on": today().isoformat(),
+            "d-ends_on": (today() + timedelta(days=3)).isoformat()}
+    web.post("/account/delegations", form, form_page="/account")
+    second = web.post("/account/delegations", {**form, "d-to_user": "worker2"}, form_page="/account")
+    assert second.status_code in (302, 303)
+    assert "已有委托" in web.get("/account").get_data(as_text=True)
+    assert len(delegations.given_and_received(demo["committee1"])) == 1
+    web.post(f"/account/relatives/{row.id}/remove", {}, form_page="/account")
+    assert _db.session.scalar(select(Relative.id).where(Relative.id == row.id)) is None

@@ -1,7 +1,6 @@
 """Sign-in, password, delegations, and the admin pages for people, units and departments."""
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import wraps
 
 from flask import (Blueprint, abort, flash, g, make_response, redirect, render_template, request, session,
@@ -22,7 +21,7 @@ from ..forms import opts
 from ..web.labels import ROLE_LABELS
 from ..core.inputs import record_id
 from ..core.errors import CaseworkError
-from . import auth, delegations, relatives
+from . import auth, delegations as delegation_ops, relatives as relative_ops
 from .forms import (DelegationForm, DepartmentForm, LoginForm, PasswordForm, RoleForm, TokenForm, UnitForm,
                     UserForm)
 from .models import Delegation, Department, DepartmentMember, RoleAssignment, Unit, User
@@ -111,8 +110,8 @@ def account():
             return redirect(url_for("accounts.account"))
     from .mine import relative_form
     return render_template("accounts/account.html", form=form, dform=_delegation_form(current_user),
-                           delegations=delegations.given_and_received(current_user),
-                           relatives=relatives.declared_by(current_user), rform=relative_form(),
+                           delegations=delegation_ops.given_and_received(current_user),
+                           relatives=relative_ops.declared_by(current_user), rform=relative_form(),
                            today=today())
 
 
@@ -130,7 +129,7 @@ def add_delegation():
     if form.validate_on_submit():
         role, unit_id = form.role.data.split(":")
         try:
-            delegations.delegate(current_user, form.to_user.data, role, unit_id, form.starts_on.data,
+            delegation_ops.delegate(current_user, form.to_user.data, role, unit_id, form.starts_on.data,
                                  form.ends_on.data)
             db.session.commit()
             flash(_("Delegation saved."), "success")
@@ -149,7 +148,7 @@ def add_delegation():
 @login_required
 def end_delegation(delegation_id: int):
     try:
-        delegations.end(delegation_id, current_user)
+        delegation_ops.end(delegation_id, current_user)
     except CaseworkError:
         abort(404)
     db.session.commit()

@@ -8,13 +8,13 @@ caller commits once, or rolls everything back.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import inspect as sa_inspect, select
+from sqlalchemy import event, inspect as sa_inspect, select
+from sqlalchemy.orm import Session
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -81,11 +81,24 @@ def conflict(fn):
     return fn
 
 
+_RELATED = "casework_related"
+
+
 def related(user: User | None, subject) -> bool:
-    """Whether `user` is a declared relative of someone who raised `subject`."""
+    """Whether `user` is a declared relative of someone who raised `subject` (asked once per transaction)."""
     if user is None:
         return False
-    return any(check(user, subject) for check in CONFLICTS)
+    cache = db.session.info.setdefault(_RELATED, {})
+    key = (user.id, subject_key(subject), frozenset(subject.raised_by()))
+    if key not in cache:
+        cache[key] = any(check(user, subject) for check in CONFLICTS)
+    return cache[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_related(session: Session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_RELATED, None)
 
 
 def refusal(role: str, kind: str | None = None):

@@ -24,9 +24,6 @@ from .models import Vote, subject_key
 if TYPE_CHECKING:
     from .engine import Step
 
-TEXT_TYPES = ("text",)
-
-
 def _where(subject):
     kind, sid = subject_key(subject)
     if kind is None:
@@ -54,14 +51,8 @@ def split_inputs(transition, plain: dict) -> tuple[dict, dict]:
     """(decisive inputs, the voter's own words) of one vote's plain inputs."""
     decisive, texts = {}, {}
     for f in transition.fields:
-        if f.name not in plain:
-            continue
-        if f.decisive:
-            decisive[f.name] = plain[f.name]
-        elif f.type in TEXT_TYPES:
-            texts[f.name] = plain[f.name]
-        else:  # an input neither decisive nor words: kept with the voter's words
-            texts[f.name] = plain[f.name]
+        if f.name in plain:
+            (decisive if f.decisive else texts)[f.name] = plain[f.name]
     return decisive, texts
 
 
