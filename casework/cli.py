@@ -61,11 +61,16 @@ def demo_command(no_history):
 def audit_breaks() -> Iterator[tuple[str, int | None]]:
     """(what, first bad entry) for every broken audit chain: the one list of chains that `verify-audit` and
     `restore` check, so a chain added here is checked by both."""
-    from .core.models import Case, verify_chain
+    from .core.models import Case, Subject, verify_chain
     for case_id, number in db.session.execute(select(Case.id, Case.number).order_by(Case.id)):
         ok, seq = verify_chain(case_id)
         if not ok:
             yield number, seq
+    for model in Subject.__subclasses__():  # the register's households, the board's postings
+        for subject in db.session.scalars(select(model).order_by(model.id)):
+            ok, seq = verify_chain(subject)
+            if not ok:
+                yield subject.label, seq
     from .privacy.models import chains, verify_access_chain
     for chain in chains():
         ok, seq = verify_access_chain(chain)

@@ -31,6 +31,10 @@ STATE_LABELS = {
     "cosigning": _l("Collecting co-signatures"), "lapsed": _l("Lapsed"), "handling": _l("Being handled"),
     "merged": _l("Merged"), "opinion": _l("Converted to opinion"), "not_filed": _l("Not filed"),
     "replied": _l("Replied"),
+    # the register's and the board's workflows
+    "proposed": _l("Awaiting the committee's vote"), "registered": _l("Registered"), "removed": _l("Removed"),
+    "awaiting_signoff": _l("Awaiting sign-off"), "scheduled": _l("Scheduled"), "posted": _l("Posted"),
+    "ended": _l("Ended"), "superseded": _l("Superseded"),
 }
 
 TRIGGER_LABELS = {
@@ -49,6 +53,8 @@ TRIGGER_LABELS = {
     "withdraw_cosign": _l("Withdraw co-signature"), "lapse": _l("Lapsed"), "file": _l("File"),
     "merge": _l("Merge"), "convert_to_opinion": _l("Convert to opinion"), "not_file": _l("Do not file"),
     "reply": _l("Reply"), "rate": _l("Rate the reply"), "rate_unsatisfied": _l("Unsatisfied: reopen"),
+    "sign_off": _l("Sign off"), "end": _l("End of posting period"), "supersede": _l("Superseded by a correction"),
+    "recheck": _l("Yearly re-check"), "remove": _l("Remove from the register"), "propose": _l("Propose again"),
 }
 
 FIELD_LABELS = {

@@ -1,6 +1,6 @@
 """Every table, imported in one place for the app, migrations and tests."""
-from .accounts.models import (ApiToken, Delegation, Department, DepartmentMember, RoleAssignment,  # noqa: F401
-                              Unit, User)
+from .accounts.models import (ApiToken, Delegation, Department, DepartmentMember, Relative,  # noqa: F401
+                              RoleAssignment, Unit, User)
 from .aid.models import AidRequest, AidVisit  # noqa: F401
 from .core.calendar import CalendarDay  # noqa: F401
 from .core.models import (Attachment, AuditEntry, Case, CaseParty, CongressSession, Serial,  # noqa: F401

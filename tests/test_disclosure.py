@@ -125,7 +125,7 @@ def test_ending_postings_goes_on_past_a_case_that_cannot_move(demo, clock, monke
     real = engine.fire
 
     def refuse(case, trigger, *args, **kw):
-        if case.id == stuck.id:
+        if case is stuck:  # the board posting itself ends through the engine too
             raise Invalid("refused for the test")
         return real(case, trigger, *args, **kw)
     monkeypatch.setattr(engine, "fire", refuse)

@@ -1,7 +1,8 @@
-"""The three case workflows as data. No Flask, no database: `casework` applies them."""
+"""The three case workflows, and those of the register and the board, as data. No Flask, no database:
+`casework` applies them."""
 from __future__ import annotations
 
-from . import aid, motion, proposal
+from . import aid, board, motion, proposal, register
 from .base import Field, Transition, Workflow
 
 WORKFLOWS: dict[str, Workflow] = {
@@ -9,11 +10,16 @@ WORKFLOWS: dict[str, Workflow] = {
     "proposal": proposal.WORKFLOW,
     "motion": motion.WORKFLOW,
 }
+# Committee decisions on things that are not cases, fired through the same engine and audit chain.
+SUBJECTS: dict[str, Workflow] = {
+    "register": register.WORKFLOW,
+    "board": board.WORKFLOW,
+}
 
 
 def get(kind: str) -> Workflow:
     try:
-        return WORKFLOWS[kind]
+        return WORKFLOWS.get(kind) or SUBJECTS[kind]
     except KeyError:
         raise KeyError(f"unknown case kind {kind!r}") from None
 
@@ -37,8 +43,11 @@ EFFECTS = frozenset({
     "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",
     "issue_notice",
 })
+# The effects the register's and the board's workflows name.
+SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf"})
 # Branch selectors the engine answers by name for `Workflow.run`.
 CONDITIONS = frozenset({"posting_open", "reconsider"})
 
-__all__ = ["WORKFLOWS", "GUARDS", "EFFECTS", "CONDITIONS", "get", "aid", "proposal", "motion",
+__all__ = ["WORKFLOWS", "SUBJECTS", "GUARDS", "EFFECTS", "SUBJECT_EFFECTS", "CONDITIONS", "get", "aid",
+           "proposal", "motion", "register", "board",
            "Field", "Transition", "Workflow"]

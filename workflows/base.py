@@ -46,6 +46,9 @@ class Field:
     min: int | None = None
     max: int | None = None
     private: bool = False  # kept out of public pages and the applicant's view
+    # A committee vote's position: votes agree when their decisive inputs agree (an amount, a choice),
+    # never by their wording; every other input is the voter's own reason.
+    decisive: bool = False
 
     def __post_init__(self):
         if self.type not in FIELD_TYPES:

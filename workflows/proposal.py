@@ -59,7 +59,7 @@ TRANSITIONS = [
                effects=("compute_grade",)),
     Transition("adopt", ("graded",), "implementing", ("committee",), vote=True,
                guards=("grade_at_least_general",),
-               fields=(Field("department", "department"), Field("deadline", "date")),
+               fields=(Field("department", "department", decisive=True), Field("deadline", "date", decisive=True)),
                effects=("assign_department", "start_deadline")),
     Transition("not_adopt", ("graded",), "not_adopted", ("committee",), vote=True,
                fields=(Field("reply", "text"),),
@@ -68,7 +68,7 @@ TRANSITIONS = [
                fields=(Field("result", "text"), Field("benefit", "money")),
                effects=("record_implementation",)),
     Transition("reward", ("implemented",), "rewarded", ("committee",), vote=True,
-               fields=(Field("bonus", "money", required=False),),
+               fields=(Field("bonus", "money", required=False, decisive=True),),
                effects=("pay_reward", "notify_author", "join_disclosure", "issue_notice")),
     # Fired when the disclosure carrying the reward is posted.
     Transition("close", ("rewarded",), "closed", ("scheduler",), automatic=True,

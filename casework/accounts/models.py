@@ -1,4 +1,4 @@
-"""People, org units, departments, role assignments and delegations."""
+"""People, org units, departments, role assignments, delegations and declared relatives."""
 from __future__ import annotations
 
 import hashlib
@@ -158,6 +158,27 @@ class Delegation(db.Model):
     unit: Mapped[Unit] = relationship()
     __table_args__ = (CheckConstraint("ends_on >= starts_on", name="dates"),
                       CheckConstraint("from_user_id <> to_user_id", name="not_self"))
+
+
+RELATIONS = ("spouse", "parent", "child", "sibling", "grandparent", "grandchild", "in_law", "other")
+
+
+class Relative(db.Model):
+    """A declared relative (亲属): a conflict of interest in every review role, both ways. Declared by the
+    person themselves on their account page, or recorded by union staff (`recorded_by_id` is then theirs)."""
+    __tablename__ = "relatives"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    relative_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(20))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    relative: Mapped[User] = relationship(foreign_keys=[relative_id])
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    __table_args__ = (UniqueConstraint("user_id", "relative_id"),
+                      CheckConstraint("user_id <> relative_id", name="not_self"),
+                      CheckConstraint(f"relation IN {RELATIONS}", name="relation"))
 
 
 class DepartmentMember(db.Model):

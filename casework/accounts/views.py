@@ -4,23 +4,20 @@ The admin pages (people, roles, units, departments, settings, calendar) are case
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import (Blueprint, abort, flash, g, make_response, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 from urllib.parse import urlsplit
 
 from ..clock import today
-from ..core.permissions import has_role
 from ..extensions import db, limited, login_manager
 from ..forms import opts
 from ..labels import ROLE_LABELS
-from . import auth
+from ..core.errors import CaseworkError
+from . import auth, delegations as delegation_ops, relatives as relative_ops
 from .forms import DelegationForm, LoginForm, PasswordForm, TokenForm
-from .models import Delegation, User
+from .models import User
 
 bp = Blueprint("accounts", __name__)
 
@@ -103,11 +100,10 @@ def account():
                 flash(ngettext("%(num)d API token was revoked with it.", "%(num)d API tokens were revoked with it.",
                                revoked), "info")
             return redirect(url_for("accounts.account"))
-    delegations = db.session.scalars(select(Delegation).where(
-        (Delegation.from_user_id == current_user.id) | (Delegation.to_user_id == current_user.id))
-        .order_by(Delegation.starts_on.desc())).all()
-    dform = _delegation_form(current_user)
-    return render_template("accounts/account.html", form=form, dform=dform, delegations=delegations,
+    from .mine import relative_form
+    return render_template("accounts/account.html", form=form, dform=_delegation_form(current_user),
+                           delegations=delegation_ops.given_and_received(current_user),
+                           relatives=relative_ops.declared_by(current_user), rform=relative_form(),
                            today=today())
 
 
@@ -123,21 +119,16 @@ def _delegation_form(user: User) -> DelegationForm:
 def add_delegation():
     form = _delegation_form(current_user)
     if form.validate_on_submit():
-        other = db.session.scalar(select(User).where(User.username == form.to_user.data.strip(),
-                                                     User.active.is_(True)))
         role, unit_id = form.role.data.split(":")
-        if other is None:
-            flash(_("No active user %(name)s.", name=form.to_user.data), "error")
-        elif other.id == current_user.id:
-            flash(_("You cannot delegate to yourself."), "error")
-        elif form.ends_on.data < form.starts_on.data:
-            flash(_("The end date is before the start date."), "error")
-        else:
-            db.session.add(Delegation(from_user_id=current_user.id, to_user_id=other.id, role=role,
-                                      unit_id=int(unit_id), starts_on=form.starts_on.data,
-                                      ends_on=form.ends_on.data))
+        try:
+            delegation_ops.delegate(current_user, form.to_user.data, role, unit_id, form.starts_on.data,
+                                 form.ends_on.data)
             db.session.commit()
             flash(_("Delegation saved."), "success")
+        except CaseworkError as exc:
+            db.session.rollback()
+            for message in [exc.message, *(exc.fields or {}).values()]:
+                flash(str(message), "error")
     else:
         for errors in form.errors.values():
             for e in errors:
@@ -148,13 +139,10 @@ def add_delegation():
 @bp.route("/account/delegations/<int:delegation_id>/end", methods=["POST"])
 @login_required
 def end_delegation(delegation_id: int):
-    d = db.session.get(Delegation, delegation_id)
-    if d is None or (d.from_user_id != current_user.id and not has_role(current_user, "admin")):
+    try:
+        delegation_ops.end(delegation_id, current_user)
+    except CaseworkError:
         abort(404)
-    if d.starts_on >= today():
-        db.session.delete(d)  # never started: nothing to keep
-    elif d.ends_on >= today():
-        d.ends_on = today() - timedelta(days=1)
     db.session.commit()
     flash(_("Delegation ended."), "success")
     return redirect(url_for("accounts.account"))

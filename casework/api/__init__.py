@@ -14,8 +14,8 @@ from ..core.permissions import grants, sees_reviewer_notes
 from ..core.queries import listed, work_queue
 from ..extensions import csrf, db
 from . import schemas as s
-from .base import (BLUEPRINTS, document, json_body as _json, make_blueprint, public, step_options,
-                   user as _user)
+from .base import (BLUEPRINTS, audit_item as _audit_item, document, json_body as _json, make_blueprint, public,
+                   step_options, user as _user)
 
 bp = make_blueprint("api", __name__, tag="casework")
 from . import tokens  # noqa: E402,F401  (its blueprint joins BLUEPRINTS)
@@ -115,7 +115,7 @@ def fire(kind: str, case_id: int, trigger: str, json_data=None):
     out = kinds.serialize(case, _user())
     db.session.commit()
     if outcome.votes is not None:
-        out.update(votes=outcome.votes, quorum=outcome.quorum)
+        out.update(votes=outcome.votes, quorum=outcome.quorum, tally=outcome.tally or [])
     return out
 
 
@@ -131,19 +131,6 @@ def audit(kind: str, case_id: int):
                                  .order_by(AuditEntry.seq)).all()
     ok, _bad = verify_chain(case.id)
     return {"intact": ok, "items": [_audit_item(e, reviewer, payee_only) for e in entries]}
-
-
-def _audit_item(e: AuditEntry, reviewer: bool, payee_only: bool = False) -> dict:
-    changes = dict(e.changes or {})
-    if payee_only and e.trigger != "disburse":
-        changes = {}
-    if not reviewer and changes.get("private"):
-        inputs = {k: v for k, v in (changes.get("inputs") or {}).items() if k not in changes["private"]}
-        changes["inputs"] = inputs
-    return {"seq": e.seq, "at": e.at.isoformat() + "Z", "actor": e.actor_label,
-            "on_behalf_of": e.delegate_of.username if e.delegate_of else None, "trigger": e.trigger,
-            "from_": e.from_state, "to": e.to_state, "comment": "" if payee_only else e.comment,
-            "changes": changes, "hash": e.hash}
 
 
 @bp.get("/queue")

@@ -183,3 +183,24 @@ def _enumerate_path_values(spec: dict) -> dict:
                 if parameter.get("in") == "path" and parameter.get("name") in values:
                     parameter["schema"] = {"type": "string", "enum": values[parameter["name"]]}
     return spec
+
+
+def audit_item(e, reviewer: bool, payee_only: bool = False) -> dict:
+    """One audit entry as the API shows it (a case's, a register entry's or a board posting's)."""
+    changes = dict(e.changes or {})
+    if payee_only and e.trigger != "disburse":
+        changes = {}
+    if not reviewer and changes.get("private"):
+        inputs = {k: v for k, v in (changes.get("inputs") or {}).items() if k not in changes["private"]}
+        changes["inputs"] = inputs
+    return {"seq": e.seq, "at": e.at.isoformat() + "Z", "actor": e.actor_label,
+            "on_behalf_of": e.delegate_of.username if e.delegate_of else None, "trigger": e.trigger,
+            "from_": e.from_state, "to": e.to_state, "comment": "" if payee_only else e.comment,
+            "changes": changes, "hash": e.hash}
+
+
+def subject_audit(subject) -> dict:
+    """The audit trail of a subject that is not a case, oldest first, with the chain's state."""
+    from ..core.models import entries_of, verify_chain
+    ok, _bad = verify_chain(subject)
+    return {"intact": ok, "items": [audit_item(e, True) for e in db.session.scalars(entries_of(subject))]}

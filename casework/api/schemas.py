@@ -172,6 +172,7 @@ class CaseOut(Schema):
     # a transition's answer
     votes = Integer()
     quorum = Integer()
+    tally = List(Dict(), metadata={"description": "a vote's current round: [{inputs (decisive), votes}]"})
 
 
 class CaseItem(CaseOut):

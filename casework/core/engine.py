@@ -1,18 +1,20 @@
-"""The one transition engine: every change of a case's state goes through `fire`.
+"""The one transition engine: every change of a case's state goes through `fire`, and so does every
+change of another subject's (a register entry, a board posting: `core.models.Subject`).
 
-It checks the role at the case's unit (delegation honoured), conflict of interest, the inputs, the
-guards; counts committee votes; moves the shared workflow machine; runs side effects; appends a
-hash-chained audit entry. It never commits: the caller commits once, or rolls everything back.
+It checks the role at the subject's unit (delegation honoured), conflict of interest (who raised it and
+their declared relatives), the inputs, the guards; counts committee votes (`core.votes`); moves the shared
+workflow machine; runs side effects; appends an entry to the subject's hash chain. It never commits: the
+caller commits once, or rolls everything back.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import event, inspect as sa_inspect, select
+from sqlalchemy.orm import Session
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,10 +27,10 @@ from ..extensions import db
 from ..labels import state_label
 from ..money import parse_money
 from ..ops.logs import log_event
-from . import settings
+from . import settings, votes as vote_service
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .inputs import record_id
-from .models import GENESIS, AuditEntry, Case, Vote
+from .models import GENESIS, AuditEntry, Case, entries_of, subject_key
 from .permissions import roles_at
 
 GuardFn = Callable[["Step"], "str | None"]
@@ -42,6 +44,9 @@ PARTY_RESOLVERS: dict[str, Callable[[User, Case], bool]] = {}
 # (kind or None, role) -> why `user` does not hold `role` towards `case` for `trigger`, or None.
 RefusalFn = Callable[[User, Case, str], "str | None"]
 REFUSALS: dict[tuple[str | None, str], RefusalFn] = {}
+# (user, subject) -> True when `user` is related to someone who raised the subject (亲属回避); capabilities
+# that know relations (declared relatives, the register's households) register one each.
+CONFLICTS: list[Callable[[User, Any], bool]] = []
 
 
 def guard(name: str):
@@ -72,6 +77,31 @@ def party(name: str):
     return register
 
 
+def conflict(fn):
+    CONFLICTS.append(fn)
+    return fn
+
+
+_RELATED = "casework_related"
+
+
+def related(user: User | None, subject) -> bool:
+    """Whether `user` is a declared relative of someone who raised `subject` (asked once per transaction)."""
+    if user is None:
+        return False
+    cache = db.session.info.setdefault(_RELATED, {})
+    key = (user.id, subject_key(subject), frozenset(subject.raised_by()))
+    if key not in cache:
+        cache[key] = any(check(user, subject) for check in CONFLICTS)
+    return cache[key]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_related(session: Session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_RELATED, None)
+
+
 def refusal(role: str, kind: str | None = None):
     """Registers the specific reason given (403) when someone tries a step that needs `role` and does not
     hold it, e.g. an author co-signing their own motion; without one the reason is the generic one."""
@@ -83,7 +113,7 @@ def refusal(role: str, kind: str | None = None):
 
 def refusal_reason(user: User, case: Case, roles, trigger: str) -> str | None:
     for role in sorted(roles):
-        explain = REFUSALS.get((case.kind, role)) or REFUSALS.get((None, role))
+        explain = REFUSALS.get((case.workflow_kind, role)) or REFUSALS.get((None, role))
         if explain is not None and (reason := explain(user, case, trigger)):
             return reason
     return None
@@ -103,9 +133,21 @@ class Step:
     now: datetime
     from_state: str = ""
     changes: dict[str, Any] = field(default_factory=dict)
+    carried: list = field(default_factory=list)  # the votes that carried a committee decision
+
+    @property
+    def subject(self):
+        return self.case
 
     def setting(self, key: str):
         return settings.get(self.case.unit, key)
+
+    def text(self, *fields: str) -> str:
+        """The step's written words: the reasons of every vote that carried a committee decision, each
+        voter's once; else the first of `fields` given, or the comment."""
+        if self.carried:
+            return "；".join(vote_service.reasons(self.carried, fields))
+        return next((self.data[f] for f in fields if self.data.get(f)), "") or self.comment
 
     def record(self, name: str, old, new):
         if old != new:
@@ -119,6 +161,7 @@ class Outcome:
     trigger: str
     votes: int | None = None
     quorum: int | None = None
+    tally: list[dict] | None = None  # for a vote: the current round by decisive inputs
 
 
 def _plain(value):
@@ -128,6 +171,8 @@ def _plain(value):
         return getattr(value, "username", None) or value.code
     if isinstance(value, Case):
         return value.number
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
@@ -186,37 +231,39 @@ def _is_cosigner_candidate(user, case):
     return "representative" in roles_at(user, case.session.unit)
 
 
-def pick_role(user: User | None, case: Case, wf: Workflow, trigger: str) -> tuple[str, int | None] | None:
-    """The role in which `user` may fire `trigger` now, or None. Raised-by users never review."""
+def pick_role(user: User | None, case, wf: Workflow, trigger: str) -> tuple[str, int | None] | None:
+    """The role in which `user` may fire `trigger` now, or None. Who raised the subject, and their
+    declared relatives, never review it (回避)."""
     wanted = wf.allowed_roles(trigger, case.state)
     held = held_roles(user, case, wanted)
     if not held:
         return None
-    raised = user is not None and user.id in case.raised_by()
+    conflicted = user is not None and (user.id in case.raised_by() or (
+        any(r in REVIEW_ROLES for r in held) and related(user, case)))
     for role, delegate_of in sorted(held.items(), key=lambda kv: (kv[0] in REVIEW_ROLES, kv[1] is not None)):
-        if raised and role in REVIEW_ROLES:
+        if conflicted and role in REVIEW_ROLES:
             continue
         return role, delegate_of
     return None
 
 
-def available(case: Case, user: User | None) -> list[str]:
+def available(case, user: User | None) -> list[str]:
     """The triggers `user` may try now (guards aside), in table order; automatic ones excluded."""
-    wf = workflows.get(case.kind)
+    wf = workflows.get(case.workflow_kind)
     out = []
     for trigger in wf.triggers_from(case.state):
         if all(t.automatic for t in wf.candidates(trigger, case.state)):
             continue
-        if pick_role(user, case, wf, trigger) is not None and not _already_voted(case, user, wf, trigger):
+        picked = pick_role(user, case, wf, trigger)
+        if picked is not None and not _already_voted(case, user, wf, trigger, picked[1]):
             out.append(trigger)
     return out
 
 
-def _already_voted(case, user, wf, trigger) -> bool:
+def _already_voted(case, user, wf, trigger, delegate_of=None) -> bool:
     if user is None or not any(t.vote for t in wf.candidates(trigger, case.state)):
         return False
-    return db.session.scalar(select(func.count()).select_from(Vote).where(
-        Vote.case_id == case.id, Vote.round == case.state_seq, Vote.user_id == user.id)) > 0
+    return vote_service.voted(case, user, delegate_of) is not None
 
 
 # -- inputs ----------------------------------------------------------------------------------
@@ -338,7 +385,7 @@ def _parse_field(f, value, case):
 
 # -- firing ----------------------------------------------------------------------------------
 
-def fire(case: Case, trigger: str, user: User | None, raw: dict | None = None, *,
+def fire(case, trigger: str, user: User | None, raw: dict | None = None, *,
          version: int | None = None, comment: str = "") -> Outcome:
     try:
         return _fire(case, trigger, user, raw, version=version, comment=comment)
@@ -351,19 +398,25 @@ def fire(case: Case, trigger: str, user: User | None, raw: dict | None = None, *
                        code="stale") from None
 
 
-def _fire(case: Case, trigger: str, user: User | None, raw: dict | None, *,
+def lock_version(subject) -> int:
+    """The subject's optimistic-lock version (its mapper's `version_id_col`)."""
+    mapper = sa_inspect(type(subject))
+    return getattr(subject, mapper.get_property_by_column(mapper.version_id_col).key)
+
+
+def _fire(case, trigger: str, user: User | None, raw: dict | None, *,
           version: int | None, comment: str) -> Outcome:
-    wf = workflows.get(case.kind)
+    wf = workflows.get(case.workflow_kind)
     raw = raw or {}
     if trigger not in wf.triggers:
         raise NotFound(_("There is no action called %(name)s.", name=trigger), code="unknown_trigger")
-    if version is not None and version != case.version:
+    if version is not None and version != lock_version(case):
         raise Conflict(_("This case was changed by someone else meanwhile. Reload it and try again."),
                        code="stale")
     candidates = wf.candidates(trigger, case.state)
     if not candidates:
         raise Conflict(_("This action is not possible while the case is “%(state)s”.",
-                         state=state_label(case.kind, case.state)), code="not_possible")
+                         state=state_label(case.workflow_kind, case.state)), code="not_possible")
     if user is not None and all(t.automatic for t in candidates):
         raise Forbidden(_("This step is taken automatically by the system."), code="automatic")
     picked = pick_role(user, case, wf, trigger)
@@ -372,6 +425,10 @@ def _fire(case: Case, trigger: str, user: User | None, raw: dict | None, *,
         if user is not None and user.id in case.raised_by() and held_roles(user, case, wanted):
             raise Forbidden(_("You raised or co-signed this case, so you may not act on it as a reviewer."),
                             code="conflict_of_interest")
+        if user is not None and held_roles(user, case, wanted) and related(user, case):
+            # Never says who: the relation is the declarer's own business.
+            raise Invalid(_("Conflict of interest: you are a declared relative of someone this concerns, so "
+                            "you may not act on it as a reviewer."), code="conflict_of_interest")
         reason = refusal_reason(user, case, wanted, trigger) if user is not None else None
         raise Forbidden(reason or _("You are not allowed to do this on this case."), code="role")
     role, delegate_of = picked
@@ -391,12 +448,15 @@ def _fire(case: Case, trigger: str, user: User | None, raw: dict | None, *,
 
     outcome = Outcome(case=case, moved=False, trigger=trigger)
     if first.vote:
-        votes, quorum = _vote(step)
+        plain = {f.name: _plain(data[f.name]) for f in first.fields if f.name in data}
+        votes, quorum, carried = vote_service.cast(step, plain)
         outcome.votes, outcome.quorum = votes, quorum
+        step.carried = carried
         if votes < quorum:
             _touch(case, step.now)
             _audit(step, case.state, vote=True)
             _flush()
+            outcome.tally = vote_service.tally(case)
             return outcome
 
     conds = {name: CONDITIONS[name](step) for t in candidates for name in (*t.conditions, *t.unless)}
@@ -407,26 +467,29 @@ def _fire(case: Case, trigger: str, user: User | None, raw: dict | None, *,
                        code="not_possible")
     step.transition = chosen
     new_state = wf.run(case.state, trigger, conds)
-    if new_state != chosen.dest:  # the table and the machine disagree: refuse rather than guess
-        raise RuntimeError(f"{case.kind}.{trigger}: machine went to {new_state}, table says {chosen.dest}")
+    if new_state != chosen.dest:
+        raise RuntimeError(f"{case.workflow_kind}: {trigger} reached {new_state}, not {chosen.dest}")
+    if first.vote:
+        outcome.tally = vote_service.tally(case)
     if new_state != case.state:
         case.state = new_state
         case.state_seq += 1
         case.state_entered_at = step.now
-        case.deadline = None  # a state's own deadline is set by its start_deadline effect
+        if hasattr(case, "deadline"):
+            case.deadline = None  # a state's own deadline is set by its start_deadline effect
     _touch(case, step.now)
     for name in chosen.effects:
         EFFECTS[name](step)
     _audit(step, new_state)
     _flush()
     outcome.moved = True
-    log_event("transition", case=case.number, trigger=trigger, from_state=step.from_state, to_state=new_state,
+    log_event("transition", case=case.label, trigger=trigger, from_state=step.from_state, to_state=new_state,
               actor=user.username if user else "scheduler", role=role)
     return outcome
 
 
-def _touch(case: Case, now: datetime):
-    # Always write the case row, so the version check guards every step, reflexive ones too.
+def _touch(case, now: datetime):
+    # Always write the subject's row, so the version check guards every step, reflexive ones too.
     case.updated_at = now
 
 
@@ -434,27 +497,9 @@ def _flush():
     db.session.flush()
 
 
-def _vote(step: Step) -> tuple[int, int]:
-    case, user = step.case, step.user
-    if _already_voted(case, user, step.workflow, step.transition.trigger):
-        raise Conflict(_("You have already voted on this case."), code="already_voted")
-    decisive = {k: _plain(v) for k, v in sorted(step.data.items()) if k not in ("comment",)}
-    position = step.transition.trigger + ":" + json.dumps(decisive, sort_keys=True, ensure_ascii=False)
-    db.session.add(Vote(case_id=case.id, round=case.state_seq, user_id=user.id,
-                        delegate_of_id=step.delegate_of, trigger=step.transition.trigger,
-                        position=position[:200], data=decisive, comment=step.comment, at=step.now))
-    db.session.flush()
-    votes = db.session.scalar(select(func.count()).select_from(Vote).where(
-        Vote.case_id == case.id, Vote.round == case.state_seq, Vote.position == position[:200]))
-    quorum = int(step.setting("committee_quorum"))
-    step.changes["vote"] = step.transition.trigger
-    step.changes["votes"] = votes
-    step.changes["quorum"] = quorum
-    return votes, quorum
-
-
 def _audit(step: Step, to_state: str, vote: bool = False, first: bool = False) -> AuditEntry:
     case = step.case
+    kind, subject_id = subject_key(case)
     if first:
         last = None
     elif case.audit_hash is not None:
@@ -463,8 +508,8 @@ def _audit(step: Step, to_state: str, vote: bool = False, first: bool = False) -
     else:  # the first step after creation, or a row from before the head existed
         with db.session.no_autoflush:  # the case's UPDATE waits, to carry the new head with it
             last = db.session.execute(
-                select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.case_id == case.id)
-                .order_by(AuditEntry.seq.desc()).limit(1)).first()
+                entries_of(case).with_only_columns(AuditEntry.seq, AuditEntry.hash)
+                .order_by(None).order_by(AuditEntry.seq.desc()).limit(1)).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     inputs = {}
     for f in step.transition.fields:
@@ -476,7 +521,11 @@ def _audit(step: Step, to_state: str, vote: bool = False, first: bool = False) -
     private = [f.name for f in step.transition.fields if f.private]
     if private:
         changes["private"] = private
-    entry = AuditEntry(case_id=case.id, seq=seq, at=step.now, actor_id=step.user.id if step.user else None,
+    if step.delegate_of is not None:
+        # Both people, in the hashed content: the delegate acted for the seat of this member.
+        changes["on_behalf_of"] = _plain(db.session.get(User, step.delegate_of))
+    entry = AuditEntry(case_id=subject_id if kind is None else None, subject_kind=kind,
+                       subject_id=None if kind is None else subject_id, seq=seq, at=step.now, actor_id=step.user.id if step.user else None,
                        delegate_of_id=step.delegate_of,
                        actor_label=step.user.username if step.user else "scheduler",
                        trigger=step.transition.trigger, from_state=step.from_state, to_state=to_state,
@@ -488,14 +537,15 @@ def _audit(step: Step, to_state: str, vote: bool = False, first: bool = False) -
     return entry
 
 
-def record_creation(case: Case, user: User) -> AuditEntry:
-    """The first audit entry of a new case (its draft)."""
-    wf = workflows.get(case.kind)
-    t = Transition("create", (wf.initial,), wf.initial, ("author",))
-    step = Step(case=case, workflow=wf, transition=t, user=user, role="author", delegate_of=None, data={},
-                comment="", now=utcnow(), from_state=wf.initial)
+def record_creation(case, user: User | None, comment: str = "") -> AuditEntry:
+    """The first audit entry of a new case (its draft), or of another subject in the state it starts in."""
+    wf = workflows.get(case.workflow_kind)
+    state = case.state or wf.initial
+    t = Transition("create", (state,), state, ("author",) if user is not None else ("scheduler",))
+    step = Step(case=case, workflow=wf, transition=t, user=user, role=t.roles[0], delegate_of=None, data={},
+                comment=comment, now=utcnow(), from_state=state)
     db.session.flush()
-    entry = _audit(step, wf.initial, first=True)
+    entry = _audit(step, state, first=True)
     # Written now: a step in the same transaction reads the chain without flushing (see `_audit`).
     db.session.flush()
     return entry
@@ -503,7 +553,8 @@ def record_creation(case: Case, user: User) -> AuditEntry:
 
 def check_registry() -> None:
     """Every guard, effect and condition the workflows name must be implemented: fail at start-up."""
-    missing = (sorted(workflows.GUARDS - GUARDS.keys()) + sorted(workflows.EFFECTS - EFFECTS.keys())
+    missing = (sorted(workflows.GUARDS - GUARDS.keys())
+               + sorted((workflows.EFFECTS | workflows.SUBJECT_EFFECTS) - EFFECTS.keys())
                + sorted(workflows.CONDITIONS - CONDITIONS.keys()))
     if missing:
         raise RuntimeError(f"workflow rules without an implementation: {', '.join(missing)}")

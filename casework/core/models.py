@@ -1,4 +1,5 @@
-"""What every case type shares: the case row, its parties, votes, audit trail, serials, unit settings."""
+"""What every case type shares: the case row, its parties, votes, audit trail, serials, unit settings; and
+what makes a register entry or a board posting a subject the engine can fire on (`Subject`)."""
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import (JSON, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint, event, select)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from ..accounts.models import Department, Unit, User
 from ..clock import utcnow
@@ -17,6 +18,39 @@ from ..extensions import db
 KINDS = ("aid", "proposal", "motion")
 PARTY_KINDS = ("cosigner", "coproposer", "evaluator", "visitor")
 KIND_PREFIX = {"aid": "A", "proposal": "P", "motion": "M"}
+
+
+class Subject:
+    """What the engine needs of anything it fires a workflow on besides a case (a register entry, a board
+    posting): `workflow_kind` (class attribute, the workflow's name), `unit`, `state`, a version column that
+    the mapper checks (`version_id_col`), `state_seq` (vote rounds), `state_entered_at`, the audit head
+    (`audit_seq`, `audit_hash`), `label` (for logs) and `raised_by()` (who may not decide it, 回避).
+    Its audit entries and votes are keyed by (`workflow_kind`, id)."""
+    workflow_kind: str = ""
+
+    @declared_attr
+    def state_seq(cls) -> Mapped[int]:
+        return mapped_column(Integer, default=0, nullable=False)
+
+    @declared_attr
+    def state_entered_at(cls) -> Mapped[datetime | None]:
+        return mapped_column(DateTime, default=utcnow)
+
+    @declared_attr
+    def audit_seq(cls) -> Mapped[int | None]:
+        return mapped_column(Integer)
+
+    @declared_attr
+    def audit_hash(cls) -> Mapped[str | None]:
+        return mapped_column(String(64))
+
+    def raised_by(self) -> set[int]:
+        return set()
+
+
+def subject_key(subject) -> tuple[str | None, int]:
+    """(None, case id) for a case, else (workflow kind, id): how audit entries and votes find their subject."""
+    return (None, subject.id) if isinstance(subject, Case) else (subject.workflow_kind, subject.id)
 
 
 class Case(db.Model):
@@ -59,6 +93,14 @@ class Case(db.Model):
         Index("ix_cases_deadline", "deadline"),
     )
 
+    @property
+    def workflow_kind(self) -> str:
+        return self.kind
+
+    @property
+    def label(self) -> str:
+        return self.number
+
     def party_ids(self, role: str) -> set[int]:
         return {p.user_id for p in self.parties if p.role == role}
 
@@ -100,28 +142,42 @@ class CaseCoDepartment(db.Model):
 
 
 class Vote(db.Model):
-    """One committee member's vote in one round (a round is one entry into the voting state)."""
+    """One seat's vote in one round (a round is one entry into the voting state) of a case, or of another
+    subject (`subject_kind`, `subject_id`). The seat is a committee member: the voter, or the absent member
+    whose delegate votes (`delegate_of_id`); a seat votes once per round."""
     __tablename__ = "votes"
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    subject_kind: Mapped[str | None] = mapped_column(String(20))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
     round: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     delegate_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    seat_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     trigger: Mapped[str] = mapped_column(String(40))
-    # Votes carry only when they agree: same trigger and same decisive values (e.g. the amount).
+    # Votes carry only when they agree: same trigger and same decisive inputs (a digest of them).
     position: Mapped[str] = mapped_column(String(200))
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)   # the decisive inputs
+    texts: Mapped[dict] = mapped_column(JSON, default=dict)  # the voter's own words (reason, answer, reply)
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     user: Mapped[User] = relationship(foreign_keys=[user_id])
-    __table_args__ = (UniqueConstraint("case_id", "round", "user_id"),)
+    delegate_of: Mapped[User | None] = relationship(foreign_keys=[delegate_of_id])
+    __table_args__ = (UniqueConstraint("case_id", "round", "user_id"),
+                      UniqueConstraint("case_id", "round", "seat_id"),
+                      UniqueConstraint("subject_kind", "subject_id", "round", "seat_id"),
+                      Index("ix_votes_subject", "subject_kind", "subject_id", "round"),
+                      CheckConstraint("(case_id IS NULL) <> (subject_kind IS NULL)", name="one_subject"))
 
 
 class AuditEntry(db.Model):
     """Append-only; each entry's hash covers its content and the previous entry's hash."""
     __tablename__ = "audit_entries"
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    # Entries of a subject that is not a case (a register entry, a board posting) chain per subject.
+    subject_kind: Mapped[str | None] = mapped_column(String(20))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(DateTime)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -136,10 +192,14 @@ class AuditEntry(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     delegate_of: Mapped[User | None] = relationship(foreign_keys=[delegate_of_id])
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (UniqueConstraint("case_id", "seq"),
+                      UniqueConstraint("subject_kind", "subject_id", "seq"),
+                      CheckConstraint("(case_id IS NULL) <> (subject_kind IS NULL)", name="one_subject"))
 
     def payload(self) -> dict[str, Any]:
-        return {"case_id": self.case_id, "seq": self.seq, "at": self.at.isoformat(),
+        where = ({"case_id": self.case_id} if self.subject_kind is None
+                 else {"subject": self.subject_kind, "subject_id": self.subject_id})
+        return {**where, "seq": self.seq, "at": self.at.isoformat(),
                 "actor": self.actor_label, "trigger": self.trigger, "from": self.from_state,
                 "to": self.to_state, "comment": self.comment or "", "changes": self.changes or {},
                 "prev": self.prev_hash}
@@ -159,19 +219,35 @@ def _audit_is_append_only(mapper, connection, target):
 GENESIS = "0" * 64
 
 
-def verify_chain(case_id: int) -> tuple[bool, int | None]:
-    """(True, None) when the case's chain is intact, else (False, seq of the first bad entry).
+def entries_of(subject_or_case_id):
+    """A SELECT of the audit entries of a case (or its id) or of another subject, oldest first."""
+    if isinstance(subject_or_case_id, int):
+        kind, sid = None, subject_or_case_id
+    else:
+        kind, sid = subject_key(subject_or_case_id)
+    where = (AuditEntry.case_id == sid) if kind is None else \
+        ((AuditEntry.subject_kind == kind) & (AuditEntry.subject_id == sid))
+    return select(AuditEntry).where(where).order_by(AuditEntry.seq)
 
-    The case row's head (last seq and hash) must match the chain's last entry too, so entries cut off
+
+def verify_chain(subject_or_case_id) -> tuple[bool, int | None]:
+    """(True, None) when the chain of a case (or its id) or of another subject is intact, else (False, seq of
+    the first bad entry).
+
+    The subject row's head (last seq and hash) must match the chain's last entry too, so entries cut off
     its end are found as well."""
     prev, last = GENESIS, 0
-    entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case_id)
-                                 .order_by(AuditEntry.seq))
-    for expected_seq, entry in enumerate(entries, start=1):
+    for expected_seq, entry in enumerate(db.session.scalars(entries_of(subject_or_case_id)), start=1):
         if entry.seq != expected_seq or entry.prev_hash != prev or entry.compute_hash() != entry.hash:
             return False, entry.seq
         prev, last = entry.hash, entry.seq
-    head = db.session.execute(select(Case.audit_seq, Case.audit_hash).where(Case.id == case_id)).first()
+    if isinstance(subject_or_case_id, int):
+        head = db.session.execute(select(Case.audit_seq, Case.audit_hash)
+                                  .where(Case.id == subject_or_case_id)).first()
+    else:
+        model = type(subject_or_case_id)
+        head = db.session.execute(select(model.audit_seq, model.audit_hash)
+                                  .where(model.id == subject_or_case_id.id)).first()
     if head is not None and head.audit_hash is not None and (head.audit_seq, head.audit_hash) != (last, prev):
         # Rewritten last entry, entries cut off the end, or entries added behind the case's back.
         return False, last if head.audit_seq == last else min(head.audit_seq, last) + 1

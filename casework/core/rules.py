@@ -49,7 +49,8 @@ def _start_deadline(step: Step):
 
 @effect("record_reply")
 def _record_reply(step: Step):
-    text = step.data.get("reply") or step.data.get("text") or step.data.get("reason") or ""
+    text = step.text("reply", "text", "reason") if step.carried else (
+        step.data.get("reply") or step.data.get("text") or step.data.get("reason") or "")
     step.record("reply", getattr(step.case, "reply", ""), text)
     step.case.reply = text
 

@@ -1,19 +1,21 @@
 """Board API (shared/design/API.md, "Disclosure"): reading needs no token."""
 from __future__ import annotations
 
-from apiflask.fields import Boolean, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 from apiflask import Schema
 from flask import g, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..api.base import json_body, make_blueprint, public, user
-from ..core.errors import BadRequest, Invalid, NotFound
+from ..api.base import json_body, make_blueprint, public, subject_audit, user
+from ..api.schemas import AuditList
+from ..core.errors import BadRequest, Forbidden, Invalid, NotFound
 from ..core.inputs import record_id
 from ..core.permissions import grants
 from ..extensions import db, limited
 from ..money import format_money
+from ..core import engine
 from . import human, operations
 from .models import Disclosure, DisclosureItem
 
@@ -56,6 +58,7 @@ class PostingOut(PostingFields):
     versions = List(Nested(VersionOut))
     votes = Integer()
     quorum = Integer()
+    tally = List(Dict())
 
 
 class PostingItem(PostingFields):
@@ -163,9 +166,19 @@ def board_one(disclosure_id: int):
 def signoff(disclosure_id: int, json_data=None):
     d = _load(disclosure_id)
     body = json_body()
-    votes, quorum = operations.sign_off(d, user(), str(body.get("comment") or ""))
+    outcome = engine.fire(d, "sign_off", user(), {}, comment=str(body.get("comment") or "")[:2000])
     db.session.commit()
-    return {**posting(d, full=True), "votes": votes, "quorum": quorum}
+    return {**posting(d, full=True), "votes": outcome.votes, "quorum": outcome.quorum, "tally": outcome.tally or []}
+
+
+@bp.get("/board/<int:disclosure_id>/audit")
+@bp.output(AuditList)
+@bp.doc(summary="A posting's audit trail (sign-offs, posting, end, corrections) with the hash chain's state")
+def board_audit(disclosure_id: int):
+    d = _load(disclosure_id)
+    if not operations.may_read_audit(user(), d):
+        raise Forbidden(_("Only the committee and union staff read a posting's audit trail."))
+    return subject_audit(d)
 
 
 @bp.post("/challenges")

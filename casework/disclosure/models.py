@@ -1,28 +1,35 @@
-"""Disclosures (公示) on the public board, their frozen items, sign-off votes, objections and reports."""
+"""Disclosures (公示) on the public board, their frozen items, objections and reports. A disclosure's life
+(sign-off by the committee's quorum, posting, ending, superseding) is the `board` workflow, fired through the
+engine: its votes and hash-chained audit entries are the engine's (core/models.py)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
                         String, Text, UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import select
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
-from ..accounts.models import Unit, User
+from ..accounts.models import Unit
 from ..clock import utcnow
+from ..core.models import Subject
 from ..extensions import db
 
 KINDS = ("aid", "proposal", "motion", "fund")
 STATUSES = ("awaiting_signoff", "scheduled", "posted", "ended", "superseded")
 
 
-class Disclosure(db.Model):
+class Disclosure(Subject, db.Model):
     __tablename__ = "disclosures"
+    workflow_kind = "board"
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="awaiting_signoff")
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # the posting's version (corrections)
+    lock_version: Mapped[int] = mapped_column(Integer, nullable=False)  # optimistic lock of the row
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("disclosures.id"))
     correction: Mapped[str] = mapped_column(Text, default="")  # what changed and why, on a new version
     period_days: Mapped[int] = mapped_column(Integer, default=5)
@@ -39,6 +46,23 @@ class Disclosure(db.Model):
     __table_args__ = (CheckConstraint(f"kind IN {KINDS}", name="kind"),
                       CheckConstraint(f"status IN {STATUSES}", name="status"),
                       Index("ix_disclosures_status_ends", "status", "ends_on"))
+    __mapper_args__ = {"version_id_col": lock_version}
+    state = synonym("status")
+
+    @property
+    def label(self) -> str:
+        return f"disclosure:{self.id}"
+
+    def raised_by(self) -> set[int]:
+        """The people its cases are for or were raised by: they (and their relatives) do not sign it off."""
+        from ..core.models import Case
+        ids = select(PendingItem.case_id).where(PendingItem.disclosure_id == self.id).union(
+            select(DisclosureItem.case_id).where(DisclosureItem.disclosure_id == self.id,
+                                                 DisclosureItem.case_id.is_not(None)))
+        out: set[int] = set()
+        for case in db.session.scalars(select(Case).where(Case.id.in_(ids))):
+            out |= case.raised_by()
+        return out
 
 
 class DisclosureItem(db.Model):
@@ -57,18 +81,6 @@ class DisclosureItem(db.Model):
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)  # struck by a correction
     disclosure: Mapped[Disclosure] = relationship(back_populates="items")
     __table_args__ = (UniqueConstraint("disclosure_id", "seq"),)
-
-
-class DisclosureVote(db.Model):
-    """A committee member's sign-off of a disclosure before it goes up."""
-    __tablename__ = "disclosure_votes"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosures.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    comment: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    user: Mapped[User] = relationship()
-    __table_args__ = (UniqueConstraint("disclosure_id", "user_id"),)
 
 
 class PendingItem(db.Model):

@@ -1,6 +1,7 @@
 """Disclosure operations: batches, sign-off, posting, end of period, objections, reports, corrections.
 
-Views, the API and the scheduler all call these; the caller commits once.
+Views, the API and the scheduler all call these; the caller commits once. Sign-off, ending and superseding
+are the `board` workflow's steps (workflows/board.py), fired through the engine.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Unit, User
@@ -21,7 +22,7 @@ from ..core.models import Case
 from ..core.permissions import roles_at
 from ..extensions import db
 from .masking import mask_name
-from .models import Disclosure, DisclosureItem, DisclosureVote, Objection, PendingItem
+from .models import Disclosure, DisclosureItem, Objection, PendingItem
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def make_batch(unit: Unit, kind: str, batch_key: str | None = None) -> Disclosur
     db.session.flush()
     for p in pending:
         p.disclosure_id = d.id
+    engine.record_creation(d, None)
     return d
 
 
@@ -116,40 +118,47 @@ def _item_values(case: Case) -> dict:
 
 
 def can_sign(user: User, d: Disclosure) -> bool:
-    return "committee" in roles_at(user, d.unit)
+    """Whether `user` may sign `d` off now (a committee seat at its unit, no conflict, not voted yet)."""
+    return "sign_off" in engine.available(d, user)
+
+
+def may_read_audit(user: User, d: Disclosure) -> bool:
+    held = roles_at(user, d.unit)
+    return any(r in held for r in ("committee", "union_staff", "admin"))
 
 
 def sign_off(d: Disclosure, user: User, comment: str = "") -> tuple[int, int]:
     """A committee member signs the disclosure off; at the quorum it is posted. Returns (votes, quorum)."""
-    if d.status != "awaiting_signoff":
-        raise Conflict(_("This disclosure is not awaiting sign-off."), code="not_possible")
-    if not can_sign(user, d):
-        raise Forbidden(_("Only the committee of this unit signs disclosures off."))
-    if db.session.scalar(select(DisclosureVote.id).where(DisclosureVote.disclosure_id == d.id,
-                                                         DisclosureVote.user_id == user.id)):
-        raise Conflict(_("You have already signed this disclosure off."), code="already_voted")
-    db.session.add(DisclosureVote(disclosure_id=d.id, user_id=user.id, comment=(comment or "")[:2000]))
-    db.session.flush()
-    votes = db.session.scalar(select(func.count()).select_from(DisclosureVote)
-                              .where(DisclosureVote.disclosure_id == d.id))
-    quorum = int(settings.get(d.unit, "committee_quorum"))
-    if votes >= quorum:
-        post(d)
-    return votes, quorum
+    outcome = engine.fire(d, "sign_off", user, {}, comment=(comment or "")[:2000])
+    return outcome.votes, outcome.quorum
 
 
-def post(d: Disclosure) -> None:
-    """Freeze the items and open the objection period."""
+def post(d: Disclosure, signers=None) -> None:
+    """Freeze the items and open the objection period (the sign-off's effect)."""
     now = utcnow()
-    d.status, d.starts_at, d.signed_off_at = "posted", now, now
+    d.starts_at, d.signed_off_at = now, now
     d.ends_on = calendar.add_working_days(today(), d.period_days)
-    d.signers = [v.user.name for v in db.session.scalars(select(DisclosureVote).where(
-        DisclosureVote.disclosure_id == d.id).order_by(DisclosureVote.at))]
+    d.signers = [v.user.name for v in signers or []]
     for seq, values in enumerate(preview_items(d), start=1):
         d.items.append(DisclosureItem(seq=seq, **values))
         case = db.session.get(Case, values["case_id"])
         if case.kind == "aid" and case.state == "posting":
             case.deadline = d.ends_on  # the case's objection period is the posting's
+
+
+@engine.effect("post_disclosure")
+def _post(step) -> None:
+    post(step.case, step.carried)
+    step.record("ends_on", None, step.case.ends_on)
+
+
+@engine.effect("issue_board_pdf")
+def _issue_pdf(step) -> None:
+    # Issued with the sign-off, inside its transaction: the audit entry carries the PDF's number and hash.
+    from ..notices.operations import for_disclosure
+    db.session.flush()
+    notice = for_disclosure(step.case)
+    step.changes["notices"] = [f"{notice.number} sha256:{notice.sha256}"]
 
 
 def posting_ends_on(case: Case):
@@ -169,7 +178,7 @@ def end_due(at_day=None) -> list[Disclosure]:
     day = at_day or today()
     ended = []
     for d in db.session.scalars(select(Disclosure).where(Disclosure.status == "posted", Disclosure.ends_on < day)):
-        d.status = "ended"
+        engine.fire(d, "end", None, {})
         ended.append(d)
         for item in d.items:
             if item.withdrawn or item.case_id is None:
@@ -272,9 +281,13 @@ def correct(case: Case, answer: str) -> Disclosure | None:
                                         masked_name=it.masked_name, unit_name=it.unit_name, category=it.category,
                                         amount=it.amount, note=it.note,
                                         withdrawn=it.withdrawn or it.case_id == case.id))
-    old.status = "superseded"
     db.session.add(new)
     db.session.flush()
+    engine.record_creation(new, None, comment=new.correction)
+    engine.fire(old, "supersede", None, {}, comment=new.correction)
+    from ..notices.operations import for_disclosure
+    if new.starts_at is not None:
+        for_disclosure(new)  # the corrected version's PDF, superseding the earlier one's
     # Objections follow the current version's items.
     for obj in db.session.scalars(select(Objection).where(Objection.disclosure_id == old.id)):
         obj.disclosure_id = new.id

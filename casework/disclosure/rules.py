@@ -18,14 +18,14 @@ def _join(step: Step):
 @effect("answer_objection")
 def _answer(step: Step):
     for row in operations.open_objections(step.case):
-        row.answer, row.status, row.answered_at = step.data["answer"], "answered", utcnow()
+        row.answer, row.status, row.answered_at = step.text("answer"), "answered", utcnow()
     if step.case.state == "posting":  # dismissed within the period: the posting's deadline again
         step.case.deadline = operations.posting_ends_on(step.case)
 
 
 @effect("publish_correction")
 def _correct(step: Step):
-    new = operations.correct(step.case, step.data["answer"])
+    new = operations.correct(step.case, step.text("answer"))
     if new is not None:
         step.record("correction", None, f"v{new.version}")
 

@@ -14,7 +14,8 @@ from ..extensions import db, limited
 from ..money import parse_money
 from ..core.inputs import record_id
 from . import human, operations
-from .models import Disclosure, DisclosureItem, DisclosureVote, Objection
+from ..core.models import Vote
+from .models import Disclosure, DisclosureItem, Objection
 
 bp = Blueprint("board", __name__)
 
@@ -143,8 +144,8 @@ def manage():
                                    .options(joinedload(Objection.item))
                                    .where(Objection.status == "open").order_by(Objection.due_on)).all()
     reports = [o for o, path in open_rows if any(path.startswith(p) for p in paths)]
-    voted = set(db.session.scalars(select(DisclosureVote.disclosure_id).where(
-        DisclosureVote.user_id == current_user.id)))
+    voted = set(db.session.scalars(select(Vote.subject_id).where(
+        Vote.subject_kind == "board", Vote.user_id == current_user.id)))
     staff_units = [db.session.get(Unit, g.unit_id) for g in grants(current_user) if g.role == "union_staff"]
     previews = operations.previews([d for d in rows if d.status == "awaiting_signoff"])
     return render_template("board/manage.html", rows=rows, reports=reports, voted=voted, staff_units=staff_units,
@@ -179,6 +180,19 @@ def sign_off(disclosure_id: int):
         flash(_("Posted on the board.") if d.status == "posted" else
               _("Your sign-off is recorded: %(votes)s of %(quorum)s needed.", votes=votes, quorum=quorum), "success")
     return redirect(url_for("board.manage"))
+
+
+@bp.route("/disclosures/<int:disclosure_id>/audit")
+@login_required
+def audit(disclosure_id: int):
+    from ..core.models import entries_of, verify_chain
+    d = db.session.get(Disclosure, disclosure_id) or abort(404)
+    if not operations.may_read_audit(current_user, d):
+        abort(404)
+    return render_template("audit_trail.html", title=_("Audit trail of posting %(id)s: %(title)s", id=d.id,
+                                                        title=d.title),
+                           entries=db.session.scalars(entries_of(d)).all(), intact=verify_chain(d)[0],
+                           back=url_for("board.manage"))
 
 
 @bp.route("/disclosures/reports/<int:row_id>/answer", methods=["POST"])

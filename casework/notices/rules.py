@@ -26,7 +26,8 @@ TEXT_FIELDS = ("reason", "answer", "reply", "text")
 def _issue_notice(step: Step):
     # Inside the step's transaction: if the step fails later, the notice and its number vanish with it.
     kinds = NOTICES[(step.case.kind, step.transition.trigger)]
-    text = next((step.data[f] for f in TEXT_FIELDS if step.data.get(f)), "")
+    # A committee decision's letter quotes the reasons of every vote that carried it.
+    text = step.text(*TEXT_FIELDS) if step.carried else next((step.data[f] for f in TEXT_FIELDS if step.data.get(f)), "")
     issued = [operations.issue_for_case(kind, step.case, text=text, user=step.user, now=step.now,
                                         trigger=step.transition.trigger) for kind in kinds]
     # The audit entry carries each notice's number and hash: the PDF is bound into the case's hash chain.

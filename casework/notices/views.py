@@ -105,13 +105,11 @@ def _public_facts(n: Notice, checked: "signing.Check | None" = None) -> dict:
 
 @bp.route("/notices/board/<int:disclosure_id>.pdf")
 def board_pdf(disclosure_id: int):
-    """The posting for the physical 公开栏, issued once on first request (its items are frozen at posting)."""
-    from ..disclosure.models import Disclosure
-    d = db.session.get(Disclosure, disclosure_id)
-    if d is None or d.status not in ("posted", "ended", "superseded"):
+    """The posting for the physical 公开栏, issued when the batch was signed off (or by the sweep for older
+    postings); a reader's request never issues it."""
+    notice = db.session.scalar(select(Notice).where(Notice.subject == f"disclosure:{disclosure_id}"))
+    if notice is None:
         abort(404)
-    notice = operations.for_disclosure(d)
-    db.session.commit()
     return send(notice)
 
 

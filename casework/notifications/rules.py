@@ -18,7 +18,7 @@ def _notify_owner(step: Step):
     with force_locale("zh"):
         subject = _("%(kind)s %(number)s: %(step)s", kind=str(KIND_LABELS[case.kind]), number=case.number,
                     step=trigger_label(step.transition.trigger))
-    reason = step.data.get("reason") or step.data.get("reply") or step.data.get("text") or step.comment
+    reason = step.text("reason", "reply", "text")  # a committee decision: the reasons of the votes that carried
     notify(case.applicant, subject, reason or "", case)
     if case.created_by_id != case.applicant_id:
         notify(case.created_by, subject, reason or "", case)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import models, rules  # noqa: F401  (tables; the aid_requires_register_<category> settings)
+from . import api, models, rules  # noqa: F401  (API blueprint; tables; the aid_requires_register_<category> settings)
 from .operations import due_reviews, send_review_reminders
 
 __all__ = ["register", "due_reviews", "send_review_reminders"]

@@ -1,29 +1,33 @@
-"""The hardship household register (困难职工档案): households, their members, the committee's votes, the
-yearly re-checks and the reminders for them. Private: never on the public board."""
+"""The hardship household register (困难职工档案): households, their members, the yearly re-checks and the
+reminders for them. Private: never on the public board. A household's review (the committee's vote, re-checks,
+removal) is the `register` workflow, fired through the engine: its votes and audit are the engine's."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text,
                         UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from ..accounts.models import Unit, User
 from ..clock import utcnow
+from ..core.models import Subject
 from ..extensions import db
 
 GRADES = ("general", "special")  # 一般困难 / 特别困难
 CAUSES = ("illness", "disability", "single_parent", "spouse_unemployed", "children_in_school", "disaster")
 STATUSES = ("proposed", "registered", "rejected", "removed")
 RELATIONS = ("self", "spouse", "child", "parent", "other")
-POSITIONS = ("approve", "reject")
+POSITIONS = ("approve", "reject")  # the committee's two decisions: the `register` workflow's votes
 OUTCOMES = ("kept", "grade_changed", "removed")
 
 
-class Household(db.Model):
+class Household(Subject, db.Model):
     """One worker's household; staff propose it after a visit, a committee quorum registers it."""
     __tablename__ = "hardship_households"
+    workflow_kind = "register"
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)  # one file per worker, reopened
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     grade: Mapped[str] = mapped_column(String(20))
@@ -55,6 +59,17 @@ class Household(db.Model):
                       CheckConstraint(f"status IN {STATUSES}", name="status"),
                       CheckConstraint("status <> 'registered' OR registered_on IS NOT NULL",
                                       name="registered_on"))
+    __mapper_args__ = {"version_id_col": version}
+    state = synonym("status")
+
+    @property
+    def label(self) -> str:
+        return f"household:{self.id}"
+
+    def raised_by(self) -> set[int]:
+        """The worker, and while it waits for the vote the staff who proposed it: neither decides it (回避);
+        staff re-check and propose again the files they proposed."""
+        return {self.user_id, self.proposed_by_id} if self.status == "proposed" else {self.user_id}
 
     @property
     def monthly_income(self) -> int:
@@ -73,24 +88,11 @@ class HouseholdMember(db.Model):
     relation: Mapped[str] = mapped_column(String(20))
     monthly_income: Mapped[int] = mapped_column(BigInteger, default=0)  # fen
     note: Mapped[str] = mapped_column(String(200), default="")  # e.g. 在读初二, 长期透析
+    # A member who has an account (a colleague): related to the worker, so never their reviewer (回避).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     household: Mapped[Household] = relationship(back_populates="members")
     __table_args__ = (CheckConstraint(f"relation IN {RELATIONS}", name="relation"),
                       CheckConstraint("monthly_income >= 0", name="monthly_income"))
-
-
-class HouseholdVote(db.Model):
-    """A committee member's vote on one proposal round; it carries at the unit's committee_quorum."""
-    __tablename__ = "hardship_household_votes"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("hardship_households.id"), index=True)
-    round: Mapped[int] = mapped_column(Integer)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    position: Mapped[str] = mapped_column(String(10))
-    comment: Mapped[str] = mapped_column(Text, default="")
-    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    user: Mapped[User] = relationship()
-    __table_args__ = (UniqueConstraint("household_id", "round", "user_id"),
-                      CheckConstraint(f"position IN {POSITIONS}", name="position"))
 
 
 class HouseholdReview(db.Model):

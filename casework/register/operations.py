@@ -2,9 +2,10 @@
 quorum, yearly re-check, review reminders, aid totals, statistics. Views call these; none of them commits:
 the caller commits once (the scheduler's sweep commits `send_review_reminders` in its own unit of work).
 
-The register is not a case kind (it has no workflow of its own, no serial, no public posting), so it keeps
-its votes in its own table: the same rule as the engine's committee decisions (a quorum of the unit's
-committee voting the same way, `committee_quorum`; proposers and the worker never vote), kept simple.
+The register is not a case kind (no serial, no public posting), but its review is a workflow
+(workflows/register.py) fired through the engine like a case's: the committee's decision is a vote of the one
+vote service (seats, delegation, quorum), the proposer, the worker and their relatives never decide it (回避),
+and every step is in the household's hash-chained audit trail.
 """
 from __future__ import annotations
 
@@ -19,14 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.models import RoleAssignment, Unit, User
 from ..aid.models import AidRequest
 from ..clock import local, today, utcnow
-from ..core import settings
+from ..core import engine, settings, votes as vote_service
 from ..core.errors import Conflict, Forbidden, Invalid
 from ..core.permissions import has_role, roles_at
 from ..extensions import db
 from ..names import normalise_name
 from ..notifications.models import notify
 from .models import (CAUSES, GRADES, OUTCOMES, POSITIONS, RELATIONS, Household, HouseholdMember,
-                     HouseholdReview, HouseholdVote, ReviewReminder)
+                     HouseholdReview, ReviewReminder)
 
 VIEWERS = ("union_staff", "committee", "admin")
 VISITOR_ROLES = ("union_staff", "group_leader", "committee")
@@ -136,8 +137,16 @@ def read_proposal(data: dict) -> Proposal:
         except ValueError as exc:
             r.fail("members", _("Row %(n)s: %(message)s", n=index + 1, message=str(exc)))
             continue
+        person = None
+        if str(raw.get("person") or "").strip():
+            from ..accounts.models import find_login
+            person = find_login(str(raw["person"]).strip())
+            if person is None:
+                r.fail("members", _("Row %(n)s: no member with this user name or employee number.", n=index + 1))
+                continue
         members.append({"name": name[:60], "relation": relation, "monthly_income": income,
-                        "note": str(raw.get("note") or "").strip()[:200]})
+                        "note": str(raw.get("note") or "").strip()[:200],
+                        "user_id": person.id if person else None})
     if not members:
         r.fail("members", _("List the household's members, the worker included."))
     r.done()
@@ -163,20 +172,26 @@ def propose(p: Proposal, staff: User) -> Household:
     if household is not None and household.status in ("proposed", "registered"):
         raise Conflict(_("%(name)s's household is already on the register or waiting for approval.",
                          name=p.worker.name))
-    if household is None:
-        household = Household(user_id=p.worker.id, round=1)
+    fresh = household is None
+    if fresh:
+        household = Household(user_id=p.worker.id, round=1, status="proposed")
         db.session.add(household)
     else:  # a rejected or removed household proposed again: a new voting round, history kept
         household.round += 1
         household.members.clear()
         household.registered_on = household.next_review_on = household.decided_at = None
         household.removed_reason = ""
-    household.unit_id, household.grade, household.causes = unit.id, p.grade, list(p.causes)
-    household.status, household.circumstances, household.findings = "proposed", p.circumstances, p.findings
+    household.unit_id, household.unit = unit.id, unit
+    household.grade, household.causes = p.grade, list(p.causes)
+    household.circumstances, household.findings = p.circumstances, p.findings
     household.visited_on, household.visitor_ids = p.visited_on, [u.id for u in p.visitors]
     household.proposed_by_id, household.proposed_at = staff.id, utcnow()
     household.members.extend(HouseholdMember(**m) for m in p.members)
     db.session.flush()
+    if fresh:
+        engine.record_creation(household, staff)
+    else:
+        engine.fire(household, "propose", staff, {})
     return household
 
 
@@ -186,65 +201,76 @@ class Tally:
     reject: int
     quorum: int
     decided: str | None = None
+    positions: list | None = None  # the vote service's tally of the round
 
 
-def tally(household: Household) -> Tally:
-    counts = dict(db.session.execute(select(HouseholdVote.position, func.count()).where(
-        HouseholdVote.household_id == household.id, HouseholdVote.round == household.round)
-        .group_by(HouseholdVote.position)).all())
-    return Tally(counts.get("approve", 0), counts.get("reject", 0),
-                 settings.get(household.unit, "committee_quorum"))
+def tally(household: Household, groups: list | None = None) -> Tally:
+    groups = vote_service.tally(household) if groups is None else groups
+    counts = {p: sum(g["votes"] for g in groups if g["trigger"] == p) for p in POSITIONS}
+    return Tally(counts["approve"], counts["reject"], settings.get(household.unit, "committee_quorum"),
+                 positions=groups)
 
 
 def may_vote(user: User, household: Household) -> bool:
-    if household.status != "proposed" or user.id in (household.user_id, household.proposed_by_id):
-        return False
-    if "committee" not in roles_at(user, household.unit):
-        return False
-    return not db.session.scalar(select(HouseholdVote.id).where(
-        HouseholdVote.household_id == household.id, HouseholdVote.round == household.round,
-        HouseholdVote.user_id == user.id))
+    return "approve" in engine.available(household, user)
+
+
+def round_votes(household: Household):
+    return vote_service.round_votes(household)
 
 
 def vote(household: Household, user: User, position: str, comment: str = "") -> Tally:
-    """One committee vote; the household is registered (or rejected) when a quorum agrees."""
+    """One committee vote (the `register` workflow's approve or reject); the household is registered (or
+    rejected) when a quorum of seats agrees."""
     if position not in POSITIONS:
         raise Invalid(_("Choose one of: %(choices)s.", choices=", ".join(POSITIONS)),
                       fields={"position": position})
-    if household.status != "proposed":
-        raise Conflict(_("This household is not waiting for a decision."))
-    if user.id in (household.user_id, household.proposed_by_id):
-        raise Forbidden(_("You proposed this household or it is yours: you cannot vote on it."))
-    if "committee" not in roles_at(user, household.unit):
-        raise Forbidden(_("Only the committee of the household's unit votes on the register."))
-    if position == "reject" and not (comment or "").strip():
-        raise Invalid(_("Say why in the comment."), fields={"comment": _("This field is required.")})
-    try:
-        with db.session.begin_nested():
-            db.session.add(HouseholdVote(household_id=household.id, round=household.round, user_id=user.id,
-                                         position=position, comment=(comment or "").strip()))
-    except IntegrityError:
-        raise Conflict(_("You have already voted on this proposal.")) from None
-    result = tally(household)
-    if getattr(result, position) >= result.quorum:
+    outcome = engine.fire(household, position, user, {}, comment=comment or "")
+    result = tally(household, outcome.tally)  # the round just voted in, closed or not
+    if outcome.moved:
         result.decided = position
-        household.decided_at = utcnow()
-        if position == "approve":
-            household.status, household.registered_on = "registered", today()
-            household.next_review_on = add_years(household.registered_on, 1)
-        else:
-            household.status = "rejected"
-        word = "已登记入档" if position == "approve" else "未获批准"
-        notify(household.proposed_by, f"困难职工档案：{household.user.name}家庭{word}",
-               f"{household.user.name}（{household.unit.name}）的困难职工档案经工会委员会表决{word}。")
-    db.session.flush()
     return result
+
+
+@engine.effect("register_household")
+def _register(step) -> None:
+    household = step.case
+    household.decided_at, household.registered_on = step.now, today()
+    household.next_review_on = add_years(household.registered_on, 1)
+    step.record("registered_on", None, household.registered_on)
+    _tell_proposer(household, "已登记入档")
+
+
+@engine.effect("decline_household")
+def _decline(step) -> None:
+    step.case.decided_at = step.now
+    _tell_proposer(step.case, "未获批准", step.text())
+
+
+def _tell_proposer(household: Household, word: str, reasons: str = "") -> None:
+    body = f"{household.user.name}（{household.unit.name}）的困难职工档案经工会委员会表决{word}。"
+    if reasons:
+        body += f"理由：{reasons}"
+    notify(household.proposed_by, f"困难职工档案：{household.user.name}家庭{word}", body)
+
+
+@engine.conflict
+def _household_member(user: User, subject) -> bool:
+    """A member of the household of someone the subject concerns, or the reverse: relatives (回避)."""
+    raised = subject.raised_by()
+    if not raised:
+        return False
+    mine = select(Household.user_id).join(HouseholdMember).where(HouseholdMember.user_id == user.id)
+    theirs = select(HouseholdMember.user_id).join(Household).where(Household.user_id == user.id)
+    related = {i for i in db.session.scalars(mine.union(theirs)) if i is not None}
+    return bool(related & raised)
 
 
 # -- yearly re-check ----------------------------------------------------------------------------------------
 
 def review(household: Household, staff: User, outcome: str, new_grade: str | None = None,
            reason: str = "") -> HouseholdReview:
+    """The yearly re-check (the `register` workflow's recheck, or remove with a reason)."""
     if household.status != "registered":
         raise Conflict(_("Only registered households are re-checked."))
     if "union_staff" not in roles_at(staff, household.unit):
@@ -267,8 +293,10 @@ def review(household: Household, staff: User, outcome: str, new_grade: str | Non
     except IntegrityError:
         raise Conflict(_("This year's re-check was recorded meanwhile.")) from None
     if outcome == "removed":
-        household.status, household.removed_reason, household.next_review_on = "removed", reason, None
+        engine.fire(household, "remove", staff, {}, comment=reason)
+        household.removed_reason, household.next_review_on = reason, None
     else:
+        engine.fire(household, "recheck", staff, {}, comment=reason or outcome)
         if outcome == "grade_changed":
             household.grade = new_grade
         household.next_review_on = add_years(today(), 1)

@@ -26,7 +26,8 @@ from ..money import format_money
 from ..labels import CHOICE_LABELS
 from ..core.inputs import record_id
 from . import operations as ops
-from .models import CAUSES, GRADES, OUTCOMES, RELATIONS, STATUSES, Household, HouseholdVote
+from ..core.models import Vote, entries_of, verify_chain
+from .models import CAUSES, GRADES, OUTCOMES, RELATIONS, STATUSES, Household
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 
@@ -51,6 +52,8 @@ class MemberForm(Form):
     monthly_income = StringField(_l("Monthly income (yuan)"), validators=[Optional()],
                                  render_kw={"inputmode": "decimal", "placeholder": "0.00"})
     note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+    # A member who works here too: they then never review the worker's cases (回避).
+    person = StringField(_l("Colleague's user name or employee number"), validators=[Optional(), Length(max=60)])
 
 
 class ProposeForm(BaseForm):
@@ -132,8 +135,8 @@ def create():
 @login_required
 def view(household_id: int):
     household = _household(household_id)
-    votes = db.session.scalars(select(HouseholdVote).where(HouseholdVote.household_id == household.id)
-                               .order_by(HouseholdVote.round.desc(), HouseholdVote.at)).all()
+    votes = db.session.scalars(select(Vote).where(Vote.subject_kind == "register", Vote.subject_id == household.id)
+                               .order_by(Vote.round.desc(), Vote.at)).all()
     cases = ops.aid_cases(household)
     visitors = db.session.scalars(select(User).where(User.id.in_(household.visitor_ids or []))).all()
     return render_template("register/view.html", h=household, votes=votes, tally=ops.tally(household),
@@ -142,6 +145,17 @@ def view(household_id: int):
                            may_review=household.status == "registered" and
                            "union_staff" in ops.roles_at(current_user, household.unit),
                            grades=GRADES, outcomes=OUTCOMES, today=ops.today())
+
+
+@bp.route("/<int:household_id>/audit")
+@login_required
+def audit(household_id: int):
+    household = _household(household_id)
+    entries = db.session.scalars(entries_of(household)).all()
+    return render_template("audit_trail.html", title=_("Audit trail of the household file of %(name)s",
+                                                        name=household.user.name),
+                           entries=entries, intact=verify_chain(household)[0],
+                           back=url_for("register.view", household_id=household.id))
 
 
 @bp.route("/<int:household_id>/vote", methods=["POST"])

@@ -15,7 +15,9 @@ from datetime import date
 from ..clock import today
 from ..core import kinds, paging
 from ..core.errors import CaseworkError
-from ..core.models import AuditEntry, CongressSession, Vote
+from ..core import settings, votes as vote_service
+from ..money import format_money
+from ..core.models import AuditEntry, CongressSession
 from ..core.permissions import sees_reviewer_notes
 from ..core import calendar
 from ..core.queries import listed, my_cases, work_page, work_queue
@@ -178,6 +180,9 @@ def _action_forms(case):
         t = wf.candidates(trigger, case.state)[0]
         form = transition_form(t, departments=departments, prefix=trigger)
         form.version.data = case.version
+        proposed = getattr(case, "amount_proposed", None)
+        if "amount" in form and proposed is not None and not form.amount.data:
+            form.amount.data = format_money(proposed).replace(",", "")  # the amount staff proposed
         forms.append((trigger, t, form))
     return forms
 
@@ -193,11 +198,12 @@ def _render_case(case, forms, status=200):
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
                                  .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.delegate_of))
                                  .order_by(AuditEntry.seq)).all()
-    votes = db.session.scalars(select(Vote).where(Vote.case_id == case.id, Vote.round == case.state_seq)
-                               .order_by(Vote.at)).all()
+    votes = vote_service.round_votes(case)
     record = kinds.serialize(case, current_user)
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
-                           votes=votes, reviewer=sees_reviewer_notes(current_user, case),
+                           votes=votes, tally=vote_service.tally(case) if votes else [],
+                           quorum=settings.get(case.unit, "committee_quorum") if votes else None,
+                           reviewer=sees_reviewer_notes(current_user, case),
                            level=kinds.view_level(case, current_user)), status
 
 

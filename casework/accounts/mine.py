@@ -1,0 +1,78 @@
+"""The account page's own parts besides sign-in: my declared relatives (亲属回避), and the JSON API for
+relatives and delegations (API.md "Decisions, delegations, relatives")."""
+from __future__ import annotations
+
+from flask import Blueprint, Flask, flash, redirect, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..core.errors import CaseworkError
+from ..extensions import db
+from ..forms import BaseForm, opts
+from . import relatives
+from .models import RELATIONS, find_login
+
+bp = Blueprint("mine", __name__)
+
+RELATION_LABELS = {"spouse": _l("Spouse"), "parent": _l("Parent"), "child": _l("Child"), "sibling": _l("Sibling"),
+                   "grandparent": _l("Grandparent"), "grandchild": _l("Grandchild"), "in_law": _l("In-law"),
+                   "other": _l("Other relative")}
+
+
+class RelativeForm(BaseForm):
+    person = StringField(_l("Relative (user name or employee number)"),
+                         validators=[InputRequired(), Length(max=60)])
+    relation = SelectField(_l("Relation"), choices=opts((r, RELATION_LABELS[r]) for r in RELATIONS),
+                           validators=[InputRequired()])
+    of = StringField(_l("For member (union staff only; empty: yourself)"), validators=[Optional(), Length(max=60)])
+
+
+def relative_form() -> RelativeForm:
+    return RelativeForm(prefix="r")
+
+
+@bp.route("/account/relatives", methods=["POST"])
+@login_required
+def add_relative():
+    form = relative_form()
+    if form.validate_on_submit():
+        owner = current_user._get_current_object()
+        if form.of.data and form.of.data.strip():
+            owner = find_login(form.of.data)
+        try:
+            if owner is None:
+                raise CaseworkError(_("No active member with this user name, employee number or phone."))
+            relatives.declare(owner, form.person.data.strip(), form.relation.data, current_user)
+            db.session.commit()
+            flash(_("Relative recorded: you will not review their cases."), "success")
+        except CaseworkError as exc:
+            db.session.rollback()
+            for message in [exc.message, *(exc.fields or {}).values()]:
+                flash(str(message), "error")
+    else:
+        for errors in form.errors.values():
+            for e in errors:
+                flash(str(e), "error")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.route("/account/relatives/<int:relative_id>/remove", methods=["POST"])
+@login_required
+def remove_relative(relative_id: int):
+    try:
+        relatives.remove(relative_id, current_user)
+        db.session.commit()
+        flash(_("Relative removed."), "success")
+    except CaseworkError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
+                    else url_for("accounts.account"))
+
+
+def register(app: Flask):
+    from . import api  # noqa: F401  (its API blueprint joins the API's)
+    app.jinja_env.globals.setdefault("RELATION_LABELS", RELATION_LABELS)
+    app.register_blueprint(bp)
