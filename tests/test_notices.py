@@ -620,6 +620,49 @@ def test_batch_printing_with_progress(demo, web, app, monkeypatch, workers):
     assert worker.get("/notices/batches").status_code == 403
 
 
+@pytest.mark.parametrize("available, expected", [(1, 0), (2, 0), (3, 3), (4, 4), (64, batch.MAX_WORKERS)])
+def test_batches_print_serially_below_three_cores_and_with_a_pool_from_three(app, monkeypatch, available,
+                                                                             expected):
+    monkeypatch.delenv("CASEWORK_NOTICE_WORKERS", raising=False)
+    monkeypatch.delitem(app.config, "CASEWORK_NOTICE_WORKERS", raising=False)
+    monkeypatch.setattr(batch, "cores", lambda: available)
+    with app.app_context():
+        assert batch.workers() == expected
+        assert batch.workers(available) == expected
+        monkeypatch.setitem(app.config, "CASEWORK_NOTICE_WORKERS", 2)  # the setting wins over the count
+        assert batch.workers() == 2
+
+
+def test_cores_are_the_ones_this_process_may_use():
+    import os
+    if hasattr(os, "sched_getaffinity"):
+        assert batch.cores() == len(os.sched_getaffinity(0))
+    assert 1 <= batch.cores() <= (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize("available, pooled", [(2, False), (3, True)])
+def test_a_batch_takes_the_path_the_core_count_chose(demo, web, app, monkeypatch, available, pooled):
+    """Two cores: the coordinator renders every chunk itself and no pool is made; three: the chunks go to it."""
+    from concurrent.futures import ThreadPoolExecutor
+    monkeypatch.delitem(app.config, "CASEWORK_NOTICE_WORKERS", raising=False)
+    monkeypatch.delenv("CASEWORK_NOTICE_WORKERS", raising=False)
+    monkeypatch.setattr(batch, "cores", lambda: available)
+    monkeypatch.setattr(batch, "CHUNK", 1)
+    made = []
+
+    def pool(n):  # threads stand in for the processes: what is tested is the choice, not the pool
+        made.append(n)
+        return ThreadPoolExecutor(n)
+    monkeypatch.setattr(batch, "_processes", pool)
+    cases = [aid_to(demo, "posting") for _ in range(2)]
+    web.login("staff1")
+    r = web.post("/notices/batches", {"kind": "aid_approval", "cases": "\n".join(c.number for c in cases)})
+    status = _wait(web, r.headers["Location"].rsplit("/", 1)[1])
+    assert status["status"] == "done" and status["done"] == 2, status
+    assert made == ([3] if pooled else [])
+    assert pages_of(web.get(status["url"]).data) == 2
+
+
 def test_batch_failure_and_interruption_are_reported(demo, web, app, monkeypatch):
     monkeypatch.setitem(app.config, "CASEWORK_NOTICE_WORKERS", 0)
 

@@ -12,7 +12,6 @@ from decimal import Decimal
 from urllib.parse import quote
 
 from flask import Response, stream_with_context
-from openpyxl import Workbook
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -25,7 +25,15 @@ def register(app: Flask):
     if "notices-check" not in casework_cli.commands:
         _commands(casework_cli)
     from . import keys_cli  # noqa: F401  (casework keys ...)
-    _startup_checks(app)
+    checked = []
+
+    @app.before_request
+    def _check_once():
+        # At a web process's first request, not at start-up: WeasyPrint costs ~0.5 s CPU to import, which
+        # every CLI command and the scheduler would pay (`notices-check` checks from the command line).
+        if not checked:
+            checked.append(True)
+            _startup_checks(app)
 
 
 def _case_notices(case):

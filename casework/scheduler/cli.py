@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from contextlib import nullcontext
 from datetime import datetime, timedelta
@@ -13,8 +14,11 @@ from flask import current_app
 
 from ..cli import casework_cli
 from ..clock import to_utc, travel, utcnow
+from ..extensions import db
 from .jobs import record_run, serve
 from .sweep import run_due
+
+log = logging.getLogger("casework.scheduler")
 
 
 @casework_cli.command("scheduler")
@@ -37,10 +41,19 @@ def scheduler_command(interval, mail_interval, lease_seconds):
         threading.Thread(target=stop.set, daemon=True).start()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
-    if not serve(current_app._get_current_object(), interval=interval, mail_interval=mail_interval,
-                 lease_seconds=lease_seconds, stop=stop):
-        logging.shutdown()
-        os._exit(0)  # a job stuck on the database: its transaction dies with us; its effects are keyed
+    clean = serve(current_app._get_current_object(), interval=interval, mail_interval=mail_interval,
+                  lease_seconds=lease_seconds, stop=stop)
+    if clean:
+        db.engine.dispose()
+    else:
+        log.error("exiting with a job still running: its transaction dies with the process; its effects "
+                  "are keyed, so the next run does them")
+    # Everything is released: skip the interpreter's teardown, which on a loaded machine can take longer
+    # than the 5 s a stop may take (and, if a job is stuck, would wait for its thread).
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def parse_at(text: str) -> datetime:
