@@ -48,6 +48,8 @@ def _imports(module: str, *, module_level_only: bool) -> set[str]:
         node = todo.pop()
         if module_level_only and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             continue
+        if module_level_only and isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue  # read by type checkers only: never run, so never part of a cycle
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name.split(".")[0] == "casework")
         elif isinstance(node, ast.ImportFrom):

@@ -71,7 +71,8 @@ def _close(other):
 def _add_register():
     """A registered household with members, the committee's votes and a re-check (the demo has no register)."""
     from casework.accounts.models import Unit, User
-    from casework.register.models import Household, HouseholdMember, HouseholdReview, HouseholdVote, ReviewReminder
+    from casework.core.models import Vote
+    from casework.register.models import Household, HouseholdMember, HouseholdReview, ReviewReminder
 
     def user(name):
         return _db.session.scalar(sa.select(User).where(User.username == name))
@@ -85,8 +86,9 @@ def _add_register():
     _db.session.add(home)
     _db.session.flush()
     for name in ("committee1", "committee2", "committee3"):
-        _db.session.add(HouseholdVote(household_id=home.id, round=1, user_id=user(name).id, position="approve",
-                                      comment="同意"))
+        voter = user(name)
+        _db.session.add(Vote(subject_kind="register", subject_id=home.id, round=1, user_id=voter.id,
+                             seat_id=voter.id, trigger="approve", position="approve", comment="同意"))
     _db.session.add(HouseholdReview(household_id=home.id, due_on=date(2026, 10, 20), reviewed_on=date(2026, 10, 21),
                                     outcome="kept", old_grade="special", reviewed_by_id=staff.id))
     _db.session.add(ReviewReminder(household_id=home.id, year=2027, due_on=date(2027, 10, 20), recipients=1))

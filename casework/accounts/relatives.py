@@ -27,9 +27,8 @@ def relatives_of(user_id: int) -> set[int]:
 
 
 @engine.conflict
-def _declared_relative(user, subject) -> bool:
-    raised = subject.raised_by()
-    return bool(raised) and bool(relatives_of(user.id) & raised)
+def _declared_relatives(user) -> set[int]:
+    return relatives_of(user.id)
 
 
 def declare(owner: User, person_ref, relation, recorded_by: User) -> Relative:
@@ -55,6 +54,7 @@ def declare(owner: User, person_ref, relation, recorded_by: User) -> Relative:
     try:
         with db.session.begin_nested():
             db.session.add(row)
+            db.session.info.pop("casework_related", None)  # the engine's per-transaction answer changes
     except IntegrityError:
         raise Conflict(_("This relative is already declared."), code="exists") from None
     return row
@@ -69,6 +69,7 @@ def remove(relative_id: int, user: User) -> None:
     row = db.session.get(Relative, relative_id)
     if row is None or (row.user_id != user.id and not any(has_role(user, r) for r in RECORDERS)):
         raise NotFound(_("No such relative."))
+    db.session.info.pop("casework_related", None)  # the engine's per-transaction answer changes
     db.session.delete(row)
 
 

@@ -33,7 +33,7 @@ class AidRequest(Case):
     consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     consent_at: Mapped[datetime | None] = mapped_column(DateTime)
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
-    consent_by: Mapped["User | None"] = relationship(foreign_keys=[consent_by_id])
+    consent_by: Mapped["User | None"] = relationship(foreign_keys=[consent_by_id], lazy="selectin")
     __mapper_args__ = {"polymorphic_identity": "aid", "polymorphic_load": "selectin"}
     __table_args__ = (CheckConstraint(f"category IN {CATEGORIES}", name="category"),
                       CheckConstraint("amount_requested >= 0", name="amount_requested"),

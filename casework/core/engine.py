@@ -86,14 +86,17 @@ _RELATED = "casework_related"
 
 
 def related(user: User | None, subject) -> bool:
-    """Whether `user` is a declared relative of someone who raised `subject` (asked once per transaction)."""
+    """Whether `user` is a declared relative of someone who raised `subject`. Each hook names everyone
+    related to `user`; that is asked once per person and transaction, so a list of cases costs no more."""
     if user is None:
         return False
+    raised = subject.raised_by()
+    if not raised:
+        return False
     cache = db.session.info.setdefault(_RELATED, {})
-    key = (user.id, subject_key(subject), frozenset(subject.raised_by()))
-    if key not in cache:
-        cache[key] = any(check(user, subject) for check in CONFLICTS)
-    return cache[key]
+    if user.id not in cache:
+        cache[user.id] = set().union(*(people(user) for people in CONFLICTS))
+    return bool(cache[user.id] & raised)
 
 
 @event.listens_for(Session, "after_transaction_end")

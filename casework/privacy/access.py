@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..clock import utcnow
@@ -53,22 +53,34 @@ def note_export(user, what: str) -> None:
         _append(values)
 
 
-def _append(values: dict) -> AccessEntry:
-    """Appends to the chain inside a savepoint; a concurrent append of the same seq makes it try again."""
+def _append(values: dict) -> None:
+    _append_all([values])
+
+
+def _append_all(pending: list[dict]) -> None:
+    """Appends to the chains inside a savepoint, reading every chain's head in one query and inserting in
+    one batch (a list page reads many cases); a concurrent append of the same seq makes it try again."""
+    chains = sorted({v["chain"] for v in pending})
     for _attempt in range(8):
         try:
             with db.session.begin_nested():
-                last = db.session.execute(select(AccessEntry.seq, AccessEntry.hash)
-                                          .where(AccessEntry.chain == values["chain"])
-                                          .order_by(AccessEntry.seq.desc()).limit(1)).first()
-                seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-                entry = AccessEntry(seq=seq, prev_hash=prev, **values)
-                entry.hash = entry.compute_hash()
-                db.session.add(entry)
-            return entry
+                latest = (select(AccessEntry.chain, func.max(AccessEntry.seq).label("seq"))
+                          .where(AccessEntry.chain.in_(chains)).group_by(AccessEntry.chain).subquery())
+                heads = {chain: (seq, digest) for chain, seq, digest in db.session.execute(
+                    select(AccessEntry.chain, AccessEntry.seq, AccessEntry.hash).join(
+                        latest, and_(AccessEntry.chain == latest.c.chain, AccessEntry.seq == latest.c.seq)))}
+                rows = []
+                for values in pending:
+                    seq, prev = heads.get(values["chain"], (0, GENESIS))
+                    entry = AccessEntry(seq=seq + 1, prev_hash=prev, **values)
+                    row = {**values, "seq": seq + 1, "prev_hash": prev, "hash": entry.compute_hash()}
+                    heads[values["chain"]] = (seq + 1, row["hash"])
+                    rows.append(row)
+                db.session.execute(insert(AccessEntry), rows)  # one statement for the page's reads
+            return
         except IntegrityError:
             continue
-    raise RuntimeError(f"could not append to the reads log {values['chain']}")
+    raise RuntimeError(f"could not append to the reads log {', '.join(chains)}")
 
 
 def flush_request_reads(_exc=None):
@@ -80,8 +92,7 @@ def flush_request_reads(_exc=None):
     try:
         db.session.rollback()  # anything the view left uncommitted is not ours to commit
         g.casework_writes = True  # SQLite: take the write lock up front (see create_app's _on_begin)
-        for values in pending:
-            _append(values)
+        _append_all(pending)
         db.session.commit()
     except (IntegrityError, OperationalError, RuntimeError):
         db.session.rollback()

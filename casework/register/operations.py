@@ -255,15 +255,11 @@ def _tell_proposer(household: Household, word: str, reasons: str = "") -> None:
 
 
 @engine.conflict
-def _household_member(user: User, subject) -> bool:
-    """A member of the household of someone the subject concerns, or the reverse: relatives (回避)."""
-    raised = subject.raised_by()
-    if not raised:
-        return False
+def _household_members(user: User) -> set[int]:
+    """Members of the household of `user`, and those in whose household `user` is: relatives (回避)."""
     mine = select(Household.user_id).join(HouseholdMember).where(HouseholdMember.user_id == user.id)
     theirs = select(HouseholdMember.user_id).join(Household).where(Household.user_id == user.id)
-    related = {i for i in db.session.scalars(mine.union(theirs)) if i is not None}
-    return bool(related & raised)
+    return {i for i in db.session.scalars(mine.union(theirs)) if i is not None}
 
 
 # -- yearly re-check ----------------------------------------------------------------------------------------

@@ -83,4 +83,11 @@ def form_for(kind: str, user, case=None) -> BaseForm:
         sessions = db.session.scalars(select(CongressSession).where(CongressSession.status != "closed")
                                       .order_by(CongressSession.starts_on.desc())).all()
         form.session.choices = opts((str(s.id), s.name) for s in sessions)
+    if kind == "aid" and not _leads_a_group(user):
+        del form.consent_how  # only a group leader applying for a member records how they consented
     return form
+
+
+def _leads_a_group(user) -> bool:
+    from ..core.permissions import grants
+    return any(g.role == "group_leader" for g in grants(user))
