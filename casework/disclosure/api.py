@@ -85,6 +85,10 @@ class ChallengeOut(Schema):
 
 class TrackingOut(Schema):
     tracking_code = String()
+    display_code = String(metadata={"description": "the code grouped XXXX-XXXX-XXXX-XXXX; lookups take either"})
+    acknowledged_at = String(allow_none=True)
+    ack_due_on = String(allow_none=True)
+    reward = Integer(allow_none=True, metadata={"description": "fen; claimed with the code at the union office"})
     kind = String()
     status = String()
     answer = String()
@@ -220,7 +224,10 @@ def objections(disclosure_id: int, json_data=None):
 
 
 def tracking(row) -> dict:
-    return {"tracking_code": row.tracking_code, "kind": row.kind, "status": row.status, "answer": row.answer,
+    return {"tracking_code": row.tracking_code, "display_code": operations.grouped(row.tracking_code),
+            "acknowledged_at": row.acknowledged_at.isoformat() + "Z" if row.acknowledged_at else None,
+            "ack_due_on": row.ack_due_on.isoformat() if row.ack_due_on else None, "reward": row.reward,
+            "kind": row.kind, "status": row.status, "answer": row.answer,
             "answered_at": row.answered_at.isoformat() + "Z" if row.answered_at else None,
             "due_on": row.due_on.isoformat()}
 

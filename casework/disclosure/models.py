@@ -99,6 +99,7 @@ class Objection(db.Model):
     __tablename__ = "objections"
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # objection | report
+    # Stored without dashes, upper case: 16 symbols of CODE_ALPHABET (80 bits); older rows have 10.
     tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
     disclosure_id: Mapped[int | None] = mapped_column(ForeignKey("disclosures.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("disclosure_items.id"))
@@ -115,6 +116,10 @@ class Objection(db.Model):
     substantiated: Mapped[bool | None] = mapped_column(Boolean)
     reward: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Acknowledgement by union staff (回执确认), due by ack_due_on; the sweep reminds staff once after it.
+    ack_due_on: Mapped[date | None] = mapped_column(Date, index=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ack_reminded_at: Mapped[datetime | None] = mapped_column(DateTime)
     item: Mapped[DisclosureItem | None] = relationship()
     disclosure: Mapped[Disclosure | None] = relationship()
     __table_args__ = (CheckConstraint("kind IN ('objection', 'report')", name="kind"),

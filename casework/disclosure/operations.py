@@ -30,7 +30,11 @@ settings.declare("report_reward", 50000, "money",
                  _l("Reward for a report (举报) that proved substantiated, in yuan."))
 TITLES = {"aid": "困难职工帮扶救助公示", "proposal": "合理化建议奖励公示", "motion": "职代会提案办理结果公示",
           "fund": "救助基金收支情况公示"}
+settings.declare("report_ack_days", 7, "days",
+                 _l("Days within which union staff acknowledge an objection or report before they are reminded."),
+                 lo=1, hi=60)
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by hand
+CODE_LENGTH = 16  # 16 symbols of 32 = 80 bits, the floor GlobaLeaks' auditors set for receipts
 
 
 def posting_unit(case: Case) -> Unit:
@@ -197,7 +201,24 @@ def end_due(at_day=None) -> list[Disclosure]:
 
 
 def _tracking_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code) -> str:
+    """What a person typed, as stored: upper case, without spaces or dashes."""
+    return "".join(ch for ch in str(code or "").upper() if ch not in " -\t\u00a0\u2010\u2011\u2013\u2014")
+
+
+def grouped(code: str) -> str:
+    """XXXX-XXXX-XXXX-XXXX for reading aloud; older 10-symbol codes as they were given."""
+    code = code or ""
+    if len(code) != CODE_LENGTH:
+        return code
+    return "-".join(code[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def _ack_due(unit: Unit):
+    return today() + timedelta(days=int(settings.get(unit, "report_ack_days")))
 
 
 def object_to(item: DisclosureItem, text: str, anonymous: bool, user: User | None, contact: str = "") -> Objection:
@@ -208,7 +229,7 @@ def object_to(item: DisclosureItem, text: str, anonymous: bool, user: User | Non
         raise Invalid(_("This item has been withdrawn."), code="withdrawn")
     text = _check_text(text)
     row = Objection(kind="objection", tracking_code=_tracking_code(), disclosure_id=d.id, item_id=item.id,
-                    unit_id=d.unit_id, text=text, anonymous=anonymous or user is None,
+                    unit_id=d.unit_id, text=text, ack_due_on=_ack_due(d.unit), anonymous=anonymous or user is None,
                     user_id=None if (anonymous or user is None) else user.id, contact=(contact or "")[:100],
                     due_on=calendar.add_working_days(today(), int(settings.get(d.unit, "objection_answer_days"))))
     db.session.add(row)
@@ -222,7 +243,7 @@ def report(unit: Unit, text: str, anonymous: bool, user: User | None, disclosure
            contact: str = "") -> Objection:
     """举报: a false or missing disclosure, at any time."""
     row = Objection(kind="report", tracking_code=_tracking_code(), disclosure_id=disclosure.id if disclosure else None,
-                    unit_id=unit.id, text=_check_text(text), anonymous=anonymous or user is None,
+                    unit_id=unit.id, text=_check_text(text), ack_due_on=_ack_due(unit), anonymous=anonymous or user is None,
                     user_id=None if (anonymous or user is None) else user.id, contact=(contact or "")[:100],
                     due_on=calendar.add_working_days(today(), int(settings.get(unit, "objection_answer_days"))))
     db.session.add(row)
@@ -246,13 +267,65 @@ def answer_report(row: Objection, user: User, answer: str, substantiated: bool, 
         raise Forbidden(_("Only union staff and the committee answer reports."))
     if row.status == "answered":
         raise Conflict(_("This report has already been answered."), code="not_possible")
+    if reward is not None and (isinstance(reward, bool) or not isinstance(reward, int) or reward <= 0):
+        raise Invalid(_("The reward must be a positive amount."), fields={"reward": _("positive amount")})
     row.answer, row.status, row.answered_at = _check_text(answer), "answered", utcnow()
+    row.acknowledged_at = row.acknowledged_at or row.answered_at
     row.substantiated = substantiated
     row.reward = reward if substantiated else None
+    if row.reward:
+        pay_report_reward(row, user)
+
+
+def pay_report_reward(row: Objection, user: User):
+    """The reward leaves the unit's reward fund against the tracking code: the ledger names no person, and
+    the free balance must cover it (funds.pay's rule)."""
+    from ..funds.operations import fund_for, pay_against_code
+    fund = fund_for(db.session.get(Unit, row.unit_id), "reward")
+    if fund is None:
+        raise Invalid(_("No reward fund covers this unit."), code="guard")
+    return pay_against_code(fund, row, row.reward, user)
+
+
+def acknowledge(row: Objection, user: User) -> None:
+    """Union staff confirm they have the objection or report in hand; the reporter sees it on /board/track."""
+    held = roles_at(user, db.session.get(Unit, row.unit_id))
+    if not any(r in held for r in ("union_staff", "committee")):
+        raise Forbidden(_("Only union staff and the committee acknowledge objections and reports."))
+    if row.acknowledged_at is not None:
+        raise Conflict(_("This has already been acknowledged."), code="not_possible")
+    row.acknowledged_at = utcnow()
+
+
+def overdue_acknowledgements(day) -> list[Objection]:
+    return db.session.scalars(select(Objection).where(
+        Objection.status == "open", Objection.acknowledged_at.is_(None), Objection.ack_reminded_at.is_(None),
+        Objection.ack_due_on.is_not(None), Objection.ack_due_on < day).order_by(Objection.id)).all()
+
+
+def receipt_text(row: Objection, track_url: str) -> str:
+    """The reporter's receipt: the code, when, what it concerns and how to follow it; nothing of who."""
+    kind = "异议" if row.kind == "objection" else "举报"
+    about = "（未指明公示）"
+    if row.disclosure is not None:
+        about = f"{row.disclosure.title}（第{row.disclosure.id}号公示，第{row.disclosure.version}版）"
+        if row.item is not None:
+            about += f" 第{row.item.seq}项"
+    lines = [f"{kind}回执 / Receipt", "",
+             f"查询码 Tracking code: {grouped(row.tracking_code)}",
+             f"提交时间 Received: {local(row.at):%Y-%m-%d %H:%M}",
+             f"涉及公示 Concerns: {about}",
+             f"确认期限 Acknowledged by: {row.ack_due_on.isoformat() if row.ack_due_on else '-'}",
+             f"答复期限 Answer due by: {row.due_on.isoformat()}", "",
+             f"查询进展：在 {track_url} 输入查询码（大小写、空格和连字符均可）。",
+             "Follow it at the address above with the tracking code (case, spaces and dashes do not matter).",
+             "查询码是查询进展和领取举报奖励的唯一凭证，请妥善保管，不要告诉他人。",
+             "The code is the only way to follow this and to claim a reward: keep it safe and to yourself.", ""]
+    return "\n".join(lines)
 
 
 def find_tracking(code: str) -> Objection:
-    code = (code or "").strip().upper()
+    code = normalise_code(code)
     row = db.session.scalar(select(Objection).where(Objection.tracking_code == code)) if code else None
     if row is None:
         raise NotFound(_("No objection or report has this tracking code."))

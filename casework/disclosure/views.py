@@ -1,7 +1,7 @@
 """The public board (公开栏, no account needed) and the staff pages behind it."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -18,6 +18,11 @@ from ..core.models import Vote
 from .models import Disclosure, DisclosureItem, Objection
 
 bp = Blueprint("board", __name__)
+
+
+@bp.app_template_filter("tracking")
+def _tracking_filter(code: str) -> str:
+    return operations.grouped(code)
 
 
 def _user():
@@ -124,6 +129,21 @@ def track():
     return render_template("board/track.html", row=row, code=code, missing=missing)
 
 
+@bp.route("/board/receipt", methods=["POST"])
+@limited("lookup")
+def receipt():
+    """The receipt as a text file. POSTed, so the code stays out of addresses and server logs."""
+    try:
+        row = operations.find_tracking(request.form.get("code", ""))
+    except CaseworkError as exc:
+        return render_template("board/track.html", row=None, code="", missing=True,
+                               message=str(exc.message)), 404
+    text = operations.receipt_text(row, url_for("board.track", _external=True))
+    return Response(text.encode("utf-8"), mimetype="text/plain; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename=receipt-{row.tracking_code[:4]}.txt",
+        "Cache-Control": "no-store"})
+
+
 # -- staff -------------------------------------------------------------------------------------
 
 def _staff_units():
@@ -193,6 +213,21 @@ def audit(disclosure_id: int):
                                                         title=d.title),
                            entries=db.session.scalars(entries_of(d)).all(), intact=verify_chain(d)[0],
                            back=url_for("board.manage"))
+
+
+@bp.route("/disclosures/reports/<int:row_id>/acknowledge", methods=["POST"])
+@login_required
+def acknowledge(row_id: int):
+    row = db.session.get(Objection, row_id) or abort(404)
+    try:
+        operations.acknowledge(row, current_user)
+        db.session.commit()
+    except CaseworkError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Acknowledged: the reporter sees it when following the code."), "success")
+    return redirect(url_for("board.manage"))
 
 
 @bp.route("/disclosures/reports/<int:row_id>/answer", methods=["POST"])

@@ -54,6 +54,8 @@ class LedgerEntry(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     amount: Mapped[int] = mapped_column(BigInteger)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # A reward for a founded report (举报) is paid against its tracking code, never a person.
+    objection_id: Mapped[int | None] = mapped_column(ForeignKey("objections.id"), unique=True)
     source: Mapped[str | None] = mapped_column(String(20))
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     note: Mapped[str] = mapped_column(Text, default="")
@@ -67,7 +69,7 @@ class LedgerEntry(db.Model):
         CheckConstraint(f"kind IN {LEDGER_KINDS}", name="kind"),
         CheckConstraint("amount > 0", name="amount"),
         CheckConstraint("kind <> 'income' OR source IS NOT NULL", name="income_source"),
-        CheckConstraint("kind NOT IN ('reserve', 'release', 'debit', 'payment') OR case_id IS NOT NULL",
-                        name="case_link"),
+        CheckConstraint("kind NOT IN ('reserve', 'release', 'debit', 'payment') OR case_id IS NOT NULL "
+                        "OR (kind = 'payment' AND objection_id IS NOT NULL)", name="case_link"),
         UniqueConstraint("reverses_id"),
     )
