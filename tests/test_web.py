@@ -205,3 +205,15 @@ def test_admin_is_warned_about_next_years_calendar_and_enters_it(app, demo):
     r = admin.post("/admin/calendar", {"day": "2027-02-06", "workday": "1", "note": "春节调休上班"})
     assert r.status_code == 302
     assert "/admin/calendar" not in admin.get("/").get_data(as_text=True).split("<main>")[1].split("</h1>")[1][:300]
+
+
+def test_timeline_shows_money_inputs_in_yuan(app, demo):
+    from .conftest import Browser
+    case = aid_to(demo, "posting")  # verify proposed 2000.00, the committee approved 2000.00
+    for user in ("staff1", "worker1"):
+        b = Browser(app.test_client())
+        b.login(user)
+        page = b.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+        timeline = page[page.index('class="timeline"'):]
+        assert "¥2,000.00" in timeline
+        assert "200000" not in timeline  # never the fen it is stored in
