@@ -217,3 +217,21 @@ def test_timeline_shows_money_inputs_in_yuan(app, demo):
         timeline = page[page.index('class="timeline"'):]
         assert "¥2,000.00" in timeline
         assert "200000" not in timeline  # never the fen it is stored in
+
+
+def test_the_noun_file_and_the_motion_step_file_have_their_own_words(app, demo):
+    from casework import labels
+    from flask_babel import gettext
+
+    from .conftest import Browser
+    from .factories import attach, new_case
+    case = new_case("aid", demo["worker1"])
+    attach(case, "income_proof", demo["worker1"])
+    b = Browser(app.test_client())
+    b.login("worker1")
+    page = b.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    panel = page[page.index('id="attachments"'):]
+    assert '<label for="attachment-file">附件</label>' in panel and "<th>文件</th>" in panel
+    assert "立案" not in panel
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert str(labels.trigger_label("file")) == "立案" and gettext("File") == "文件"
