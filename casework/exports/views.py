@@ -56,7 +56,7 @@ def case_row(case, user) -> list:
         record = kinds.serialize(case, user, transitions=[])
     return [case.number, str(labels.KIND_LABELS[case.kind]), kinds.caption(case, user),
             labels.state_label(case.kind, case.state), case.unit.name, case.applicant.name,
-            record["deadline"] or "", record["created_at"][:10],
+            record["deadline"] or "", local(case.created_at).date().isoformat(),  # the union's day, not UTC's
             str(labels.CHOICE_LABELS.get(record.get("category"), "")) if record.get("category") else "",
             record.get("amount_requested") or "", record.get("amount_approved") or "",
             record.get("circumstances") or ""]
