@@ -116,7 +116,7 @@ def test_fund_ledger_export_equals_the_page_and_needs_the_fund(demo, web, app):
     reserve = next(r for r in rows[1:] if r[2] == "预留")
     assert reserve[4] == 2000 and reserve[3] == ""  # numbers, which a spreadsheet adds up
     assert csv_rows(web.get(f"/export/funds/{fund.id}/ledger.csv"))[1:] == [
-        [f"{v:.2f}" if i in (3, 4) and v != "" else str(v) for i, v in enumerate(r)] for r in rows[1:]]
+        [f"{v:.2f}" if i in (3, 4, 5) and v != "" else str(v) for i, v in enumerate(r)] for r in rows[1:]]
     worker = Browser(app.test_client())
     worker.login("worker1")
     assert worker.get(f"/export/funds/{fund.id}/ledger.csv").status_code == 403
