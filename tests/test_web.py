@@ -235,3 +235,18 @@ def test_the_noun_file_and_the_motion_step_file_have_their_own_words(app, demo):
     assert "立案" not in panel
     with app.test_request_context(headers={"Accept-Language": "zh"}):
         assert str(labels.trigger_label("file")) == "立案" and gettext("File") == "文件"
+
+
+def test_the_public_board_offers_a_sign_in_and_every_page_a_favicon(app, demo, client):
+    page = client.get("/board").get_data(as_text=True)
+    assert 'href="/login?next=/board"' in page and "工会会员：登录后" in page
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    icon.close()
+    assert "/login?next" not in client.get("/login").get_data(as_text=True)  # not on the sign-in page itself
+    from .conftest import Browser
+    b = Browser(app.test_client())
+    b.login("worker1")
+    page = b.get("/board").get_data(as_text=True)
+    assert "/login?next" not in page and "工会会员：登录后" not in page
