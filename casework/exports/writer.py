@@ -40,7 +40,7 @@ def csv_bytes(headers: list[str], rows) -> bytes:
 
 
 def xlsx_bytes(sheet: str, headers: list[str], rows, *, text: bool = False) -> bytes:
-    from openpyxl import Workbook  # imported when a spreadsheet is made, not at start-up
+    from openpyxl import Workbook  # ~0.15 s CPU to import: only when a spreadsheet is asked for
     from openpyxl.cell.cell import TYPE_STRING
     wb = Workbook(write_only=not text)
     ws = wb.create_sheet(sheet[:31]) if not text else wb.active
