@@ -50,7 +50,7 @@ TRIGGER_LABELS = {
     "grade": _l("Grade"), "adopt": _l("Adopt"), "not_adopt": _l("Do not adopt"),
     "report_implemented": _l("Report implementation"), "reward": _l("Grant reward"), "close": _l("Close"),
     "open_for_cosigning": _l("Open for co-signing"), "cosign": _l("Co-sign"),
-    "withdraw_cosign": _l("Withdraw co-signature"), "lapse": _l("Lapsed"), "file": _l("File"),
+    "withdraw_cosign": _l("Withdraw co-signature"), "lapse": _l("Lapsed"), "file": _l("File the motion"),
     "merge": _l("Merge"), "convert_to_opinion": _l("Convert to opinion"), "not_file": _l("Do not file"),
     "reply": _l("Reply"), "rate": _l("Rate the reply"), "rate_unsatisfied": _l("Unsatisfied: reopen"),
     "sign_off": _l("Sign off"), "end": _l("End of posting period"), "supersede": _l("Superseded by a correction"),

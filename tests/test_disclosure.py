@@ -236,3 +236,16 @@ def test_leak_nothing_private_on_public_pages_api_or_pdf(demo, api, web):
             assert value not in body
         assert "张建国" not in body
     assert "张**" in bodies[1]
+
+
+def test_tracking_codes_are_found_however_they_are_grouped_or_typed(demo, web):
+    row = operations.report(demo["admin"].unit, "2026年第三季度基金收支未公开", True, None)
+    _db.session.commit()
+    code = row.tracking_code
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in code)
+    for typed in (f" {code[:4]} {code[4:8]} {code[8:]} ", f"{code[:5]}-{code[5:]}".lower(),
+                  f"{code[:3]}—{code[3:6]}－{code[6:]}", full_width):
+        page = web.get("/board/track", query_string={"code": typed}).get_data(as_text=True)
+        assert '<dl class="details">' in page and 'class="error"' not in page, typed
+    page = web.get("/board/track", query_string={"code": "ZZZZ-ZZZZ-ZZ"}).get_data(as_text=True)
+    assert 'class="error"' in page and '<dl class="details">' not in page

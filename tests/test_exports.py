@@ -116,7 +116,7 @@ def test_fund_ledger_export_equals_the_page_and_needs_the_fund(demo, web, app):
     reserve = next(r for r in rows[1:] if r[2] == "预留")
     assert reserve[4] == 2000 and reserve[3] == ""  # numbers, which a spreadsheet adds up
     assert csv_rows(web.get(f"/export/funds/{fund.id}/ledger.csv"))[1:] == [
-        [f"{v:.2f}" if i in (3, 4) and v != "" else str(v) for i, v in enumerate(r)] for r in rows[1:]]
+        [f"{v:.2f}" if i in (3, 4, 5) and v != "" else str(v) for i, v in enumerate(r)] for r in rows[1:]]
     worker = Browser(app.test_client())
     worker.login("worker1")
     assert worker.get(f"/export/funds/{fund.id}/ledger.csv").status_code == 403
@@ -129,3 +129,13 @@ def test_list_and_queue_pages_link_their_exports_with_the_filters(demo, web):
     assert "/export/cases.csv?kind=aid" in web.get("/cases?kind=aid").get_data(as_text=True)
     queue = web.get("/work?kind=aid&state=submitted").get_data(as_text=True)
     assert re.search(r'/export/work\.xlsx\?(kind=aid&amp;state=submitted|state=submitted&amp;kind=aid)"', queue)
+
+
+def test_exports_give_the_unions_day_not_utcs(demo, web, clock):
+    # 07:22 on 2 December in Beijing is still 1 December in UTC.
+    clock.move_to("2026-12-02 07:22:00 +08:00")
+    case = new_case("proposal", demo["worker1"], title="早班提出的建议")
+    web.login("worker1")
+    for rows in (xlsx_rows(web.get("/export/cases.xlsx")), csv_rows(web.get("/export/cases.csv"))):
+        row = next(r for r in rows if r[0] == case.number)
+        assert row[7] == "2026-12-02"

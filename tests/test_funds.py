@@ -1,6 +1,7 @@
 """Funds: who sees them, income and its reversal, the ledger, and approvals racing for the free balance."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date
 
@@ -402,3 +403,44 @@ def test_concurrent_approvals_never_overdraw_the_fund(app, demo, amounts):
     assert sorted(reserves) == sorted(c.id for c in approved)
     _assert_ledger_matches(fund, _fund())
     assert (_fund().balance, _fund().reserved) == union_fund_before
+
+
+def _ledger_lines(html: str) -> list[tuple[int, str, str]]:
+    """(entry id, balance change, balance after) of each ledger line on a fund page, top to bottom."""
+    import re
+    return [(int(i), change.strip(), after.strip()) for i, change, after in re.findall(
+        r'<tr id="entry-(\d+)".*?<td data-label="[^"]*" class="num">([^<]*)</td>\s*'
+        r'<td data-label="[^"]*" class="num balance-after">([^<]*)</td>', html, re.S)]
+
+
+def test_ledger_shows_a_running_balance_across_pages_and_in_the_export(web, demo, monkeypatch):
+    import csv
+    import io
+    from decimal import Decimal
+
+    from casework.funds import views
+    aid_to(demo, "posting")  # a reserve line: the balance after it is the one before it
+    fund = _fund()
+    for i in range(5):
+        ops.add_income(fund, 10000 + i, "donation", f"捐款{i}", demo["fund1"])
+    _db.session.commit()
+    monkeypatch.setattr(views, "PAGE", 3)
+    web.login("fund1")
+    lines, path = [], f"/funds/{fund.id}"
+    while path:
+        page = web.get(path).get_data(as_text=True)
+        lines += _ledger_lines(page)
+        nxt = re.search(r'href="(/funds/\d+\?before=\d+)"', page)
+        path = nxt.group(1) if nxt else None
+    assert len(lines) == _db.session.scalar(select(func.count()).select_from(LedgerEntry)
+                                            .where(LedgerEntry.fund_id == fund.id)) >= 9
+    money = [(Decimal(change or "0"), Decimal(after)) for _, change, after in lines]
+    assert money[0][1] == Decimal(_fund().balance) / 100  # the newest line carries today's balance
+    for (change, after), (_, older) in zip(money, money[1:] + [(None, Decimal(0))]):
+        assert after == older + change
+    assert "余额变动" in page and "预留变动" in page
+    rows = list(csv.reader(io.StringIO(web.get(f"/export/funds/{fund.id}/ledger.csv").get_data(as_text=True)
+                                       .lstrip("\ufeff"))))
+    assert rows[0][5] == "余额（元）"
+    assert [(int(r[0]), Decimal(r[5])) for r in rows[1:]] == [(i, after) for (i, _, _), (_, after) in
+                                                                zip(lines, money)]

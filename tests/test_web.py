@@ -205,3 +205,48 @@ def test_admin_is_warned_about_next_years_calendar_and_enters_it(app, demo):
     r = admin.post("/admin/calendar", {"day": "2027-02-06", "workday": "1", "note": "春节调休上班"})
     assert r.status_code == 302
     assert "/admin/calendar" not in admin.get("/").get_data(as_text=True).split("<main>")[1].split("</h1>")[1][:300]
+
+
+def test_timeline_shows_money_inputs_in_yuan(app, demo):
+    from .conftest import Browser
+    case = aid_to(demo, "posting")  # verify proposed 2000.00, the committee approved 2000.00
+    for user in ("staff1", "worker1"):
+        b = Browser(app.test_client())
+        b.login(user)
+        page = b.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+        timeline = page[page.index('class="timeline"'):]
+        assert "¥2,000.00" in timeline
+        assert "200000" not in timeline  # never the fen it is stored in
+
+
+def test_the_noun_file_and_the_motion_step_file_have_their_own_words(app, demo):
+    from casework import labels
+    from flask_babel import gettext
+
+    from .conftest import Browser
+    from .factories import attach, new_case
+    case = new_case("aid", demo["worker1"])
+    attach(case, "income_proof", demo["worker1"])
+    b = Browser(app.test_client())
+    b.login("worker1")
+    page = b.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    panel = page[page.index('id="attachments"'):]
+    assert '<label for="attachment-file">附件</label>' in panel and "<th>文件</th>" in panel
+    assert "立案" not in panel
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        assert str(labels.trigger_label("file")) == "立案" and gettext("File") == "文件"
+
+
+def test_the_public_board_offers_a_sign_in_and_every_page_a_favicon(app, demo, client):
+    page = client.get("/board").get_data(as_text=True)
+    assert 'href="/login?next=/board"' in page and "工会会员：登录后" in page
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data
+    icon.close()
+    assert "/login?next" not in client.get("/login").get_data(as_text=True)  # not on the sign-in page itself
+    from .conftest import Browser
+    b = Browser(app.test_client())
+    b.login("worker1")
+    page = b.get("/board").get_data(as_text=True)
+    assert "/login?next" not in page and "工会会员：登录后" not in page

@@ -1,6 +1,9 @@
 """The public board (公开栏, no account needed) and the staff pages behind it."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -8,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Unit
+from ..config import public_url
 from ..core.errors import CaseworkError
 from ..core.permissions import grants, roles_at
 from ..extensions import db, limited
@@ -116,16 +120,29 @@ def report():
                            form=request.form), status
 
 
+# What people type between the groups of a code read aloud or copied from a slip: spaces, dashes, dots.
+_CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc\u00b7.]+")
+
+
+def _tracking_candidates(raw: str) -> list[str]:
+    """The code as typed, then without separators (full-width letters and digits made plain by NFKC)."""
+    typed = raw.strip()
+    plain = _CODE_SEPARATORS.sub("", unicodedata.normalize("NFKC", typed))
+    return [c for c in dict.fromkeys((typed, plain)) if c]
+
+
 @bp.route("/board/track")
 @limited("lookup")
 def track():
     code = request.args.get("code", "")
     row, missing = None, False
-    if code:
+    for candidate in _tracking_candidates(code):
         try:
-            row = operations.find_tracking(code)
+            row = operations.find_tracking(candidate)
+            break
         except CaseworkError:
-            missing = True
+            continue
+    missing = bool(code.strip()) and row is None
     return render_template("board/track.html", row=row, code=code, missing=missing)
 
 
@@ -138,7 +155,7 @@ def receipt():
     except CaseworkError as exc:
         return render_template("board/track.html", row=None, code="", missing=True,
                                message=str(exc.message)), 404
-    text = operations.receipt_text(row, url_for("board.track", _external=True))
+    text = operations.receipt_text(row, public_url(url_for("board.track")))  # never the request's Host
     return Response(text.encode("utf-8"), mimetype="text/plain; charset=utf-8", headers={
         "Content-Disposition": f"attachment; filename=receipt-{row.tracking_code[:4]}.txt",
         "Cache-Control": "no-store"})

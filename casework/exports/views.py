@@ -32,7 +32,7 @@ CASE_HEADERS = ["编号", "类型", "标题", "状态", "单位", "申请人", "
 WORK_HEADERS = ["编号", "类型", "申请人", "标题", "状态", "期限", "可办理"]
 SESSION_HEADERS = ["编号", "案由", "提案人", "附议人数", "状态", "主办部门", "协办部门", "办理期限", "答复日期",
                    "按期答复", "满意度", "并入"]
-LEDGER_HEADERS = ["序号", "时间", "类型", "余额变动（元）", "预留变动（元）", "案件", "来源/支付方式", "凭证号", "备注",
+LEDGER_HEADERS = ["序号", "时间", "类型", "余额变动（元）", "预留变动（元）", "余额（元）", "案件", "来源/支付方式", "凭证号", "备注",
                   "经办人"]
 
 
@@ -56,7 +56,7 @@ def case_row(case, user) -> list:
         record = kinds.serialize(case, user, transitions=[])
     return [case.number, str(labels.KIND_LABELS[case.kind]), kinds.caption(case, user),
             labels.state_label(case.kind, case.state), case.unit.name, case.applicant.name,
-            record["deadline"] or "", record["created_at"][:10],
+            record["deadline"] or "", local(case.created_at).date().isoformat(),  # the union's day, not UTC's
             str(labels.CHOICE_LABELS.get(record.get("category"), "")) if record.get("category") else "",
             record.get("amount_requested") or "", record.get("amount_approved") or "",
             record.get("circumstances") or ""]
@@ -139,7 +139,8 @@ def ledger(fund_id: int, fmt: str):
                     labels.CHOICE_LABELS.get(e["method"], e["method"]) if e["method"] else ""
                 yield [e["id"], local(e["when"]).strftime("%Y-%m-%d %H:%M"),
                        str(KIND_LABELS.get(e["kind"], e["kind"])), _yuan(on_balance * row.amount),
-                       _yuan(on_reserved * row.amount), e["case"] or "", str(pay),
+                       _yuan(on_reserved * row.amount),
+                       (Decimal(e["balance_after_fen"]) / 100).quantize(Decimal("0.01")), e["case"] or "", str(pay),
                        e["reference"] or "", e["note"], e["actor_name"] or "系统"]
             if before is None:
                 return

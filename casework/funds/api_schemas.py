@@ -36,6 +36,8 @@ class LedgerOut(Schema):
     amount = String(required=True, metadata=MONEY)
     balance_change = String(required=True, allow_none=True, metadata={
         "description": "signed, e.g. -2000.00; null when the balance is unchanged"})
+    balance_after = String(required=True, metadata={
+        **MONEY, "description": "the fund's balance just after this line (all lines up to and including it)"})
     reserved_change = String(required=True, allow_none=True, metadata={
         "description": "signed, e.g. +2000.00; null when the reserve is unchanged"})
     case = String(allow_none=True,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from ..core import paging
 from ..core.errors import Conflict, Invalid
 from ..extensions import db
-from .models import INCOME_SOURCES, Fund, LedgerEntry, totals
+from .models import EFFECT, INCOME_SOURCES, Fund, LedgerEntry, totals
 
 
 def fund_for(unit, purpose: str = "aid") -> Fund | None:
@@ -207,6 +207,24 @@ def ledger_page(fund: Fund, before: int | None = None,
     """The fund's ledger, newest first, `size` lines older than entry `before`; and the next cursor."""
     return paging.newest_first(select(LedgerEntry).options(joinedload(LedgerEntry.actor))
                                .where(LedgerEntry.fund_id == fund.id), LedgerEntry.id, before, size)
+
+
+def balances_after(entries) -> dict[int, int]:
+    """Entry id -> the fund's balance just after that line, in fen: the sum of the fund's lines up to and
+    including it. One query per page, bounded by the page's newest line, then walked down the page, so a
+    line's balance is the same whichever page (or export chunk) it is shown on."""
+    if not entries:
+        return {}
+    top = max(e.id for e in entries)
+    sums = dict(db.session.execute(select(LedgerEntry.kind, func.coalesce(func.sum(LedgerEntry.amount), 0))
+                                   .where(LedgerEntry.fund_id == entries[0].fund_id, LedgerEntry.id <= top)
+                                   .group_by(LedgerEntry.kind)).all())
+    running = int(totals(sums)[0])
+    out = {}
+    for e in sorted(entries, key=lambda e: e.id, reverse=True):
+        out[e.id] = running
+        running -= EFFECT[e.kind][0] * e.amount
+    return out
 
 
 def reversed_ids(entries) -> set[int]:

@@ -57,6 +57,7 @@ def ledger_records(entries) -> list[dict]:
     case_ids = {e.case_id for e in entries if e.case_id}
     cases = {row.id: row for row in db.session.execute(
         select(Case.id, Case.number, Case.kind).where(Case.id.in_(case_ids)))} if case_ids else {}
+    after = ops.balances_after(entries)
     reversed_by = dict(db.session.execute(select(LedgerEntry.reverses_id, LedgerEntry.id).where(
         LedgerEntry.reverses_id.in_([e.id for e in entries if e.kind == "income"] or [0]))).all())
     out = []
@@ -66,6 +67,7 @@ def ledger_records(entries) -> list[dict]:
         out.append({"id": e.id, "kind": e.kind, "amount": format_money(e.amount),
                     "balance_change": _signed(on_balance * e.amount),
                     "reserved_change": _signed(on_reserved * e.amount),
+                    "balance_after": format_money(after[e.id]), "balance_after_fen": after[e.id],
                     "case": case.number if case else None, "case_id": e.case_id,
                     "case_kind": case.kind if case else None, "source": e.source, "method": e.method,
                     "reference": e.reference, "note": e.note or "", "reverses": e.reverses_id,

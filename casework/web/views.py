@@ -200,7 +200,11 @@ def _render_case(case, forms, status=200):
                                  .order_by(AuditEntry.seq)).all()
     votes = vote_service.round_votes(case)
     record = kinds.serialize(case, current_user)
+    # Money inputs are kept in fen: the timeline shows them in yuan, by the field type each step declares.
+    money_fields = {(t.trigger, f.name) for t in workflows.get(case.kind).transitions
+                    for f in t.fields if f.type == "money"}
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
+                           money_fields=money_fields,
                            votes=votes, tally=vote_service.tally(case) if votes else [],
                            quorum=settings.get(case.unit, "committee_quorum") if votes else None,
                            reviewer=sees_reviewer_notes(current_user, case),
