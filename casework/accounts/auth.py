@@ -110,11 +110,13 @@ def reserve(account: str, address: str) -> bool:
 
 
 def succeeded(account: str, address: str) -> None:
-    """The try was right: this address starts afresh (and is known from now on); the account-wide count gives
-    back this try. Does not commit."""
+    """The try was right: this address is known from now on, and both counts give back this try. Neither count
+    starts afresh and no wait is lifted: among parallel guesses, the right one must not buy the others a new
+    budget. Does not commit."""
     t = LoginThrottle.__table__
     db.session.execute(update(t).where(t.c.account == account, t.c.address == address)
-                       .values(failed_logins=0, blocked_until=None, succeeded_at=utcnow()))
+                       .values(failed_logins=case((t.c.failed_logins > 0, t.c.failed_logins - 1), else_=0),
+                               succeeded_at=utcnow()))
     db.session.execute(update(t).where(t.c.account == account, t.c.address == EVERYWHERE)
                        .values(failed_logins=case((t.c.failed_logins > 0, t.c.failed_logins - 1), else_=0)))
 

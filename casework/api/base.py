@@ -102,6 +102,8 @@ def json_body() -> dict:
         if request.data:
             raise BadRequest(_("The body is not valid JSON."))
         body = {}
+    if _has_nul(body):  # PostgreSQL stores no NUL in text: refuse it here, not as a database error
+        raise BadRequest(_("Text may not contain NUL characters."))
     if not isinstance(body, dict):
         raise BadRequest(_("The body must be a JSON object."))
     return body
@@ -116,6 +118,20 @@ def step_options(body: dict) -> tuple[int | None, str]:
     if not isinstance(comment, str):
         raise BadRequest(_("`comment` must be text."), fields={"comment": "text"})
     return version, comment
+
+
+def _has_nul(body) -> bool:
+    todo = [body]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            todo.extend(value.keys())
+            todo.extend(value.values())
+        elif isinstance(value, list):
+            todo.extend(value)
+        elif isinstance(value, str) and "\x00" in value:
+            return True
+    return False
 
 
 def _valid_text(body) -> bool:

@@ -45,6 +45,18 @@ def register(app: Flask):
                 isinstance(v, int) and v > MAX_INT for v in (request.view_args or {}).values()):
             abort(404)
 
+    @app.before_request
+    def _no_nul_characters():
+        # PostgreSQL stores no NUL in text; a form or address carrying one is refused before any query.
+        if request.path.startswith("/api/"):
+            return  # the API's body reader says so in the contract's shape
+        values = [*request.args.values(), *(v for v in (request.view_args or {}).values() if isinstance(v, str))]
+        if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded",
+                                                             "multipart/form-data"):
+            values += list(request.form.values())
+        if any("\x00" in v for v in values):
+            abort(400)
+
     app.add_template_filter(lambda fen: format_money(fen) or "—", "money")
     app.add_template_filter(lambda dt: local(dt).strftime("%Y-%m-%d %H:%M") if dt else "—", "localtime")
     app.add_template_filter(lambda dt: local(dt).date(), "localdate")

@@ -79,3 +79,17 @@ def test_queue_links_carry_only_its_filters(app, demo):
     assert r.status_code == 200
     text = r.get_data(as_text=True)
     assert "/export/work.csv?kind=aid" in text and "endpoint=" not in text
+
+
+def test_nul_characters_are_refused_before_any_query(demo, api, web):
+    """PostgreSQL stores no NUL in text: a NUL anywhere in a body, a form or an address is a 400, never a 500."""
+    staff = api.as_("staff1")
+    r = staff.post("/api/v1/cases/aid", json={"category": "hardship", "amount_requested": "10.00",
+                                              "applicant": "wor\u0000ker1"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "malformed"
+    r = staff.post("/api/v1/delegations", json={"to": "a\u0000b", "role": "union_staff", "starts_on": "2026-12-01",
+                                                "ends_on": "2026-12-31"})
+    assert r.status_code == 400
+    web.login("worker1")
+    assert web.get("/cases?state=dra\u0000ft").status_code == 400
+    assert web.post("/account/data", {"text": "改\u0000正"}).status_code == 400
