@@ -80,3 +80,24 @@ def field_label(name: str):
 def choice_label(value: str):
     from .labels import CHOICE_LABELS
     return CHOICE_LABELS.get(value, value)
+
+
+def submit_and_flash(form, action, done) -> None:
+    """A small form posted from a page that redirects back: runs `action` when the form is valid, commits and
+    flashes `done`; otherwise rolls back and flashes each refusal or field error, so the page shows why."""
+    from flask import flash
+
+    from .extensions import db
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(str(e), "error")
+        return
+    try:
+        action()
+        db.session.commit()
+        flash(str(done), "success")
+    except CaseworkError as exc:
+        db.session.rollback()
+        for message in [exc.message, *(exc.fields or {}).values()]:
+            flash(str(message), "error")

@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..core.errors import CaseworkError
 from ..extensions import db
-from ..forms import BaseForm, opts
+from ..forms import BaseForm, opts, submit_and_flash
 from . import relatives
 from .models import RELATIONS, find_login
 
@@ -37,24 +37,16 @@ def relative_form() -> RelativeForm:
 @login_required
 def add_relative():
     form = relative_form()
-    if form.validate_on_submit():
+
+    def declare():
         owner = current_user._get_current_object()
         if form.of.data and form.of.data.strip():
             owner = find_login(form.of.data)
-        try:
-            if owner is None:
-                raise CaseworkError(_("No active member with this user name, employee number or phone."))
-            relatives.declare(owner, form.person.data.strip(), form.relation.data, current_user)
-            db.session.commit()
-            flash(_("Relative recorded: you will not review their cases."), "success")
-        except CaseworkError as exc:
-            db.session.rollback()
-            for message in [exc.message, *(exc.fields or {}).values()]:
-                flash(str(message), "error")
-    else:
-        for errors in form.errors.values():
-            for e in errors:
-                flash(str(e), "error")
+        if owner is None:
+            raise CaseworkError(_("No active member with this user name, employee number or phone."))
+        relatives.declare(owner, form.person.data.strip(), form.relation.data, current_user)
+
+    submit_and_flash(form, declare, _("Relative recorded: you will not review their cases."))
     return redirect(url_for("accounts.account"))
 
 

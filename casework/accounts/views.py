@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from ..clock import today
 from ..extensions import db, limited, login_manager
-from ..forms import opts
+from ..forms import opts, submit_and_flash
 from ..labels import ROLE_LABELS
 from ..core.errors import CaseworkError
 from . import auth, delegations as delegation_ops, relatives as relative_ops
@@ -118,21 +118,13 @@ def _delegation_form(user: User) -> DelegationForm:
 @login_required
 def add_delegation():
     form = _delegation_form(current_user)
-    if form.validate_on_submit():
+
+    def delegate():
         role, unit_id = form.role.data.split(":")
-        try:
-            delegation_ops.delegate(current_user, form.to_user.data, role, unit_id, form.starts_on.data,
-                                 form.ends_on.data)
-            db.session.commit()
-            flash(_("Delegation saved."), "success")
-        except CaseworkError as exc:
-            db.session.rollback()
-            for message in [exc.message, *(exc.fields or {}).values()]:
-                flash(str(message), "error")
-    else:
-        for errors in form.errors.values():
-            for e in errors:
-                flash(str(e), "error")
+        delegation_ops.delegate(current_user, form.to_user.data, role, unit_id, form.starts_on.data,
+                                form.ends_on.data)
+
+    submit_and_flash(form, delegate, _("Delegation saved."))
     return redirect(url_for("accounts.account"))
 
 

@@ -120,23 +120,8 @@ def step_options(body: dict) -> tuple[int | None, str]:
     return version, comment
 
 
-def _has_nul(body) -> bool:
-    todo = [body]
-    while todo:
-        value = todo.pop()
-        if isinstance(value, dict):
-            todo.extend(value.keys())
-            todo.extend(value.values())
-        elif isinstance(value, list):
-            todo.extend(value)
-        elif isinstance(value, str) and "\x00" in value:
-            return True
-    return False
-
-
-def _valid_text(body) -> bool:
-    """False when a string holds a lone surrogate (a \\ud800 escape without its pair): such text can be
-    neither stored nor sent on."""
+def _strings(body):
+    """Every string in a JSON body, keys included."""
     todo = [body]
     while todo:
         value = todo.pop()
@@ -146,10 +131,21 @@ def _valid_text(body) -> bool:
         elif isinstance(value, list):
             todo.extend(value)
         elif isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
+            yield value
+
+
+def _has_nul(body) -> bool:
+    return any("\x00" in text for text in _strings(body))
+
+
+def _valid_text(body) -> bool:
+    """False when a string holds a lone surrogate (a \\ud800 escape without its pair): such text can be
+    neither stored nor sent on."""
+    for text in _strings(body):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
     return True
 
 
