@@ -107,6 +107,27 @@ def _secret_key(env, instance_path: Path) -> str:
     return key
 
 
+def _limits(env) -> dict[str, str]:
+    """Each scope's rate limit, CASEWORK_LIMIT_SIGN_IN and the like, in the limits library's notation."""
+    from limits import parse_many
+
+    from .extensions import LIMITS
+
+    chosen = {}
+    for scope, default in LIMITS.items():
+        name = "CASEWORK_LIMIT_" + scope.upper().replace("-", "_")
+        raw = env.get(name, "").strip()
+        if raw:
+            try:
+                ok = all(item.amount >= 1 for item in parse_many(raw))
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ConfigError(f"{name}={raw!r} is not a rate limit (e.g. '{default}')")
+        chosen[scope] = raw or default
+    return chosen
+
+
 def _tsa_url(env) -> str:
     url = env.get("CASEWORK_TSA_URL", "").strip()
     if url and urlsplit(url).scheme not in ("http", "https"):
@@ -140,6 +161,7 @@ def from_env(instance_path: str, env=None) -> dict:
         "CASEWORK_UPLOAD_DIR": upload_dir,
         "SESSION_COOKIE_SECURE": _bool(env, "CASEWORK_COOKIE_SECURE", False),
         "RATELIMIT_STORAGE_URI": _redis_url(env),
+        "CASEWORK_LIMITS": _limits(env),
         "CASEWORK_PROXIES": _int(env, "CASEWORK_PROXIES", 0, 0, 5),
         "CASEWORK_TOKEN_DAYS": _int(env, "CASEWORK_TOKEN_DAYS", 30, 1, 3650),
         "CASEWORK_PAGE_SIZE": _int(env, "CASEWORK_PAGE_SIZE", 25, 5, 500),

@@ -1,4 +1,5 @@
 """The Flask extensions, created once and bound to the app in create_app; named constraints."""
+from flask import current_app
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -39,6 +40,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], key_prefix="ca
                   strategy="moving-window", headers_enabled=True, in_memory_fallback_enabled=True)
 
 # Each scope is one budget per address, shared by the web page and the API operation that do the same thing.
+# These are the defaults; CASEWORK_LIMIT_<SCOPE> (config.py) replaces one, e.g. for a works behind one NAT address.
 LIMITS = {
     "sign-in": "20 per minute; 200 per hour",       # /login, POST /api/v1/tokens, /activate/code
     "public-post": "10 per minute; 100 per day",    # objections and reports, web and API
@@ -50,7 +52,8 @@ LIMITS = {
 def limited(scope: str, methods: list[str] | None = None):
     """Puts a view under the scope's shared limit (429 with Retry-After beyond it); the API documents it."""
     def wrap(view):
-        view = limiter.shared_limit(LIMITS[scope], scope=scope, methods=methods)(view)
+        view = limiter.shared_limit(lambda: current_app.config["CASEWORK_LIMITS"][scope], scope=scope,
+                                    methods=methods)(view)
         view._casework_limited = scope
         return view
     return wrap

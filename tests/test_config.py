@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
     ({"CASEWORK_COOKIE_SECURE": "maybe"}, "CASEWORK_COOKIE_SECURE"),
     ({"CASEWORK_TIMEZONE": "Mars/Olympus"}, "CASEWORK_TIMEZONE"),
     ({"CASEWORK_LANGUAGE": "fr"}, "CASEWORK_LANGUAGE"),
+    ({"CASEWORK_LIMIT_SIGN_IN": "lots"}, "CASEWORK_LIMIT_SIGN_IN"),
+    ({"CASEWORK_LIMIT_LOOKUP": "5 per fortnight"}, "CASEWORK_LIMIT_LOOKUP"),
+    ({"CASEWORK_LIMIT_PUBLIC_POST": "0 per minute"}, "CASEWORK_LIMIT_PUBLIC_POST"),
 ])
 def test_bad_settings_are_named(tmp_path, env, needle):
     with pytest.raises(ConfigError) as err:
@@ -50,3 +53,11 @@ def test_cli_prints_one_line_not_a_traceback(tmp_path):
     assert out.returncode == 2
     assert "CASEWORK_MAX_UPLOAD_MB" in out.stderr and "Traceback" not in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_rate_limit_can_be_replaced_per_scope(tmp_path):
+    from casework.extensions import LIMITS
+
+    limits = from_env(str(tmp_path), {"CASEWORK_LIMIT_SIGN_IN": "60 per minute; 600 per hour"})["CASEWORK_LIMITS"]
+    assert limits["sign-in"] == "60 per minute; 600 per hour"
+    assert {k: v for k, v in limits.items() if k != "sign-in"} == {k: v for k, v in LIMITS.items() if k != "sign-in"}

@@ -20,10 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from casework.accounts import auth
-from casework.extensions import LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIES = 30
+# Per hour, not the default per minute: on a loaded machine the burst may take longer than a minute, and a
+# moving window would then let early tries fall out of it.
+PER_HOUR = 20
 
 
 def _free_port() -> int:
@@ -41,20 +43,22 @@ def test_thirty_parallel_sign_ins_check_at_most_the_budget(app, demo, database_u
     port = _free_port()
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "CASEWORK_DATABASE_URL": database_url, "CASEWORK_INSTANCE": str(tmp_path),
-           "CASEWORK_SECRET_KEY": "a-shared-secret-for-all-workers", "CASEWORK_REDIS_URL": redis_url}
+           "CASEWORK_SECRET_KEY": "a-shared-secret-for-all-workers", "CASEWORK_REDIS_URL": redis_url,
+           "CASEWORK_LIMIT_SIGN_IN": f"{PER_HOUR} per hour"}
     with log.open("w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}",
-                                 "--graceful-timeout", "10", "wsgi:app"], cwd=ROOT, env=env,
+                                 "--graceful-timeout", "10", "--timeout", "180", "wsgi:app"], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        ready_by = time.monotonic() + 300  # four workers importing the app on a busy machine
+        while time.monotonic() < ready_by:
             try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                with urllib.request.urlopen(base + "/healthz", timeout=5) as r:
                     assert json.load(r)["status"] == "ok"
                 break
             except OSError:
-                time.sleep(0.1)
+                time.sleep(0.2)
         else:
             raise AssertionError("gunicorn did not answer:\n" + log.read_text())
 
@@ -89,14 +93,13 @@ def test_thirty_parallel_sign_ins_check_at_most_the_budget(app, demo, database_u
     assert proc.returncode == 0 and "Traceback" not in text, text
     statuses = [status for status, _headers in answers]
     assert set(statuses) <= {302, 422, 429}, statuses
-    per_minute = int(LIMITS["sign-in"].split()[0])
     # One count for all four workers (Redis): exactly the limit gets through, the rest wait, told for how long.
-    assert statuses.count(429) == TRIES - per_minute, statuses
+    assert statuses.count(429) == TRIES - PER_HOUR, statuses
     assert all(int(headers["Retry-After"]) > 0 for status, headers in answers if status == 429)
     events = [json.loads(line) for line in text.splitlines() if line.startswith("{") and '"sign_in"' in line]
-    assert len(events) == per_minute
+    assert len(events) == PER_HOUR
     checked = [e for e in events if e["password_checked"]]
     assert 1 <= len(checked) <= auth.FREE_PER_ADDRESS, events
     right_checked = statuses[TRIES // 2] == 302
     assert statuses.count(302) == int(right_checked)  # only the right password signs in, if it was checked
-    assert len([e for e in events if e["outcome"] == "waiting"]) == per_minute - len(checked)
+    assert len([e for e in events if e["outcome"] == "waiting"]) == PER_HOUR - len(checked)
