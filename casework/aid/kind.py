@@ -129,7 +129,9 @@ def view_level(case: AidRequest, viewer: User) -> str:
 
 
 def _fields(case: AidRequest, viewer: User) -> dict:
-    out = {"applicant_name": case.applicant.name, "amount_approved": format_money(case.amount_approved)}
+    from .levels import approval
+    out = {"applicant_name": case.applicant.name, "amount_approved": format_money(case.amount_approved),
+           "approval": approval(case)}
     if view_level(case, viewer) == "full":
         access.note(case, viewer)
         out.update(category=case.category, amount_requested=format_money(case.amount_requested),

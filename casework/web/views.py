@@ -15,7 +15,7 @@ from datetime import date
 from ..clock import today
 from ..core import kinds, paging
 from ..core.errors import CaseworkError
-from ..core import settings, votes as vote_service
+from ..core import votes as vote_service
 from ..money import format_money
 from ..core.models import AuditEntry, CongressSession
 from ..core.permissions import sees_reviewer_notes
@@ -206,7 +206,7 @@ def _render_case(case, forms, status=200):
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
                            money_fields=money_fields,
                            votes=votes, tally=vote_service.tally(case) if votes else [],
-                           quorum=settings.get(case.unit, "committee_quorum") if votes else None,
+                           quorum=vote_service.quorum(case) if votes else None,
                            reviewer=sees_reviewer_notes(current_user, case),
                            level=kinds.view_level(case, current_user)), status
 
