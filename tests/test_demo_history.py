@@ -117,6 +117,18 @@ def test_the_cli_loads_a_year_that_fills_dashboard_board_queues_and_ledgers(app,
         user = db.session.scalar(select(User).where(User.username == username))
         assert work_queue(user), username
 
+    # A two-level approval: the parts factory union's committee referred it, the company union's decided
+    # it, its fund paid, and the case page says so.
+    from casework.core.models import AuditEntry
+    (case_id,) = db.session.scalars(select(AuditEntry.case_id).where(AuditEntry.trigger == "parent_approve")
+                                    .distinct()).all()
+    two_level = db.session.get(Case, case_id)
+    assert two_level.state == "closed" and two_level.referred_unit.parent_id is None
+    assert db.session.get(Fund, two_level.fund_id).code == "AID" and two_level.amount_approved == 1200000
+    web.login("worker4")
+    page = web.get(f"/cases/aid/{case_id}").get_data(as_text=True)
+    assert "配件分厂工会委员会" in page and two_level.referred_unit.name in page
+
     # Running it again adds nothing.
     db.session.commit()
     cases = db.session.scalar(select(func.count()).select_from(Case))
