@@ -211,6 +211,11 @@ def test_the_case_page_says_where_the_request_stands(demo, branch, web):
     web.login("b9worker")
     page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
     assert "已报上级工会审批" in page and branch["hq"].name in page and "配件分厂工会" in page
+    # A member of the parent's committee finds the parent's vote, with the amount approved below filled in.
+    web.post("/logout", {}, form_page="/")
+    web.login("committee2")
+    page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert "do/parent_approve" in page and 'value="15000.00"' in page and "do/approve" not in page
 
 
 def test_the_threshold_is_a_unit_setting_in_yuan_and_none_means_one_level(app, demo, branch):

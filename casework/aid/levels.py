@@ -90,8 +90,8 @@ def _refer_to_parent(step: Step):
     with force_locale("zh"):
         subject = _("%(kind)s %(number)s: referred to %(unit)s for approval", kind=str(KIND_LABELS["aid"]),
                     number=case.number, unit=parent.name)
-        body = _("The committee of %(below)s has approved %(amount)s yuan. The amount is above what it decides "
-                 "alone, so the committee of %(unit)s decides next; you will be told its decision.",
+        body = _("%(below)s has approved %(amount)s yuan. The amount is above what it decides alone, so "
+                 "%(unit)s decides next; you will be told its decision.",
                  below=grassroots_unit(case).name, amount=format_money(amount), unit=parent.name)
     notify(case.applicant, subject, body, case)
     if case.created_by_id != case.applicant_id:

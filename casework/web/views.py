@@ -180,9 +180,10 @@ def _action_forms(case):
         t = wf.candidates(trigger, case.state)[0]
         form = transition_form(t, departments=departments, prefix=trigger)
         form.version.data = case.version
-        proposed = getattr(case, "amount_proposed", None)
+        # The amount staff proposed; before the parent union, the amount the committee below approved.
+        proposed = getattr(case, "referred_amount" if case.state == "parent_approval" else "amount_proposed", None)
         if "amount" in form and proposed is not None and not form.amount.data:
-            form.amount.data = format_money(proposed).replace(",", "")  # the amount staff proposed
+            form.amount.data = format_money(proposed).replace(",", "")
         forms.append((trigger, t, form))
     return forms
 
