@@ -2,6 +2,10 @@
 committee's approval goes on to the parent union's committee, whose own quorum decides and whose fund pays."""
 from __future__ import annotations
 
+import io
+import re
+
+import pdfplumber
 import pytest
 from sqlalchemy import select, update
 
@@ -73,6 +77,11 @@ def _grassroots(case, branch, amount: str, voters=("b9c1", "b9c2", "b9c3")):
     return out
 
 
+def _pdf_text(pdf: bytes) -> str:
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        return re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in doc.pages))
+
+
 def _reserved(fund) -> int:
     _db.session.refresh(fund)
     return fund.reserved
@@ -120,6 +129,7 @@ def test_above_the_threshold_the_parent_decides_with_its_quorum_and_its_fund_pay
     assert notice.unit_id == branch["hq"].id
     values = case_values("aid_approval", case, trigger="parent_approve")
     assert values["referred_from"] == "配件分厂工会"
+    assert f"{branch['hq'].name}集体审议，决定给予" in _pdf_text(notice.pdf)
     body = api.as_("b9worker", "demo-password").get(f"/api/v1/cases/aid/{case.id}").get_json()
     assert body["approval"]["level"] == "parent" and body["approval"]["deciding_unit"] == branch["hq"].name
     assert body["approval"]["referred_amount"] == "15000.00"
@@ -168,6 +178,9 @@ def test_the_parent_rejects_with_its_reasons_and_signs_the_letter(demo, branch):
     assert notice.unit_id == branch["hq"].id
     values = case_values("aid_rejection", case, text="理由", trigger="parent_reject")
     assert values["referred_from"] == "配件分厂工会" and values["reason"] == "理由"
+    letter = _pdf_text(notice.pdf)
+    assert f"经配件分厂工会审议同意后，因金额超过其审批权限报{branch['hq'].name}审批" in letter
+    assert "本年度大病救助已超出上级工会预算安排" in letter
     assert _reserved(branch["fund"]) == 0 and _reserved(branch["hq_fund"]) == 0
 
 
