@@ -618,7 +618,8 @@ def load_history(now: datetime | None = None) -> dict | None:
     session.ends_on = max(session.ends_on, r.last_day + timedelta(days=60))
     db.session.commit()
     branch_union(r)
-    stories = ([("branch_funds", branch_fund_story(r))] + [(s.key, aid_story(r, s)) for s in AID] + [(s.key, proposal_story(r, s)) for s in PROPOSALS]
+    stories = ([("branch_funds", branch_fund_story(r))]
+               + [(s.key, aid_story(r, s)) for s in AID] + [(s.key, proposal_story(r, s)) for s in PROPOSALS]
                + [(s.key, motion_story(r, s, session)) for s in MOTIONS]
                + [("funds", fund_story(r)), ("report", report_story(r))])
     with _quietly():

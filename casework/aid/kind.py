@@ -129,9 +129,7 @@ def view_level(case: AidRequest, viewer: User) -> str:
 
 
 def _fields(case: AidRequest, viewer: User) -> dict:
-    from .levels import approval
-    out = {"applicant_name": case.applicant.name, "amount_approved": format_money(case.amount_approved),
-           "approval": approval(case)}
+    out = {"applicant_name": case.applicant.name, "amount_approved": format_money(case.amount_approved)}
     if view_level(case, viewer) == "full":
         access.note(case, viewer)
         out.update(category=case.category, amount_requested=format_money(case.amount_requested),
@@ -176,6 +174,11 @@ def _caption(case: AidRequest, viewer: User) -> str:
     return str(KIND_LABELS["aid"])
 
 
+def _approval(case: AidRequest) -> dict:
+    from .levels import approval
+    return approval(case)
+
+
 def _category_filter(category: str):
     return select(AidRequest.id).where(AidRequest.category == category)
 
@@ -183,4 +186,5 @@ def _category_filter(category: str):
 SPEC = register(KindSpec(kind="aid", model=AidRequest, parse=_parse, fields=_fields, owner=_owner,
                          title=lambda values: values["category"], view_level=view_level, caption=_caption,
                          missing=_missing, category_filter=_category_filter,
+                         detail=lambda case, viewer: {"approval": _approval(case)},
                          assignable=(("visitors", ("union_staff", "group_leader", "committee")),)))

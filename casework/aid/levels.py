@@ -123,8 +123,8 @@ def _level(unit: Unit | None, votes: list[Vote], quorum_at: Unit | None = None) 
         return None
     quorum = int(settings.get(quorum_at or unit, "committee_quorum"))
     return {"unit": unit.name, "quorum": quorum, "votes": len(votes),
-            "tally": [{**g, "inputs": {k: (format_money(v) if k == "amount" else v) for k, v in g["inputs"].items()}}
-                      for g in tally_of(votes)]}
+            "tally": [{**g, "inputs": {k: (format_money(v) if k == "amount" else v)
+                                       for k, v in g["inputs"].items()}} for g in tally_of(votes)]}
 
 
 def approval(case) -> dict:

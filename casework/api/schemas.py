@@ -164,7 +164,8 @@ class CaseOut(Schema):
     details = Dict()
     consent = Nested(ConsentOut, allow_none=True)
     approval = Nested(ApprovalOut, metadata={"description": "multi-level approval: the deciding level and "
-                                                           "both committees' tallies"})
+                                                           "both committees' tallies (one case's GET and a "
+                                                           "transition's answer, not lists)"})
     # proposal
     problem = String()
     suggestion = String()

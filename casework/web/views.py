@@ -181,7 +181,8 @@ def _action_forms(case):
         form = transition_form(t, departments=departments, prefix=trigger)
         form.version.data = case.version
         # The amount staff proposed; before the parent union, the amount the committee below approved.
-        proposed = getattr(case, "referred_amount" if case.state == "parent_approval" else "amount_proposed", None)
+        proposed = getattr(case, "referred_amount" if case.state == "parent_approval" else "amount_proposed",
+                           None)
         if "amount" in form and proposed is not None and not form.amount.data:
             form.amount.data = format_money(proposed).replace(",", "")
         forms.append((trigger, t, form))
@@ -200,7 +201,7 @@ def _render_case(case, forms, status=200):
                                  .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.delegate_of))
                                  .order_by(AuditEntry.seq)).all()
     votes = vote_service.round_votes(case)
-    record = kinds.serialize(case, current_user)
+    record = kinds.serialize(case, current_user, detail=True)
     # Money inputs are kept in fen: the timeline shows them in yuan, by the field type each step declares.
     money_fields = {(t.trigger, f.name) for t in workflows.get(case.kind).transitions
                     for f in t.fields if f.type == "money"}
