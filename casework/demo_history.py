@@ -34,7 +34,8 @@ from .clock import local, to_utc, travel, utcnow
 from .core import calendar, engine, kinds
 from .core.errors import CaseworkError
 from .core.models import Case, CongressSession
-from .demo_story import AID, DOCS, INCOMES, MOTIONS, PROPOSALS, REPORT, Aid, Motion, Proposal, Start
+from .demo_story import (AID, BRANCH, BRANCH_FUND, BRANCH_GROUP, BRANCH_INCOMES, BRANCH_PEOPLE, BRANCH_THRESHOLDS,
+                         DOCS, INCOMES, MOTIONS, PROPOSALS, REPORT, Aid, Motion, Proposal, Start)
 from .extensions import db
 
 HISTORY_DAYS = 300  # at least this much history, so the finished stories have room before the recent ones
@@ -345,6 +346,10 @@ def aid_story(r: Replay, spec: Aid) -> Iterator:
         r.fire(case, decision[0], voter, note="" if spec.reject else "同意", **decision[1])
     if spec.reject or spec.stop == "pending_approval":
         return
+    if spec.parent_voters:  # referred: the parent union's committee decides, with its own votes
+        for i, voter in enumerate(spec.parent_voters):
+            yield r.later(*((3, "10:00"), (0, "15:30"), (1, "09:45"))[i])
+            r.fire(case, "parent_approve", voter, note="经上级工会委员会审议，同意救助", amount=spec.parent_amount)
     if spec.prepare_batch:
         yield r.later(0, "16:30")
         if _pending(case):
@@ -521,6 +526,46 @@ def fund_story(r: Replay) -> Iterator:
         db.session.commit()
 
 
+def branch_union(r: Replay) -> None:
+    """The parts factory's union joins on the history's first morning: its group, people, aid fund and
+    thresholds (casework/demo_story.py, BRANCH)."""
+    from .demo import PASSWORD
+    from .accounts.models import RoleAssignment
+    from .core import settings
+    from .funds.models import Fund
+    with travel(_at(r.first_day, "08:40")):
+        units = {"HQ": r.hq}
+        for code, name, level, parent in (BRANCH, BRANCH_GROUP):
+            unit = Unit(code=code, name=name, level=level, parent=units[parent])
+            db.session.add(unit)
+            db.session.flush()
+            unit.set_path()
+            units[code] = unit
+        for username, name, emp, phone, at, role in BRANCH_PEOPLE:
+            user = User(username=username, name=name, employee_no=emp, phone=phone, unit=units[at],
+                        email=f"{username}@union.example.com")
+            user.set_password(PASSWORD)
+            user.roles.append(RoleAssignment(role="worker", unit=units[at]))
+            if role != "worker":
+                user.roles.append(RoleAssignment(role=role, unit=units[BRANCH[0]]))
+            db.session.add(user)
+        db.session.add(Fund(code=BRANCH_FUND[0], name=BRANCH_FUND[1], unit=units[BRANCH[0]], purpose="aid",
+                            balance=0, reserved=0))
+        for category, fen in BRANCH_THRESHOLDS.items():
+            settings.put(units[BRANCH[0]], f"aid_parent_threshold_{category}", fen)
+        db.session.commit()
+
+
+def branch_fund_story(r: Replay) -> Iterator:
+    from .funds.models import Fund
+    from .funds.operations import add_income
+    fund = db.session.scalar(select(Fund).where(Fund.code == BRANCH_FUND[0]))
+    for when, amount, source, note in BRANCH_INCOMES:
+        yield r.month(*when)
+        add_income(fund, amount, source, note, r.user("fund1"))
+        db.session.commit()
+
+
 def report_story(r: Replay) -> Iterator:
     """A report (举报) of undisclosed aid, checked and answered by staff."""
     from .disclosure import operations
@@ -572,7 +617,9 @@ def load_history(now: datetime | None = None) -> dict | None:
                                   datetime.combine(r.last_day + timedelta(days=30), time.min))
     session.ends_on = max(session.ends_on, r.last_day + timedelta(days=60))
     db.session.commit()
-    stories = ([(s.key, aid_story(r, s)) for s in AID] + [(s.key, proposal_story(r, s)) for s in PROPOSALS]
+    branch_union(r)
+    stories = ([("branch_funds", branch_fund_story(r))]
+               + [(s.key, aid_story(r, s)) for s in AID] + [(s.key, proposal_story(r, s)) for s in PROPOSALS]
                + [(s.key, motion_story(r, s, session)) for s in MOTIONS]
                + [("funds", fund_story(r)), ("report", report_story(r))])
     with _quietly():

@@ -40,6 +40,9 @@ class Aid:
     receipt: str = "applicant"  # who confirms receipt: applicant, staff, or nobody (it closes by itself)
     stop: str | None = None  # the state the story stops in (now)
     votes_cast: int = 0  # with stop="pending_approval": committee votes already cast
+    # Above the unit's threshold: the parent union's committee votes next (上级审批), for this amount.
+    parent_voters: tuple[str, ...] = ()
+    parent_amount: str | None = None
 
 
 DOCS = {"hardship": ("income_proof", "家庭收入证明.pdf"), "illness": ("medical_bills", "住院费用清单及票据.pdf"),
@@ -145,7 +148,43 @@ AID = [
     Aid("A17", "handler1", "hardship", "2000.00",
         "脑溢血康复期间收入减少，孩子上高中，家庭开支较大。",
         "", ("ago", 1, "16:00"), stop="draft"),
+    # The parts factory's union (BRANCH below) decides small aid itself and pays from its own fund; above its
+    # threshold the company union's committee decides next and its fund pays (two-level approval).
+    Aid("A18", "worker4", "illness", "20000.00",
+        "本人确诊结肠癌并行手术，术后需化疗六个周期，医保报销后个人自付约4.2万元，爱人在家照顾老人。",
+        "到医院及家中走访，核对了手术及化疗费用票据，自付费用属实；家中有两位七十岁以上老人需赡养。",
+        ("month", 5, 12), details={"diagnosis": "结肠癌术后化疗", "hospital": "市肿瘤医院",
+                                   "out_of_pocket": "42000.00"},
+        proposed="15000.00", visitors=("staff1", "committee8"),
+        voters=("committee6", "committee7", "committee8"),
+        parent_voters=("committee1", "committee3", "committee5"), parent_amount="12000.00"),
+    Aid("A19", "worker4", "holiday_visit", "800.00",
+        "本人术后仍在康复，爱人照顾两位老人无法外出工作，{festival}前申请节日慰问。",
+        "走访了解，申请人术后康复中，家庭收入仅靠本人病假工资，情况属实。",
+        ("month", 8, 4), visitors=("staff1", "committee8"),
+        voters=("committee6", "committee7", "committee8"), method="cash", receipt="staff"),
 ]
+
+
+# -- a grassroots union below the company union ------------------------------------------------
+# 配件分厂工会: its own committee of three and its own aid fund; illness aid above 10,000 yuan and hardship aid
+# above 3,000 yuan go on to the company union's committee. Joins the system on the history's first day.
+BRANCH = ("B3", "配件分厂工会", "branch", "HQ")
+BRANCH_GROUP = ("G31", "装配班组", "group", "B3")
+BRANCH_PEOPLE = (  # username, name, employee no, phone, unit, role at B3 (or at the group for the worker)
+    ("worker4", "钱志刚", "E1004", "13800001004", "G31", "worker"),
+    ("committee6", "韩雪梅", "E1306", "13800001306", "B3", "committee"),
+    ("committee7", "曹永军", "E1307", "13800001307", "B3", "committee"),
+    ("committee8", "彭丽", "E1308", "13800001308", "B3", "committee"),
+)
+BRANCH_FUND = ("AID-B3", "配件分厂工会救助基金")
+BRANCH_INCOMES = (((0, 6), 1200000, "union_dues", "分厂工会经费划拨（一季度）"),
+                  ((1, 9), 180000, "donation", "分厂职工“一日捐”"),
+                  ((3, 6), 1200000, "union_dues", "分厂工会经费划拨（二季度）"),
+                  ((5, 8), 300000, "government", "园区帮扶补助"),
+                  ((6, 6), 1200000, "union_dues", "分厂工会经费划拨（三季度）"),
+                  ((9, 6), 1200000, "union_dues", "分厂工会经费划拨（四季度）"))
+BRANCH_THRESHOLDS = {"illness": 1000000, "hardship": 300000}  # fen
 
 
 

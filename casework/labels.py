@@ -23,6 +23,7 @@ UNIT_LEVEL_LABELS = {"federation": _l("Union federation"), "branch": _l("Branch 
 STATE_LABELS = {
     "draft": _l("Draft"), "submitted": _l("Submitted"), "returned": _l("Returned for information"),
     "verifying": _l("Being verified"), "pending_approval": _l("Awaiting approval"),
+    "parent_approval": _l("Referred to the parent union for approval"),
     "posting": _l("Publicly posted"), "objection_review": _l("Objection under review"),
     "approved": _l("Approved"), "disbursed": _l("Disbursed"), "closed": _l("Closed"),
     "rejected": _l("Rejected"), "withdrawn": _l("Withdrawn"), "declined": _l("Declined"),
@@ -41,7 +42,8 @@ TRIGGER_LABELS = {
     "create": _l("Created"), "submit": _l("Submit"), "return_for_info": _l("Return for information"),
     "resubmit": _l("Resubmit"), "start_verification": _l("Start verification"),
     "record_visit": _l("Record home visit"), "verify": _l("Finish verification"),
-    "approve": _l("Approve"), "reject": _l("Reject"), "object": _l("Objection raised"),
+    "approve": _l("Approve"), "reject": _l("Reject"),
+    "parent_approve": _l("Approve (parent union)"), "parent_reject": _l("Reject (parent union)"), "object": _l("Objection raised"),
     "dismiss_objection": _l("Dismiss objection"), "uphold_objection": _l("Uphold objection"),
     "end_posting": _l("End of posting period"), "disburse": _l("Disburse"),
     "confirm_receipt": _l("Confirm receipt"), "auto_close": _l("Closed automatically"),
@@ -105,7 +107,8 @@ OBJECTION_KIND_LABELS = {"objection": _l("Objection"), "report": _l("Report")}
 STEP_LABELS = {
     "aid": {"draft": _l("Filling in the request"), "submitted": _l("Acceptance"),
             "returned": _l("Supplying information"), "verifying": _l("Home visit and verification"),
-            "pending_approval": _l("Committee approval"), "posting": _l("Public posting"),
+            "pending_approval": _l("Committee approval"), "parent_approval": _l("Parent union approval"),
+            "posting": _l("Public posting"),
             "objection_review": _l("Objection review"), "approved": _l("Payment"),
             "disbursed": _l("Confirmation of receipt")},
     "proposal": {"draft": _l("Writing the proposal"), "submitted": _l("Acceptance"),

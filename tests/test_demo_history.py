@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from casework import demo_history
 from casework.accounts.models import Unit, User
 from casework.clock import local, today, travel, utcnow
-from casework.core.models import Case, verify_chain
+from casework.core.models import AuditEntry, Case, verify_chain
 from casework.core.queries import work_queue
 from casework.disclosure.masking import mask_name
 from casework.disclosure.models import Disclosure
@@ -116,6 +116,17 @@ def test_the_cli_loads_a_year_that_fills_dashboard_board_queues_and_ledgers(app,
     for username in ("staff1", "committee1", "fund1", "handler1", "evaluator1", "motions1"):
         user = db.session.scalar(select(User).where(User.username == username))
         assert work_queue(user), username
+
+    # A two-level approval: the parts factory union's committee referred it, the company union's decided
+    # it, its fund paid, and the case page says so.
+    (case_id,) = db.session.scalars(select(AuditEntry.case_id).where(AuditEntry.trigger == "parent_approve")
+                                    .distinct()).all()
+    two_level = db.session.get(Case, case_id)
+    assert two_level.state == "closed" and two_level.referred_unit.parent_id is None
+    assert db.session.get(Fund, two_level.fund_id).code == "AID" and two_level.amount_approved == 1200000
+    web.login("worker4")
+    page = web.get(f"/cases/aid/{case_id}").get_data(as_text=True)
+    assert "由配件分厂工会报批" in page and two_level.referred_unit.name in page
 
     # Running it again adds nothing.
     db.session.commit()

@@ -41,13 +41,15 @@ EFFECTS = frozenset({
     "assign_evaluators", "record_score", "compute_grade", "assign_department", "record_implementation",
     "pay_reward", "record_reply", "join_disclosure", "answer_objection", "publish_correction",
     "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",
-    "issue_notice",
+    "issue_notice", "refer_to_parent",
 })
 # The effects the register's and the board's workflows name.
 SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf"})
 # Branch selectors the engine answers by name for `Workflow.run`.
-CONDITIONS = frozenset({"posting_open", "reconsider"})
+CONDITIONS = frozenset({"posting_open", "reconsider", "above_threshold"})
+# Units other than the case's whose committee votes (`Transition.level`), resolved by name.
+LEVELS = frozenset({"parent_union"})
 
-__all__ = ["WORKFLOWS", "SUBJECTS", "GUARDS", "EFFECTS", "SUBJECT_EFFECTS", "CONDITIONS", "get", "aid",
+__all__ = ["WORKFLOWS", "SUBJECTS", "GUARDS", "EFFECTS", "SUBJECT_EFFECTS", "CONDITIONS", "LEVELS", "get", "aid",
            "proposal", "motion", "register", "board",
            "Field", "Transition", "Workflow"]

@@ -13,6 +13,7 @@ class State(str, Enum):
     returned = "returned"
     verifying = "verifying"
     pending_approval = "pending_approval"
+    parent_approval = "parent_approval"  # 上级审批中: above the unit's threshold, the parent union decides
     posting = "posting"
     objection_review = "objection_review"
     approved = "approved"
@@ -51,11 +52,30 @@ TRANSITIONS = [
                guards=("visit_recorded", "amount_within_cap"),
                fields=(Field("proposed_amount", "money"),),
                effects=("record_proposed_amount",)),
+    # Above the unit's threshold for the category the approval goes on to the parent union's committee;
+    # at or below it the grassroots committee decides. Branches: table order matters.
+    Transition("approve", ("pending_approval",), "parent_approval", ("committee",), vote=True,
+               conditions=("above_threshold",),
+               guards=("amount_within_cap", "fund_has_free_balance"),
+               fields=(Field("amount", "money", decisive=True),),
+               effects=("refer_to_parent",)),
     Transition("approve", ("pending_approval",), "posting", ("committee",), vote=True,
+               unless=("above_threshold",),
                guards=("amount_within_cap", "fund_has_free_balance"),
                fields=(Field("amount", "money", decisive=True),),
                effects=("reserve_funds", "join_disclosure", "issue_notice")),
     Transition("reject", ("pending_approval",), "rejected", ("committee",), vote=True,
+               fields=(Field("reason", "text"),),
+               effects=("notify_applicant", "issue_notice")),
+    # The parent union's committee: its own seats and quorum; whoever voted below does not vote again.
+    # It decides the amount (within the cap) and its fund is charged; its rejection ends the case.
+    Transition("parent_approve", ("parent_approval",), "posting", ("committee",), vote=True,
+               level="parent_union", once_with=("approve", "reject"),
+               guards=("amount_within_cap", "fund_has_free_balance"),
+               fields=(Field("amount", "money", decisive=True),),
+               effects=("reserve_funds", "join_disclosure", "issue_notice")),
+    Transition("parent_reject", ("parent_approval",), "rejected", ("committee",), vote=True,
+               level="parent_union", once_with=("approve", "reject"),
                fields=(Field("reason", "text"),),
                effects=("notify_applicant", "issue_notice")),
     # Fired by the disclosure module when someone objects to the case's item.
@@ -94,7 +114,8 @@ TRANSITIONS = [
                ("applicant", "filer"),
                effects=("release_reservation",)),
     # Withdrawing the separate consent (PIPL art. 15) ends the processing and deletes what was given.
-    Transition("withdraw_consent", ("draft", "submitted", "returned", "verifying", "pending_approval"), "withdrawn",
+    Transition("withdraw_consent", ("draft", "submitted", "returned", "verifying", "pending_approval",
+                                    "parent_approval"), "withdrawn",
                ("applicant",), comment_required=False,
                effects=("release_reservation", "erase_sensitive")),
 ]

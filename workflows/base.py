@@ -69,6 +69,12 @@ class Transition:
     effects: tuple[str, ...] = ()      # side-effect names the engine runs in the same transaction
     automatic: bool = False            # fired by the scheduler only
     comment_required: bool = False
+    # A vote of another unit's committee than the case's: a name the engine resolves to that unit, whose
+    # seats, quorum and role holders decide (the parent union's, for large aid).
+    level: str = ""
+    # Votes of these triggers on the same case bar their seats from this vote: a member of both
+    # committees votes once on a case.
+    once_with: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {"trigger": self.trigger, "source": list(self.source), "dest": self.dest,

@@ -174,6 +174,11 @@ def _caption(case: AidRequest, viewer: User) -> str:
     return str(KIND_LABELS["aid"])
 
 
+def _approval(case: AidRequest) -> dict:
+    from .levels import approval
+    return approval(case)
+
+
 def _category_filter(category: str):
     return select(AidRequest.id).where(AidRequest.category == category)
 
@@ -181,4 +186,5 @@ def _category_filter(category: str):
 SPEC = register(KindSpec(kind="aid", model=AidRequest, parse=_parse, fields=_fields, owner=_owner,
                          title=lambda values: values["category"], view_level=view_level, caption=_caption,
                          missing=_missing, category_filter=_category_filter,
+                         detail=lambda case, viewer: {"approval": _approval(case)},
                          assignable=(("visitors", ("union_staff", "group_leader", "committee")),)))

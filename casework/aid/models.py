@@ -24,6 +24,11 @@ class AidRequest(Case):
     circumstances: Mapped[str] = mapped_column(Text, default="")  # private
     details: Mapped[dict] = mapped_column(JSON, default=dict)     # category-specific, private
     fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
+    # Multi-level approval (casework/aid/levels.py): the parent union the grassroots committee referred the
+    # request to, and the amount it approved then; None while the grassroots committee decides alone.
+    referred_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    referred_amount: Mapped[int | None] = mapped_column(BigInteger)
+    referred_unit: Mapped["Unit | None"] = relationship(foreign_keys=[referred_unit_id], lazy="selectin")
     # Separate consent to processing the sensitive parts (casework/privacy/consent.py): the exact text agreed
     # to is kept with its version, who gave it (the applicant, or a group leader for them) and how.
     consent_version: Mapped[str | None] = mapped_column(String(20))

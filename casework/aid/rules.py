@@ -11,6 +11,7 @@ from ..core.rules import add_parties
 from ..extensions import db
 from ..funds import operations as funds
 from ..money import format_money
+from . import levels
 from .models import AidVisit
 
 DOC_LABELS = {"income_proof": "收入证明 / income proof", "medical_bills": "医疗费用票据 / medical bills",
@@ -49,7 +50,7 @@ def _amount_within_cap(step: Step):
 
 @guard("fund_has_free_balance")
 def _fund_has_free_balance(step: Step):
-    fund = funds.fund_for(step.case.unit, "aid")
+    fund = levels.deciding_fund(step)
     if fund is None:
         return _("No aid fund covers this unit.")
     amount = step.data.get("amount") or 0
@@ -127,7 +128,8 @@ def _record_proposed_amount(step: Step):
 
 @effect("reserve_funds")
 def _reserve_funds(step: Step):
-    fund = funds.fund_for(step.case.unit, "aid")
+    fund = levels.deciding_fund(step)  # the parent union's, when it decided
+    levels.decided_here(step)
     amount = step.data["amount"]
     funds.reserve(fund, step.case, amount, step.user)
     step.record("amount_approved", step.case.amount_approved, amount)

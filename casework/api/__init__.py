@@ -75,7 +75,7 @@ def create_case(kind: str, json_data=None):
 @bp.output(s.CaseOut)
 @bp.doc(summary="One case, with the transitions the caller may fire now")
 def get_case(kind: str, case_id: int):
-    return kinds.serialize(kinds.load(kind, case_id, _user()), _user())
+    return kinds.serialize(kinds.load(kind, case_id, _user()), _user(), detail=True)
 
 
 @bp.get("/cases/<kind>")
@@ -112,7 +112,7 @@ def fire(kind: str, case_id: int, trigger: str, json_data=None):
     case = kinds.load(kind, case_id, _user())
     version, comment = step_options(body)
     outcome = kinds.engine.fire(case, trigger, _user(), body, version=version, comment=comment)
-    out = kinds.serialize(case, _user())
+    out = kinds.serialize(case, _user(), detail=True)
     db.session.commit()
     if outcome.votes is not None:
         out.update(votes=outcome.votes, quorum=outcome.quorum, tally=outcome.tally or [])

@@ -122,6 +122,23 @@ class DuplicateRef(Schema):
     number = String(required=True)
 
 
+class ApprovalLevelOut(Schema):
+    unit = String(required=True, metadata={"description": "the union whose committee votes at this level"})
+    quorum = Integer(required=True)
+    votes = Integer(required=True, metadata={"description": "votes cast in this level's latest round"})
+    tally = List(Dict(), metadata={"description": "that round by position: [{trigger, inputs, votes}]"})
+
+
+class ApprovalOut(Schema):
+    level = String(required=True, metadata={"description": "grassroots, or parent once the grassroots committee "
+                                                           "referred the request to the parent union"})
+    deciding_unit = String(required=True)
+    referred_amount = String(allow_none=True, metadata={"description": "the amount the grassroots committee "
+                                                                       "approved and referred, in yuan"})
+    grassroots = Nested(ApprovalLevelOut, allow_none=True)
+    parent = Nested(ApprovalLevelOut, allow_none=True)
+
+
 class CaseOut(Schema):
     id = Integer(required=True)
     kind = String(required=True)
@@ -146,6 +163,9 @@ class CaseOut(Schema):
     circumstances = String()
     details = Dict()
     consent = Nested(ConsentOut, allow_none=True)
+    approval = Nested(ApprovalOut, metadata={"description": "multi-level approval: the deciding level and "
+                                                           "both committees' tallies (one case's GET and a "
+                                                           "transition's answer, not lists)"})
     # proposal
     problem = String()
     suggestion = String()

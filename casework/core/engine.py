@@ -47,6 +47,8 @@ REFUSALS: dict[tuple[str | None, str], RefusalFn] = {}
 # (user, subject) -> True when `user` is related to someone who raised the subject (亲属回避); capabilities
 # that know relations (declared relatives, the register's households) register one each.
 CONFLICTS: list[Callable[[User, Any], bool]] = []
+# A transition's `level` -> the unit whose committee votes on it (its seats, quorum and role holders).
+LEVELS: dict[str, Callable[[Any], Any]] = {}
 
 
 def guard(name: str):
@@ -68,6 +70,24 @@ def condition(name: str):
         CONDITIONS[name] = fn
         return fn
     return register
+
+
+def level(name: str):
+    def register(fn):
+        LEVELS[name] = fn
+        return fn
+    return register
+
+
+def acting_unit(case, transition: Transition | None = None):
+    """The unit whose roles and committee act on `transition` (the case's own unless the step names a
+    level); without a transition, that of the case's current vote, if any."""
+    if transition is None:
+        wf = workflows.get(case.workflow_kind)
+        transition = next((t for t in wf.transitions if t.vote and case.state in t.source), None)
+    if transition is None or not transition.level:
+        return case.unit
+    return LEVELS[transition.level](case) or case.unit
 
 
 def party(name: str):
@@ -142,6 +162,11 @@ class Step:
     def subject(self):
         return self.case
 
+    @property
+    def unit(self):
+        """The unit whose committee takes this step (the case's, or the level the transition names)."""
+        return acting_unit(self.case, self.transition)
+
     def setting(self, key: str):
         return settings.get(self.case.unit, key)
 
@@ -183,8 +208,9 @@ def _plain(value):
 
 # -- who is acting ---------------------------------------------------------------------------
 
-def held_roles(user: User | None, case: Case, wanted: set[str]) -> dict[str, int | None]:
-    """The roles in `wanted` that `user` holds towards `case`: role -> delegate_of."""
+def held_roles(user: User | None, case: Case, wanted: set[str], unit=None) -> dict[str, int | None]:
+    """The roles in `wanted` that `user` holds towards `case` (unit roles at `unit`, by default the
+    case's): role -> delegate_of."""
     if user is None:
         return {"scheduler": None} if "scheduler" in wanted else {}
     held: dict[str, int | None] = {}
@@ -192,7 +218,7 @@ def held_roles(user: User | None, case: Case, wanted: set[str]) -> dict[str, int
         resolver = PARTY_RESOLVERS.get(role)
         if resolver is not None and resolver(user, case):
             held[role] = None
-    at_unit = roles_at(user, case.unit)
+    at_unit = roles_at(user, unit or case.unit)
     held.update({r: d for r, d in at_unit.items() if r in wanted and r not in held})
     return held
 
@@ -238,7 +264,7 @@ def pick_role(user: User | None, case, wf: Workflow, trigger: str) -> tuple[str,
     """The role in which `user` may fire `trigger` now, or None. Who raised the subject, and their
     declared relatives, never review it (回避)."""
     wanted = wf.allowed_roles(trigger, case.state)
-    held = held_roles(user, case, wanted)
+    held = held_roles(user, case, wanted, _unit_of(case, wf, trigger))
     if not held:
         return None
     conflicted = user is not None and (user.id in case.raised_by() or (
@@ -248,6 +274,11 @@ def pick_role(user: User | None, case, wf: Workflow, trigger: str) -> tuple[str,
             continue
         return role, delegate_of
     return None
+
+
+def _unit_of(case, wf: Workflow, trigger: str):
+    candidates = wf.candidates(trigger, case.state)
+    return acting_unit(case, candidates[0]) if candidates else case.unit
 
 
 def available(case, user: User | None) -> list[str]:
@@ -264,9 +295,11 @@ def available(case, user: User | None) -> list[str]:
 
 
 def _already_voted(case, user, wf, trigger, delegate_of=None) -> bool:
-    if user is None or not any(t.vote for t in wf.candidates(trigger, case.state)):
+    votes = [t for t in wf.candidates(trigger, case.state) if t.vote]
+    if user is None or not votes:
         return False
-    return vote_service.voted(case, user, delegate_of) is not None
+    return (vote_service.voted(case, user, delegate_of) is not None
+            or vote_service.voted_below(case, user, delegate_of, votes[0]) is not None)
 
 
 # -- inputs ----------------------------------------------------------------------------------
@@ -425,10 +458,11 @@ def _fire(case, trigger: str, user: User | None, raw: dict | None, *,
     picked = pick_role(user, case, wf, trigger)
     if picked is None:
         wanted = wf.allowed_roles(trigger, case.state)
-        if user is not None and user.id in case.raised_by() and held_roles(user, case, wanted):
+        unit = _unit_of(case, wf, trigger)
+        if user is not None and user.id in case.raised_by() and held_roles(user, case, wanted, unit):
             raise Forbidden(_("You raised or co-signed this case, so you may not act on it as a reviewer."),
                             code="conflict_of_interest")
-        if user is not None and held_roles(user, case, wanted) and related(user, case):
+        if user is not None and held_roles(user, case, wanted, unit) and related(user, case):
             # Never says who: the relation is the declarer's own business.
             raise Invalid(_("Conflict of interest: you are a declared relative of someone this concerns, so "
                             "you may not act on it as a reviewer."), code="conflict_of_interest")
@@ -558,6 +592,7 @@ def check_registry() -> None:
     """Every guard, effect and condition the workflows name must be implemented: fail at start-up."""
     missing = (sorted(workflows.GUARDS - GUARDS.keys())
                + sorted((workflows.EFFECTS | workflows.SUBJECT_EFFECTS) - EFFECTS.keys())
-               + sorted(workflows.CONDITIONS - CONDITIONS.keys()))
+               + sorted(workflows.CONDITIONS - CONDITIONS.keys())
+               + sorted(workflows.LEVELS - LEVELS.keys()))
     if missing:
         raise RuntimeError(f"workflow rules without an implementation: {', '.join(missing)}")

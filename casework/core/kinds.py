@@ -44,6 +44,8 @@ class KindSpec:
     assignable: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # value -> a SELECT of the ids of this kind's cases in that category (the list filter "category")
     category_filter: Callable[[str], Any] | None = None
+    # (case, viewer) -> fields that only one case's page or GET shows: they cost queries a list would repeat
+    detail: Callable[[Any, User], dict] | None = None
 
 
 KINDS: dict[str, KindSpec] = {}
@@ -108,7 +110,7 @@ def load(kind: str, case_id: int, user: User) -> Case:
     return case
 
 
-def serialize(case: Case, viewer: User, transitions: list[str] | None = None) -> dict:
+def serialize(case: Case, viewer: User, transitions: list[str] | None = None, detail: bool = False) -> dict:
     spec = spec_for(case.kind)
     out = {
         "id": case.id, "kind": case.kind, "number": case.number, "state": case.state,
@@ -119,6 +121,8 @@ def serialize(case: Case, viewer: User, transitions: list[str] | None = None) ->
         "department": case.department_id,
     }
     out.update(spec.fields(case, viewer))
+    if detail and spec.detail is not None:
+        out.update(spec.detail(case, viewer))
     out["transitions"] = engine.available(case, viewer) if transitions is None else transitions
     return out
 

@@ -145,7 +145,7 @@ def shown(key: str, value: Any) -> str:
     """A value as the admin types it: yuan for money, comma-separated lists, yes/no."""
     spec = REGISTRY[key]
     if spec.type == "money":
-        return format_money(int(value)) or ""
+        return "" if value is None else format_money(int(value)) or ""
     if spec.type in ("scores", "codes"):
         return ", ".join(str(v) for v in value or [])
     if spec.type == "flag":

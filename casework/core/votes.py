@@ -47,6 +47,18 @@ def voted(subject, user: User, delegate_of: int | None) -> Vote | None:
                              .limit(1))
 
 
+def voted_below(subject, user: User, delegate_of: int | None, transition) -> Vote | None:
+    """A vote of the seat (or of `user`) on this case in one of the triggers `transition.once_with` names,
+    in any round: a member of both committees votes once on a case."""
+    if not transition.once_with:
+        return None
+    kind, sid = subject_key(subject)
+    where = [Vote.case_id == sid] if kind is None else [Vote.subject_kind == kind, Vote.subject_id == sid]
+    seat = seat_of(user, delegate_of)
+    return db.session.scalar(select(Vote).where(*where, Vote.trigger.in_(transition.once_with),
+                                                (Vote.seat_id == seat) | (Vote.user_id == user.id)).limit(1))
+
+
 def split_inputs(transition, plain: dict) -> tuple[dict, dict]:
     """(decisive inputs, the voter's own words) of one vote's plain inputs."""
     decisive, texts = {}, {}
@@ -63,22 +75,37 @@ def position(trigger: str, decisive: dict) -> str:
 
 def tally(subject) -> list[dict]:
     """The current round by position, most votes first: `trigger`, `inputs` (decisive), `votes`."""
+    return tally_of(round_votes(subject))
+
+
+def tally_of(votes: list[Vote]) -> list[dict]:
+    """`votes` by position, most votes first: `trigger`, `inputs` (decisive), `votes`."""
     groups: dict[str, dict] = {}
-    for v in round_votes(subject):
+    for v in votes:
         group = groups.setdefault(v.position, {"trigger": v.trigger, "inputs": dict(v.data or {}), "votes": 0})
         group["votes"] += 1
     return sorted(groups.values(), key=lambda g: -g["votes"])
 
 
-def seats(subject, roles=("committee",)) -> int:
-    """How many people hold a voting seat for the subject: the roles at its unit or above, active, not
-    among those who raised it."""
+def seats(subject, roles=("committee",), unit=None) -> int:
+    """How many people hold a voting seat for the subject: the roles at its unit (or `unit`) or above,
+    active, not among those who raised it."""
+    return len(seat_ids(subject, roles, unit))
+
+
+def seat_ids(subject, roles=("committee",), unit=None) -> set[int]:
     raised = subject.raised_by()
     ids = db.session.scalars(select(RoleAssignment.user_id).distinct().join(User, User.id == RoleAssignment.user_id)
                              .where(RoleAssignment.role.in_(roles),
-                                    RoleAssignment.unit_id.in_(subject.unit.ancestor_ids()),
+                                    RoleAssignment.unit_id.in_((unit or subject.unit).ancestor_ids()),
                                     User.active.is_(True))).all()
-    return len([i for i in ids if i not in raised])
+    return {i for i in ids if i not in raised}
+
+
+def quorum(subject, transition=None) -> int:
+    """The quorum of the committee that decides the subject's current vote (or `transition`'s)."""
+    from . import engine, settings
+    return int(settings.get(engine.acting_unit(subject, transition), "committee_quorum"))
 
 
 def cast(step: Step, plain: dict) -> tuple[int, int, list[Vote]]:
@@ -91,13 +118,20 @@ def cast(step: Step, plain: dict) -> tuple[int, int, list[Vote]]:
             raise Conflict(_("You have already voted on this case."), code="already_voted")
         raise Conflict(_("This seat has already voted in this round: a member and their delegate vote once "
                          "between them, never both."), code="already_voted")
+    if voted_below(subject, user, step.delegate_of, t) is not None:
+        raise Conflict(_("You have voted on this case at the level below: a member of both committees "
+                         "votes once on a case."), code="already_voted")
     decisive, texts = split_inputs(t, plain)
     where = position(t.trigger, decisive)
-    quorum = int(step.setting("committee_quorum"))
+    from . import settings
+    quorum = int(settings.get(step.unit, "committee_quorum"))
     counts = dict(db.session.execute(select(Vote.position, func.count()).where(*_where(subject))
                                      .group_by(Vote.position)).all())
     cast_so_far = sum(counts.values())
-    left = seats(subject, tuple(r for r in t.roles if r != "scheduler") or ("committee",)) - cast_so_far
+    eligible = seat_ids(subject, tuple(r for r in t.roles if r != "scheduler") or ("committee",), step.unit)
+    if t.once_with:
+        eligible -= _seats_voted_below(subject, t)
+    left = len(eligible) - cast_so_far
     mine = counts.get(where, 0)
     if mine + max(left, 1) < quorum:
         raise Invalid(_("This vote can no longer change the outcome: this position has %(votes)s votes, "
@@ -119,6 +153,14 @@ def cast(step: Step, plain: dict) -> tuple[int, int, list[Vote]]:
         return votes, quorum, []
     carried = [v for v in round_votes(subject) if v.position == where]
     return votes, quorum, carried
+
+
+def _seats_voted_below(subject, transition) -> set[int]:
+    kind, sid = subject_key(subject)
+    where = [Vote.case_id == sid] if kind is None else [Vote.subject_kind == kind, Vote.subject_id == sid]
+    rows = db.session.execute(select(Vote.seat_id, Vote.user_id)
+                              .where(*where, Vote.trigger.in_(transition.once_with))).all()
+    return {i for row in rows for i in row}
 
 
 def reasons(votes: list[Vote], fields) -> list[str]:

@@ -152,6 +152,8 @@ def issuing_unit(case: Case) -> Unit:
     if case.kind == "motion":
         return case.session.unit
     fund = db.session.get(Fund, case.fund_id) if getattr(case, "fund_id", None) else None
+    if fund is None and getattr(case, "referred_unit", None) is not None:
+        return case.referred_unit  # the parent union decided (its rejection): it signs
     fund = fund or fund_for(case.unit, "aid" if case.kind == "aid" else "reward")
     return fund.unit if fund is not None else case.unit
 
@@ -178,6 +180,11 @@ def case_values(kind: str, case: Case, *, text: str = "", actor: User | None = N
         fund = db.session.get(Fund, case.fund_id) if case.fund_id else None
         v.update(category=CATEGORY_ZH.get(case.category, case.category), amount=case.amount_approved or 0,
                  fund=fund.name if fund else "", posting_days=int(settings.get(case.unit, "posting_days")))
+        # A decision of the parent union: the letter says both committees decided.
+        v.update(referred_from="")
+        if trigger in ("parent_approve", "parent_reject"):
+            from ..aid.levels import grassroots_unit
+            v.update(referred_from=grassroots_unit(case).name)
         if kind == "aid_rejection":
             v.update(reason=text, after_objection=trigger == "uphold_objection")
         if kind == "aid_receipt":

@@ -9,6 +9,8 @@ from . import operations
 NOTICES = {
     ("aid", "approve"): ("aid_approval",),
     ("aid", "reject"): ("aid_rejection",),
+    ("aid", "parent_approve"): ("aid_approval",),
+    ("aid", "parent_reject"): ("aid_rejection",),
     ("aid", "uphold_objection"): ("aid_rejection",),  # only its branch to `rejected` carries the effect
     ("aid", "disburse"): ("aid_receipt",),
     ("proposal", "decline"): ("proposal_reply",),

@@ -3,7 +3,7 @@
 Definitions (what each number counts):
 - cases: cases of the unit and the units below it created in the period, by kind and current state.
 - aid granted: aid requests now approved, disbursed or closed, dated by the committee's approval (the last audit
-  entry pending_approval -> posting); amount = amount_approved. An approval later overturned by an upheld
+  entry pending_approval or parent_approval -> posting); amount = amount_approved. An approval later overturned by an upheld
   objection is not counted, because the case is then no longer approved.
 - handling time: a *stay* is the time between the audit entry that moved a case into a state and the next entry
   that moved it out (reflexive steps and votes do not end a stay). Stays that ended in the period count;
@@ -110,7 +110,8 @@ def cases_by_kind_state(scope: Scope) -> list[dict]:
 
 def aid_granted(scope: Scope) -> dict:
     approved = (select(AuditEntry.case_id, func.max(AuditEntry.at).label("at"))
-                .where(AuditEntry.from_state == "pending_approval", AuditEntry.to_state == "posting",
+                .where(AuditEntry.from_state.in_(("pending_approval", "parent_approval")),
+                       AuditEntry.to_state == "posting",
                        AuditEntry.case_id.in_(scope.case_ids()))
                 .group_by(AuditEntry.case_id).subquery())
     month = _local(approved.c.at, "month", scope.offset_min)

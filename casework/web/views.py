@@ -15,7 +15,7 @@ from datetime import date
 from ..clock import today
 from ..core import kinds, paging
 from ..core.errors import CaseworkError
-from ..core import settings, votes as vote_service
+from ..core import votes as vote_service
 from ..money import format_money
 from ..core.models import AuditEntry, CongressSession
 from ..core.permissions import sees_reviewer_notes
@@ -180,9 +180,11 @@ def _action_forms(case):
         t = wf.candidates(trigger, case.state)[0]
         form = transition_form(t, departments=departments, prefix=trigger)
         form.version.data = case.version
-        proposed = getattr(case, "amount_proposed", None)
+        # The amount staff proposed; before the parent union, the amount the committee below approved.
+        proposed = getattr(case, "referred_amount" if case.state == "parent_approval" else "amount_proposed",
+                           None)
         if "amount" in form and proposed is not None and not form.amount.data:
-            form.amount.data = format_money(proposed).replace(",", "")  # the amount staff proposed
+            form.amount.data = format_money(proposed).replace(",", "")
         forms.append((trigger, t, form))
     return forms
 
@@ -199,14 +201,14 @@ def _render_case(case, forms, status=200):
                                  .options(joinedload(AuditEntry.actor), joinedload(AuditEntry.delegate_of))
                                  .order_by(AuditEntry.seq)).all()
     votes = vote_service.round_votes(case)
-    record = kinds.serialize(case, current_user)
+    record = kinds.serialize(case, current_user, detail=True)
     # Money inputs are kept in fen: the timeline shows them in yuan, by the field type each step declares.
     money_fields = {(t.trigger, f.name) for t in workflows.get(case.kind).transitions
                     for f in t.fields if f.type == "money"}
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
                            money_fields=money_fields,
                            votes=votes, tally=vote_service.tally(case) if votes else [],
-                           quorum=settings.get(case.unit, "committee_quorum") if votes else None,
+                           quorum=vote_service.quorum(case) if votes else None,
                            reviewer=sees_reviewer_notes(current_user, case),
                            level=kinds.view_level(case, current_user)), status
 

@@ -30,7 +30,7 @@ ROLES = (
 # ----------------------------------------------------------------------------------------------------
 # Expected tables: (from state, trigger) -> roles allowed.
 
-AID_STATES = ("draft", "submitted", "returned", "verifying", "pending_approval", "posting",
+AID_STATES = ("draft", "submitted", "returned", "verifying", "pending_approval", "parent_approval", "posting",
               "objection_review", "approved", "disbursed", "closed", "rejected", "withdrawn")
 AID = {
     ("draft", "submit"): {"applicant", "filer"},
@@ -41,6 +41,9 @@ AID = {
     ("verifying", "verify"): {"union_staff"},
     ("pending_approval", "approve"): {"committee"},
     ("pending_approval", "reject"): {"committee"},
+    # Multi-level approval: above the unit's threshold the parent union's committee votes next.
+    ("parent_approval", "parent_approve"): {"committee"},
+    ("parent_approval", "parent_reject"): {"committee"},
     ("posting", "object"): {"scheduler"},
     ("objection_review", "dismiss_objection"): {"committee"},
     ("objection_review", "uphold_objection"): {"committee"},
@@ -54,7 +57,7 @@ AID = {
     ("verifying", "withdraw"): {"applicant", "filer"},
     # Withdrawing the separate consent (PIPL art. 15) ends processing until the committee has decided.
     **{(state, "withdraw_consent"): {"applicant"}
-       for state in ("draft", "submitted", "returned", "verifying", "pending_approval")},
+       for state in ("draft", "submitted", "returned", "verifying", "pending_approval", "parent_approval")},
 }
 
 PROPOSAL_STATES = ("draft", "submitted", "declined", "evaluating", "graded", "implementing", "not_adopted",
@@ -104,7 +107,7 @@ FINAL = {
 }
 
 VOTES = {
-    "aid": {"approve", "reject", "dismiss_objection", "uphold_objection"},
+    "aid": {"approve", "reject", "dismiss_objection", "uphold_objection", "parent_approve", "parent_reject"},
     "proposal": {"adopt", "not_adopt", "reward"},
     "motion": set(),
 }
@@ -132,6 +135,8 @@ FIELDS = {
         "verify": {"proposed_amount": ("money", True)},
         "approve": {"amount": ("money", True)},
         "reject": {"reason": ("text", True)},
+        "parent_approve": {"amount": ("money", True)},
+        "parent_reject": {"reason": ("text", True)},
         "dismiss_objection": {"answer": ("text", True)},
         "uphold_objection": {"answer": ("text", True), "reconsider": ("bool", False)},
         "disburse": {"method": ("choice", True), "reference": ("text", True)},
@@ -341,7 +346,8 @@ def test_effects_registry_is_exact():
 
 
 def test_conditions_registry_is_exact():
-    assert _used("conditions") | _used("unless") == workflows.CONDITIONS == {"posting_open", "reconsider"}
+    assert _used("conditions") | _used("unless") == workflows.CONDITIONS == {"posting_open", "reconsider",
+                                                                                   "above_threshold"}
 
 
 @pytest.mark.parametrize("name", sorted(workflows.GUARDS | workflows.EFFECTS | workflows.CONDITIONS))
@@ -373,6 +379,8 @@ def test_rule_guards(kind, trigger, guards):
 
 @pytest.mark.parametrize("kind,trigger,effects", [
     ("aid", "approve", {"reserve_funds", "join_disclosure", "issue_notice"}),
+    ("aid", "parent_approve", {"reserve_funds", "join_disclosure", "issue_notice"}),
+    ("aid", "parent_reject", {"notify_applicant", "issue_notice"}),
     ("aid", "uphold_objection", {"release_reservation", "answer_objection", "publish_correction"}),
     ("aid", "dismiss_objection", {"answer_objection"}),
     ("proposal", "reward", {"join_disclosure"}),
@@ -395,14 +403,30 @@ def test_rule_guards(kind, trigger, guards):
 ])
 def test_rule_effects(kind, trigger, effects):
     for t in workflows.get(kind).transitions:
-        if t.trigger == trigger:
+        if t.trigger == trigger and t.dest != "parent_approval":  # the referral: below
             assert effects <= set(t.effects), t
+
+
+def test_above_the_threshold_approval_refers_and_the_parent_votes_apart():
+    """The referral reserves nothing (the parent's fund pays when the parent decides); the parent's votes are
+    its own level's, and whoever voted below is barred from them."""
+    wf = workflows.get("aid")
+    (refer,) = [t for t in wf.transitions if t.dest == "parent_approval"]
+    assert (refer.trigger, refer.conditions, refer.effects) == ("approve", ("above_threshold",),
+                                                                ("refer_to_parent",))
+    (alone,) = [t for t in wf.candidates("approve", "pending_approval") if t.dest == "posting"]
+    assert alone.unless == ("above_threshold",)
+    for trigger in ("parent_approve", "parent_reject"):
+        (t,) = wf.candidates(trigger, "parent_approval")
+        assert t.vote and t.level == "parent_union" and t.once_with == ("approve", "reject")
+    assert workflows.LEVELS == {"parent_union"}
 
 
 def test_notices_are_issued_exactly_at_their_steps():
     """A written notice at each step that owes one (every ending has a letter); the effect runs last, after the
     effects that set what it prints. Upholding an objection issues a rejection only on its branch to `rejected`."""
     owed = {("aid", "approve", "posting"), ("aid", "reject", "rejected"), ("aid", "uphold_objection", "rejected"),
+            ("aid", "parent_approve", "posting"), ("aid", "parent_reject", "rejected"),
             ("aid", "disburse", "disbursed"), ("proposal", "decline", "declined"),
             ("proposal", "not_adopt", "not_adopted"), ("proposal", "reward", "rewarded"),
             ("motion", "file", "handling"), ("motion", "not_file", "not_filed"), ("motion", "reply", "replied")}
