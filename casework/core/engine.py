@@ -47,6 +47,8 @@ REFUSALS: dict[tuple[str | None, str], RefusalFn] = {}
 # (user, subject) -> True when `user` is related to someone who raised the subject (亲属回避); capabilities
 # that know relations (declared relatives, the register's households) register one each.
 CONFLICTS: list[Callable[[User, Any], bool]] = []
+# Run after the effects of every step that moved (reflexive ones too), in its transaction: who is told.
+AFTER_STEP: list[EffectFn] = []
 
 
 def guard(name: str):
@@ -79,6 +81,11 @@ def party(name: str):
 
 def conflict(fn):
     CONFLICTS.append(fn)
+    return fn
+
+
+def after_step(fn: EffectFn) -> EffectFn:
+    AFTER_STEP.append(fn)
     return fn
 
 
@@ -483,6 +490,8 @@ def _fire(case, trigger: str, user: User | None, raw: dict | None, *,
     _touch(case, step.now)
     for name in chosen.effects:
         EFFECTS[name](step)
+    for listener in AFTER_STEP:
+        listener(step)
     _audit(step, new_state)
     _flush()
     outcome.moved = True
