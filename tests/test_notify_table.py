@@ -453,3 +453,12 @@ def test_recipients_is_what_the_table_says(demo, db):
         engine.AFTER_STEP.pop(0)
     assert {u.username for u, _owner in seen.values()} == {"worker1", "staff1"}
     assert {u.username for u, owner in seen.values() if owner} == {"worker1"}
+
+
+def test_the_readme_table_is_the_declarations():
+    from pathlib import Path
+
+    from casework.notifications.steps import who_is_told_table
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- who-is-told:", 1)[1].split("\n", 1)[1].split("<!-- /who-is-told -->", 1)[0]
+    assert block.strip() == who_is_told_table()

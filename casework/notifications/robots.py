@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from urllib.parse import quote_plus, urlsplit
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -149,14 +148,23 @@ def request_for(robot: ChatRobot, text: str, at: datetime | None = None) -> urll
                                   headers={"Content-Type": "application/json; charset=utf-8"})
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A webhook answers itself: a redirect (perhaps to another scheme) is an error, not followed."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def post(robot: ChatRobot, text: str) -> None:
     """Sends one message; raises RobotError with the reason when the robot did not take it."""
     problem = webhook_problem(robot.webhook_url)
     if problem:
         raise RobotError(problem)
-    timeout = float(current_app.config.get("CASEWORK_ROBOT_TIMEOUT") or TIMEOUT)
     try:
-        with urllib.request.urlopen(request_for(robot, text), timeout=timeout) as resp:  # noqa: S310 (checked)
+        with _OPENER.open(request_for(robot, text), timeout=TIMEOUT) as resp:
             answer = resp.read(65536)
     except urllib.error.HTTPError as exc:
         raise RobotError(f"HTTP {exc.code} {exc.reason}", throttled=exc.code == 429) from None

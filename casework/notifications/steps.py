@@ -178,3 +178,26 @@ def tell_of_step(step: Step) -> None:
             text = robot_text(step)
             for robot in robots.robots_for(case.unit):
                 robots.queue(robot, text, case)
+
+
+AUDIENCE_WORDS = {
+    "applicant": "applicant", "filer": "group leader who filed it", "author": "author",
+    "visitor": "visitors", "assigned_evaluator": "evaluators", "assigned_handler": "department handlers",
+    "cosigners": "co-signers", "voters": "voters of the round", "merge_target_author": "author of the merged-into motion",
+}
+
+WHEN_WORDS = {"all_evaluators_scored": "once every evaluator has scored"}
+
+
+def who_is_told_table() -> str:
+    """README's "Who is told when", from the NOTIFY tables (tests/test_notify_table.py keeps them equal)."""
+    lines = ["| workflow | step | who is told |", "|---|---|---|"]
+    for kind in ("aid", "proposal", "motion"):
+        wf = workflows.get(kind)
+        for trigger in wf.triggers:
+            told = []
+            for tell in wf.notify.get(trigger, ()):
+                word = AUDIENCE_WORDS.get(tell.who) or f"{tell.who.replace('_', ' ')} who may act now"
+                told.append(f"{word} {WHEN_WORDS.get(tell.when, tell.when)}" if tell.when else word)
+            lines.append(f"| {kind} | `{trigger}` | {', '.join(told) or '—'} |")
+    return "\n".join(lines)
