@@ -462,3 +462,15 @@ def test_the_readme_table_is_the_declarations():
     text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     block = text.split("<!-- who-is-told:", 1)[1].split("\n", 1)[1].split("<!-- /who-is-told -->", 1)[0]
     assert block.strip() == who_is_told_table()
+
+
+def test_every_declared_audience_and_condition_is_resolvable(app):
+    from workflows.base import UNIT_ROLES
+
+    from casework.core import engine
+    from casework.notifications.steps import AUDIENCES
+    for kind in ("aid", "proposal", "motion"):
+        for trigger, tells in workflows.get(kind).notify.items():
+            for tell in tells:
+                assert tell.who in UNIT_ROLES or tell.who in AUDIENCES, (kind, trigger, tell.who)
+                assert not tell.when or tell.when in engine.GUARDS, (kind, trigger, tell.when)

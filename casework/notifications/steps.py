@@ -149,7 +149,7 @@ def _lines(step: Step, user: User, owner: bool) -> tuple[str, str]:
             lines.append(_("Reason given: %(text)s", text=reason))
     if doing:
         lines.append(_("Waiting for you: %(steps)s.", steps="、".join(dict.fromkeys(doing))))
-    if case.deadline is not None and case.kind in workflows.WORKFLOWS and doing:
+    if case.deadline is not None and doing:
         lines.append(_("Due by %(date)s.", date=date_zh(case.deadline)))
     return subject, "\n".join(lines)
 
