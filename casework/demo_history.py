@@ -171,6 +171,11 @@ class Replay:
 
     # running -----------------------------------------------------------------------------------
     def run(self, stories: list[tuple[str, Iterator]]) -> None:
+        from .notifications.steps import replaying
+        with replaying():  # a replayed year tells nobody of its steps
+            self._run(stories)
+
+    def _run(self, stories: list[tuple[str, Iterator]]) -> None:
         day = self.first_day
         while day <= self.last_day:
             # Working days only: nothing falls due on a day off that cannot wait for the next morning, and

@@ -8,4 +8,5 @@ from .core.models import (Attachment, AuditEntry, Case, CaseParty, CongressSessi
 from .funds.models import Fund, LedgerEntry  # noqa: F401
 from .motions.models import Motion  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
+from .notifications.robots import ChatRobot, RobotOutbox  # noqa: F401
 from .proposals.models import Proposal, ProposalScore  # noqa: F401

@@ -12,6 +12,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from casework.notifications.models import MailOutbox, Notification, notify, set_mode
+from casework.notifications.steps import replaying
 from casework.scheduler import run_due
 from tests.factories import aid_to
 
@@ -111,7 +112,8 @@ def test_the_outbox_row_is_written_in_the_notifications_transaction(demo, db, ap
 
 
 def test_a_real_smtp_server_receives_the_mail_in_chinese(demo, db, smtp):
-    case = aid_to(demo, "submitted")
+    with replaying():  # the messages below are the test's own
+        case = aid_to(demo, "submitted")
     notify(demo["worker1"], "【办理提醒】帮扶申请已受理", "您的申请已进入审核环节。", case)
     notify(demo["committee1"], "【督办】帮扶申请 A2026-00001 已超过办理时限", "请督促办理。", case)
     db.session.commit()
@@ -208,7 +210,8 @@ def test_digest_readers_get_one_mail_a_day(demo, db, smtp, clock, web):
 
 
 def test_inbox_page_unread_count_and_marking_read(demo, db, web):
-    case = aid_to(demo, "submitted")
+    with replaying():  # the messages below are the test's own
+        case = aid_to(demo, "submitted")
     first = notify(demo["worker1"], "第一条", "正文一", case)
     notify(demo["worker1"], "第二条", "正文二")
     other = notify(demo["worker2"], "别人的", "")
@@ -230,7 +233,8 @@ def test_inbox_page_unread_count_and_marking_read(demo, db, web):
 
 def test_notifications_api(demo, db, api, app, monkeypatch):
     monkeypatch.setitem(app.config, "CASEWORK_PAGE_SIZE", 5)
-    case = aid_to(demo, "submitted")
+    with replaying():  # the messages below are the test's own
+        case = aid_to(demo, "submitted")
     for i in range(7):
         notify(demo["worker1"], f"消息 {i}", f"正文 {i}", case if i == 6 else None)
     notify(demo["worker2"], "别人的")

@@ -35,7 +35,7 @@ GUARDS = frozenset({
     "too_few_cosigners", "merge_target_filed", "lead_handler", "not_reopened_before", "rating_period_passed",
 })
 EFFECTS = frozenset({
-    "start_deadline", "notify_applicant", "notify_author",
+    "start_deadline",
     "assign_visitors", "record_visit", "record_proposed_amount", "reserve_funds", "release_reservation",
     "debit_fund", "erase_sensitive",
     "assign_evaluators", "record_score", "compute_grade", "assign_department", "record_implementation",

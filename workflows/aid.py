@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .base import Field, Transition, Workflow
+from .base import Field, Transition, Workflow, tell
 
 
 class State(str, Enum):
@@ -32,8 +32,7 @@ TRANSITIONS = [
                guards=("required_fields", "required_documents"),
                effects=("start_deadline",)),
     Transition("return_for_info", ("submitted",), "returned", ("union_staff",),
-               fields=(Field("reason", "text"),),
-               effects=("notify_applicant",)),
+               fields=(Field("reason", "text"),)),
     # Same checks as submit: the case was returned because something was missing.
     Transition("resubmit", ("returned",), "submitted", ("applicant",),
                guards=("required_fields", "required_documents"),
@@ -66,7 +65,7 @@ TRANSITIONS = [
                effects=("reserve_funds", "join_disclosure", "issue_notice")),
     Transition("reject", ("pending_approval",), "rejected", ("committee",), vote=True,
                fields=(Field("reason", "text"),),
-               effects=("notify_applicant", "issue_notice")),
+               effects=("issue_notice",)),
     # The parent union's committee: its own seats and quorum; whoever voted below does not vote again.
     # It decides the amount (within the cap) and its fund is charged; its rejection ends the case.
     Transition("parent_approve", ("parent_approval",), "posting", ("committee",), vote=True,
@@ -77,7 +76,7 @@ TRANSITIONS = [
     Transition("parent_reject", ("parent_approval",), "rejected", ("committee",), vote=True,
                level="parent_union", once_with=("approve", "reject"),
                fields=(Field("reason", "text"),),
-               effects=("notify_applicant", "issue_notice")),
+               effects=("issue_notice",)),
     # Fired by the disclosure module when someone objects to the case's item.
     Transition("object", ("posting",), "objection_review", ("scheduler",), automatic=True,
                guards=("posting_open",),
@@ -98,8 +97,7 @@ TRANSITIONS = [
     Transition("uphold_objection", ("objection_review",), "rejected", ("committee",), vote=True,
                unless=("reconsider",),
                fields=(_ANSWER, Field("reconsider", "bool", required=False, decisive=True)),
-               effects=("release_reservation", "answer_objection", "publish_correction", "notify_applicant",
-                        "issue_notice")),
+               effects=("release_reservation", "answer_objection", "publish_correction", "issue_notice")),
     Transition("end_posting", ("posting",), "approved", ("scheduler",), automatic=True,
                guards=("posting_period_ended", "no_open_objection")),
     Transition("disburse", ("approved",), "disbursed", ("fund_manager",),
@@ -120,6 +118,30 @@ TRANSITIONS = [
                effects=("release_reservation", "erase_sensitive")),
 ]
 
+_OWNER = ("applicant", "filer")
+# Who is told of each step (casework/notifications; README "Who is told when").
+NOTIFY = {
+    "submit": tell(*_OWNER, "union_staff"),
+    "return_for_info": tell(*_OWNER),
+    "resubmit": tell(*_OWNER, "union_staff"),
+    "start_verification": tell(*_OWNER, "visitor"),
+    "record_visit": tell("union_staff"),
+    "verify": tell(*_OWNER, "committee"),
+    "approve": tell(*_OWNER, "voters", "committee"),  # the parent's committee, when the case goes up
+    "reject": tell(*_OWNER, "voters"),
+    "parent_approve": tell(*_OWNER, "voters"),
+    "parent_reject": tell(*_OWNER, "voters"),
+    "object": tell(*_OWNER, "committee"),
+    "dismiss_objection": tell(*_OWNER, "voters", "fund_manager"),
+    "uphold_objection": tell(*_OWNER, "voters", "committee"),
+    "end_posting": tell(*_OWNER, "fund_manager"),
+    "disburse": tell(*_OWNER),
+    "confirm_receipt": tell(*_OWNER),
+    "auto_close": tell(*_OWNER),
+    "withdraw": tell(*_OWNER),
+    "withdraw_consent": tell(*_OWNER),
+}
+
 WORKFLOW = Workflow(
     "aid", State, "draft", TRANSITIONS,
     deadlines={
@@ -130,4 +152,5 @@ WORKFLOW = Workflow(
         "disbursed": ("aid_receipt_days", 10),
     },
     final=("closed", "rejected", "withdrawn"),
+    notify=NOTIFY,
 )

@@ -32,6 +32,11 @@ REVIEW_ROLES = frozenset({
     "assigned_evaluator", "assigned_handler", "visitor", "group_leader",
 })
 
+# Who a step can tell besides the roles above (casework/notifications resolves each name): the co-signers
+# of a motion, the committee members who voted in the round that carried, the author of the motion one
+# was merged into.
+AUDIENCES = ("cosigners", "voters", "merge_target_author")
+
 FIELD_TYPES = ("text", "money", "date", "int", "usernames", "username", "choice", "department",
                "departments", "case", "bool")
 
@@ -81,12 +86,25 @@ class Transition:
                 "conditions": list(self.conditions), "unless": list(self.unless)}
 
 
+@dataclass(frozen=True)
+class Tell:
+    """Who is told of a step. A party role or AUDIENCES name means those people; a unit role means whoever
+    may act in it now (work has arrived). `when` names a guard that must pass after the step, e.g. the
+    last evaluator's score."""
+    who: str
+    when: str = ""
+
+
+def tell(*who: str, when: str = "") -> tuple[Tell, ...]:
+    return tuple(Tell(w, when) for w in who)
+
+
 class Workflow:
     """One state machine per case type, shared by every case of that type."""
 
     def __init__(self, kind: str, states: type[Enum], initial: str,
                  transitions: Iterable[Transition], deadlines: dict[str, tuple[str, int]] | None = None,
-                 final: Iterable[str] = ()):
+                 final: Iterable[str] = (), notify: dict[str, Iterable[str | Tell]] | None = None):
         self.kind = kind
         self.states = states
         self.state_names = tuple(s.value for s in states)
@@ -102,6 +120,16 @@ class Workflow:
             for r in t.roles:
                 if r not in UNIT_ROLES and r not in PARTY_ROLES:
                     raise ValueError(f"{kind}: {t.trigger} names unknown role {r!r}")
+        # trigger -> who is told (every branch of the trigger alike)
+        self.notify: dict[str, tuple[Tell, ...]] = {}
+        for trigger, who in (notify or {}).items():
+            if trigger not in {t.trigger for t in self.transitions}:
+                raise ValueError(f"{kind}: notify names unknown trigger {trigger!r}")
+            tells = tuple(w if isinstance(w, Tell) else Tell(w) for w in who)
+            for w in tells:
+                if w.who not in UNIT_ROLES and w.who not in PARTY_ROLES and w.who not in AUDIENCES:
+                    raise ValueError(f"{kind}: notify for {trigger} names unknown audience {w.who!r}")
+            self.notify[trigger] = tells
         self.machine = Machine(model=None, states=list(self.state_names), initial=initial,
                                transitions=[t.to_dict() for t in self.transitions],
                                auto_transitions=False, send_event=False,

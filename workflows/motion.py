@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .base import Field, Transition, Workflow
+from .base import Field, Transition, Workflow, tell
 
 
 class State(str, Enum):
@@ -34,8 +34,7 @@ TRANSITIONS = [
     Transition("submit", ("cosigning",), "submitted", ("author",),
                guards=("enough_cosigners",)),
     Transition("lapse", ("cosigning",), "lapsed", ("scheduler",), automatic=True,
-               guards=("cosigning_window_ended", "too_few_cosigners"),
-               effects=("notify_author",)),
+               guards=("cosigning_window_ended", "too_few_cosigners")),
     Transition("file", ("submitted",), "handling", ("motion_committee",),
                fields=(Field("department", "department"),
                        Field("co_departments", "departments", required=False),
@@ -44,18 +43,18 @@ TRANSITIONS = [
     Transition("merge", ("submitted",), "merged", ("motion_committee",),
                guards=("merge_target_filed",),
                fields=(Field("into", "case"),),
-               effects=("merge_into", "notify_author")),
+               effects=("merge_into",)),
     Transition("convert_to_opinion", ("submitted",), "opinion", ("motion_committee",),
                fields=(Field("department", "department"),),
-               effects=("assign_department", "notify_author")),
+               effects=("assign_department",)),
     Transition("not_file", ("submitted",), "not_filed", ("motion_committee",),
                fields=(Field("reason", "text"),),
-               effects=("record_reply", "notify_author", "issue_notice")),
+               effects=("record_reply", "issue_notice")),
     # Only the lead department's handler replies; co-handlers contribute to that reply.
     Transition("reply", ("handling", "opinion"), "replied", ("assigned_handler",),
                guards=("lead_handler",),
                fields=(Field("text", "text"),),
-               effects=("record_reply", "notify_author", "start_deadline", "issue_notice")),
+               effects=("record_reply", "start_deadline", "issue_notice")),
     Transition("rate", ("replied",), "closed", ("author",),
                fields=(Field("satisfaction", "choice", choices=SATISFACTION),),
                effects=("record_rating",)),
@@ -66,6 +65,23 @@ TRANSITIONS = [
                guards=("rating_period_passed",)),
 ]
 
+# Who is told of each step (casework/notifications; README "Who is told when").
+NOTIFY = {
+    "open_for_cosigning": tell("author"),
+    "cosign": tell("author"),
+    "withdraw_cosign": tell("author"),
+    "submit": tell("author", "motion_committee"),
+    "lapse": tell("author", "cosigners"),
+    "file": tell("author", "cosigners", "assigned_handler"),
+    "merge": tell("author", "merge_target_author"),
+    "convert_to_opinion": tell("author", "assigned_handler"),
+    "not_file": tell("author", "cosigners"),
+    "reply": tell("author", "cosigners"),
+    "rate": tell("assigned_handler"),
+    "rate_unsatisfied": tell("assigned_handler"),
+    "auto_close": tell("author"),
+}
+
 WORKFLOW = Workflow(
     "motion", State, "draft", TRANSITIONS,
     deadlines={
@@ -74,4 +90,5 @@ WORKFLOW = Workflow(
         "replied": ("motion_rating_days", 10),
     },
     final=("closed", "merged", "not_filed", "lapsed"),
+    notify=NOTIFY,
 )

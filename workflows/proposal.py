@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .base import Field, Transition, Workflow
+from .base import Field, Transition, Workflow, tell
 
 
 class State(str, Enum):
@@ -49,7 +49,7 @@ TRANSITIONS = [
                effects=("assign_evaluators", "start_deadline")),
     Transition("decline", ("submitted",), "declined", ("union_staff",),
                fields=(Field("reply", "text"),),
-               effects=("record_reply", "notify_author", "issue_notice")),
+               effects=("record_reply", "issue_notice")),
     Transition("score", ("evaluating",), "evaluating", ("assigned_evaluator",),
                guards=("not_scored_yet",),
                fields=(Field("score", "int", min=0, max=100), Field("comment", "text")),
@@ -63,21 +63,36 @@ TRANSITIONS = [
                effects=("assign_department", "start_deadline")),
     Transition("not_adopt", ("graded",), "not_adopted", ("committee",), vote=True,
                fields=(Field("reply", "text"),),
-               effects=("record_reply", "notify_author", "issue_notice")),
+               effects=("record_reply", "issue_notice")),
     Transition("report_implemented", ("implementing",), "implemented", ("assigned_handler",),
                fields=(Field("result", "text"), Field("benefit", "money")),
                effects=("record_implementation",)),
     Transition("reward", ("implemented",), "rewarded", ("committee",), vote=True,
                fields=(Field("bonus", "money", required=False, decisive=True),),
-               effects=("pay_reward", "notify_author", "join_disclosure", "issue_notice")),
+               effects=("pay_reward", "join_disclosure", "issue_notice")),
     # Fired when the disclosure carrying the reward is posted.
     Transition("close", ("rewarded",), "closed", ("scheduler",), automatic=True,
                guards=("disclosure_posted",)),
 ]
+
+# Who is told of each step (casework/notifications; README "Who is told when").
+NOTIFY = {
+    "submit": tell("author", "union_staff"),
+    "accept": tell("author", "assigned_evaluator"),
+    "decline": tell("author"),
+    "score": tell("union_staff", when="all_evaluators_scored"),  # the last score: grading can start
+    "grade": tell("author", "committee"),
+    "adopt": tell("author", "voters", "assigned_handler"),
+    "not_adopt": tell("author", "voters"),
+    "report_implemented": tell("author", "committee"),
+    "reward": tell("author", "voters"),
+    "close": tell("author"),
+}
 
 WORKFLOW = Workflow(
     "proposal", State, "draft", TRANSITIONS,
     # `implementing` has a deadline too, but it is the date given at adopt, not a working-day default.
     deadlines={"evaluating": ("proposal_evaluation_days", 10)},
     final=("declined", "not_adopted", "closed"),
+    notify=NOTIFY,
 )

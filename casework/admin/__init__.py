@@ -1,7 +1,9 @@
-"""Administration: the pages for people, units, departments, delegations, settings and the calendar."""
+"""Administration: the pages for people, units, departments, delegations, settings, the calendar, robots."""
 from __future__ import annotations
 
 
 def register(app):
+    from .robots import bp as robots
     from .views import bp
     app.register_blueprint(bp)
+    app.register_blueprint(robots)

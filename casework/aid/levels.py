@@ -81,21 +81,12 @@ def _above_threshold(step: Step) -> bool:
 
 @effect("refer_to_parent")
 def _refer_to_parent(step: Step):
-    from ..notifications.models import notify
+    # The applicant hears of it through the step's notification (workflows/aid.py NOTIFY).
     case, parent = step.case, parent_union(step.case)
     amount = step.data["amount"]
     step.record("referred_to", None, parent.name)
     step.record("referred_amount", case.referred_amount, amount)
     case.referred_unit_id, case.referred_unit, case.referred_amount = parent.id, parent, amount
-    with force_locale("zh"):
-        subject = _("%(kind)s %(number)s: referred to %(unit)s for approval", kind=str(KIND_LABELS["aid"]),
-                    number=case.number, unit=parent.name)
-        body = _("%(below)s has approved %(amount)s yuan. The amount is above what it decides alone, so "
-                 "%(unit)s decides next; you will be told its decision.",
-                 below=grassroots_unit(case).name, amount=format_money(amount), unit=parent.name)
-    notify(case.applicant, subject, body, case)
-    if case.created_by_id != case.applicant_id:
-        notify(case.created_by, subject, body, case)
 
 
 def decided_here(step: Step) -> None:

@@ -49,6 +49,8 @@ REFUSALS: dict[tuple[str | None, str], RefusalFn] = {}
 CONFLICTS: list[Callable[[User, Any], bool]] = []
 # A transition's `level` -> the unit whose committee votes on it (its seats, quorum and role holders).
 LEVELS: dict[str, Callable[[Any], Any]] = {}
+# Run after the effects of every step that moved (reflexive ones too), in its transaction: who is told.
+AFTER_STEP: list[EffectFn] = []
 
 
 def guard(name: str):
@@ -99,6 +101,11 @@ def party(name: str):
 
 def conflict(fn):
     CONFLICTS.append(fn)
+    return fn
+
+
+def after_step(fn: EffectFn) -> EffectFn:
+    AFTER_STEP.append(fn)
     return fn
 
 
@@ -517,6 +524,8 @@ def _fire(case, trigger: str, user: User | None, raw: dict | None, *,
     _touch(case, step.now)
     for name in chosen.effects:
         EFFECTS[name](step)
+    for listener in AFTER_STEP:
+        listener(step)
     _audit(step, new_state)
     _flush()
     outcome.moved = True

@@ -1,7 +1,7 @@
 """Guards and effects every case kind shares. Kind-specific ones live beside each kind.
 
 What differs by kind (who may be named for what, what a draft still lacks) is asked of the kind's spec.
-Telling people about a step is the notifications package's effect (notifications/rules.py).
+Who is told of a step is declared in workflows/ (NOTIFY) and sent by notifications/steps.py.
 """
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ from ..clock import today, utcnow
 from ..core.engine import Step, effect, guard, refusal
 from ..core.rules import add_parties
 from ..extensions import db
-from ..notifications.models import notify
 
 FILED = ("handling", "replied", "closed")
 
@@ -122,9 +121,6 @@ def _merge_into(step: Step):
     target = step.data["into"]
     step.case.merged_into_id = target.id
     step.record("merged_into", None, target.number)
-    # Both authors follow the merged-into motion (a representative of the session sees it already).
-    notify(target.applicant, _("Motion %(merged)s was merged into your motion %(number)s",
-                               merged=step.case.number, number=target.number), step.case.title, target)
     # The audit entry stores the inputs as JSON: name the target by its number, not the row.
     step.data["into"] = target.number
 

@@ -1,2 +1,2 @@
-"""Notifications: the inbox, e-mail, and the effects that tell people about a step."""
-from . import rules  # noqa: F401  (the notify_applicant and notify_author effects)
+"""Notifications: the inbox, e-mail, group robots, and who is told of each workflow step."""
+from . import steps  # noqa: F401  (registers the engine's after-step listener)

@@ -158,27 +158,30 @@ def _permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPNotSupportedError)
 
 
-def _due():
+# The delivery below serves every outbox with these columns: e-mail, and the group robots' (robots.py).
+
+def _due(box=MailOutbox):
     now = utcnow()
-    return or_(and_(MailOutbox.status == "pending", MailOutbox.next_attempt_at <= now),
-               and_(MailOutbox.status == "sending", MailOutbox.claimed_until < now))
+    return or_(and_(box.status == "pending", box.next_attempt_at <= now),
+               and_(box.status == "sending", box.claimed_until < now))
 
 
-def _claim(row_id: int, hold: timedelta) -> MailOutbox | None:
+def _claim(row_id: int, hold: timedelta, box=MailOutbox):
     now = utcnow()
     done = db.session.execute(
-        update(MailOutbox).where(MailOutbox.id == row_id, _due())
-        .values(status="sending", claimed_by=ME, claimed_until=now + hold, attempts=MailOutbox.attempts + 1)
+        update(box).where(box.id == row_id, _due(box))
+        .values(status="sending", claimed_by=ME, claimed_until=now + hold, attempts=box.attempts + 1)
         .execution_options(synchronize_session=False))
     db.session.commit()
     if done.rowcount != 1:
         return None
-    row = db.session.get(MailOutbox, row_id)
+    row = db.session.get(box, row_id)
     db.session.refresh(row)
     return row
 
 
-def _finish(row: MailOutbox, error: Exception | None, permanent: bool = False, down: bool = False):
+def _finish(row, error: Exception | None, permanent: bool = False, down: bool = False):
+    box = type(row)
     now = utcnow()
     values = {"claimed_by": None, "claimed_until": None}
     if error is None:
@@ -191,7 +194,7 @@ def _finish(row: MailOutbox, error: Exception | None, permanent: bool = False, d
         values.update(status="pending", last_error=str(error)[:2000],
                       next_attempt_at=now + timedelta(minutes=wait))
     # Only our own claim: if it expired and someone else took the row, theirs decides.
-    db.session.execute(update(MailOutbox).where(MailOutbox.id == row.id, MailOutbox.claimed_by == ME)
+    db.session.execute(update(box).where(box.id == row.id, box.claimed_by == ME)
                        .values(**values).execution_options(synchronize_session=False))
     db.session.commit()
     return values["status"]
@@ -252,8 +255,8 @@ def deliver(ids: list[int] | None = None, mailer: Mailer | None = None, limit: i
     return stats
 
 
-def retry(row: MailOutbox) -> None:
-    """An admin sends a failed or waiting row again at the next run."""
+def retry(row) -> None:
+    """An admin sends a failed or waiting row (an e-mail's or a robot message's) again at the next run."""
     if row.status in ("failed", "pending"):
         row.status, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, utcnow(), ""
 

@@ -12,7 +12,6 @@ from ..core.rules import add_parties
 from ..extensions import db
 from ..funds import operations as funds
 from ..money import format_money
-from ..notifications.models import notify
 from .models import ProposalScore
 
 
@@ -49,9 +48,6 @@ def _grade_ok(step: Step):
 @effect("assign_evaluators")
 def _assign_evaluators(step: Step):
     add_parties(step, "evaluator", step.data.get("evaluators"))
-    subject = _("Proposal %(number)s awaits your score", number=step.case.number)
-    for user in step.data.get("evaluators") or []:
-        notify(user, subject, step.case.title, step.case)
 
 
 @effect("record_score")

@@ -32,16 +32,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 import workflows
-from workflows.base import REVIEW_ROLES
 
 from .. import labels
-from ..accounts.models import Delegation, DepartmentMember, RoleAssignment, Unit, User
-from ..clock import local, today, utcnow
+from ..accounts.models import User
+from ..clock import local, utcnow
 from ..core import calendar, engine, settings
+from ..core.actors import assignees, holders  # noqa: F401  (disclosure.jobs asks for holders here)
 from ..core.errors import CaseworkError
 from ..core.models import Case, CongressSession, UnitSetting
 from ..extensions import db
-from ..notifications import mail
+from ..notifications import mail, robots
 from ..notifications.mail import case_ref, date_zh
 from ..notifications.models import notify
 from .models import ScheduledEffect, SchedulerFailure
@@ -166,6 +166,8 @@ def run_due(at: datetime | None = None, *, parts=("steps", "tasks", "reminders",
         if "mail" in parts:
             with run.unit("mail", "outbox"):
                 run.report.mail.update(mail.deliver(None, run.mailer))
+            with run.unit("robots", "robot outbox"):
+                run.report.mail.update(robots.deliver())
     except Stopped:
         log.info("run as of %s stopped early: the process is stopping", at)
     finally:
@@ -322,47 +324,3 @@ def _remind(case: Case, phase: str, day: date) -> int:
     return len(out)
 
 
-def holders(role: str, unit: Unit | None) -> tuple[list[User], Unit | None]:
-    """Active holders of `role` at the nearest unit at or above `unit` that has any, and that unit."""
-    if unit is None:
-        return [], None
-    ids = unit.ancestor_ids()
-    rows = db.session.execute(select(RoleAssignment.unit_id, User)
-                              .join(User, User.id == RoleAssignment.user_id)
-                              .where(RoleAssignment.role == role, RoleAssignment.unit_id.in_(ids),
-                                     User.active.is_(True)).order_by(User.id)).all()
-    for unit_id in reversed(ids):
-        users = [u for uid, u in rows if uid == unit_id]
-        if users:
-            return users, db.session.get(Unit, unit_id)
-    return [], None
-
-
-def assignees(case: Case) -> list[User]:
-    """Who may take a step on `case` now as a reviewer (never the people who raised it)."""
-    wf = workflows.get(case.kind)
-    roles = {r for t in wf.transitions if case.state in t.source and not t.automatic for r in t.roles}
-    roles &= REVIEW_ROLES
-    found: dict[int, User] = {}
-    on = today()
-    for role in roles:
-        if role == "assigned_evaluator":
-            users = [p.user for p in case.parties if p.role == "evaluator"]
-        elif role == "visitor":
-            users = [p.user for p in case.parties if p.role == "visitor"]
-        elif role == "assigned_handler":
-            users = list(db.session.scalars(
-                select(User).join(DepartmentMember, DepartmentMember.user_id == User.id)
-                .where(DepartmentMember.department_id == case.department_id)))
-        else:
-            users, _level = holders(role, case.unit)
-            lenders = [u.id for u in users]
-            if lenders:  # colleagues standing in for them today
-                users += list(db.session.scalars(
-                    select(User).join(Delegation, Delegation.to_user_id == User.id).where(
-                        Delegation.role == role, Delegation.from_user_id.in_(lenders),
-                        Delegation.starts_on <= on, Delegation.ends_on >= on)))
-        for u in users:
-            found.setdefault(u.id, u)
-    return [u for u in sorted(found.values(), key=lambda u: u.id)
-            if u.active and engine.available(case, u)]

@@ -1,0 +1,133 @@
+"""Admin pages: the WeCom and DingTalk group robots of each unit, and what waits or failed in their outbox."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..accounts.models import Unit
+from ..extensions import db
+from ..forms import BaseForm, opts
+from ..notifications.mail import retry
+from ..notifications.robots import ROBOT_KINDS, ChatRobot, RobotOutbox, masked, queue, webhook_problem
+from .access import admin_required
+
+bp = Blueprint("robots", __name__, url_prefix="/admin/robots")
+
+KIND_LABELS = {"wecom": _l("WeCom group robot"), "dingtalk": _l("DingTalk group robot")}
+
+
+class RobotForm(BaseForm):
+    unit_id = SelectField(_l("Unit"), coerce=int, validators=[InputRequired()])
+    kind = SelectField(_l("Kind"), choices=opts((k, KIND_LABELS[k]) for k in ROBOT_KINDS),
+                       validators=[InputRequired()])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=100)])
+    webhook_url = StringField(_l("Webhook address"), validators=[Optional(), Length(max=500)],
+                              render_kw={"autocomplete": "off"},
+                              description=_l("The robot's address from the group's settings, starting with https://. "
+                                             "On a saved robot, leave empty to keep the one saved."))
+    secret = StringField(_l("Signing secret (DingTalk)"), validators=[Optional(), Length(max=200)],
+                         render_kw={"autocomplete": "off"},
+                         description=_l("DingTalk's signing secret (SEC…), from the robot's security settings. Leave empty to keep the one saved."))
+    active = BooleanField(_l("Active"), default=True)
+
+    def validate_webhook_url(self, field):
+        if not (field.data or "").strip() and self.keeps_webhook:
+            return
+        problem = webhook_problem(field.data or "")
+        if problem:
+            from wtforms.validators import ValidationError
+            raise ValidationError(problem)
+
+
+def _form(robot: ChatRobot | None = None) -> RobotForm:
+    form = RobotForm(obj=robot) if robot is not None else RobotForm()
+    form.keeps_webhook = robot is not None
+    if robot is not None and not form.is_submitted():
+        form.secret.data = form.webhook_url.data = ""  # never shown back: both let anyone post to the group
+    units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+    form.unit_id.choices = opts((u.id, ("　" * (len(u.ancestor_ids()) - 1)) + u.name) for u in units)
+    return form
+
+
+def _save(form: RobotForm, robot: ChatRobot) -> None:
+    robot.unit_id, robot.kind, robot.name = form.unit_id.data, form.kind.data, form.name.data.strip()
+    robot.active = bool(form.active.data)
+    if (form.webhook_url.data or "").strip():
+        robot.webhook_url = form.webhook_url.data.strip()
+    if (form.secret.data or "").strip():
+        robot.secret = form.secret.data.strip()
+    if robot.kind != "dingtalk":
+        robot.secret = ""
+
+
+@bp.route("", methods=["GET", "POST"])
+@admin_required
+def index():
+    form = _form()
+    if form.validate_on_submit():
+        robot = ChatRobot()
+        _save(form, robot)
+        db.session.add(robot)
+        db.session.commit()
+        flash(_("Robot saved."), "success")
+        return redirect(url_for("robots.index"))
+    robots = db.session.scalars(select(ChatRobot).order_by(ChatRobot.unit_id, ChatRobot.id)).all()
+    counts: dict[int, dict[str, int]] = {}
+    for robot_id, status, n in db.session.execute(
+            select(RobotOutbox.robot_id, RobotOutbox.status, func.count())
+            .group_by(RobotOutbox.robot_id, RobotOutbox.status)).all():
+        counts.setdefault(robot_id, {})[status] = n
+    waiting = db.session.scalars(select(RobotOutbox).where(RobotOutbox.status.in_(("pending", "failed")),
+                                                           (RobotOutbox.attempts > 0) | (RobotOutbox.status == "failed"))
+                                 .order_by(RobotOutbox.id.desc()).limit(100)).all()
+    return render_template("admin/robots.html", form=form, robots=robots, counts=counts, waiting=waiting,
+                           masked=masked, kinds=KIND_LABELS)
+
+
+@bp.route("/<int:robot_id>", methods=["GET", "POST"])
+@admin_required
+def edit(robot_id: int):
+    robot = db.session.get(ChatRobot, robot_id) or abort(404)
+    form = _form(robot)
+    if form.validate_on_submit():
+        _save(form, robot)
+        db.session.commit()
+        flash(_("Robot saved."), "success")
+        return redirect(url_for("robots.index"))
+    return render_template("admin/robot_edit.html", form=form, robot=robot, masked=masked)
+
+
+@bp.route("/<int:robot_id>/test", methods=["POST"])
+@admin_required
+def test(robot_id: int):
+    robot = db.session.get(ChatRobot, robot_id) or abort(404)
+    queue(robot, _("Test message from the union's casework system: this robot is set up."))
+    db.session.commit()
+    flash(_("A test message waits in the outbox; the scheduler sends it within a minute."), "success")
+    return redirect(url_for("robots.index"))
+
+
+@bp.route("/<int:robot_id>/delete", methods=["POST"])
+@admin_required
+def delete(robot_id: int):
+    robot = db.session.get(ChatRobot, robot_id) or abort(404)
+    for row in db.session.scalars(select(RobotOutbox).where(RobotOutbox.robot_id == robot.id)):
+        db.session.delete(row)
+    db.session.delete(robot)
+    db.session.commit()
+    flash(_("Robot removed."), "success")
+    return redirect(url_for("robots.index"))
+
+
+@bp.route("/outbox/<int:row_id>/retry", methods=["POST"])
+@admin_required
+def outbox_retry(row_id: int):
+    row = db.session.get(RobotOutbox, row_id) or abort(404)
+    retry(row)
+    db.session.commit()
+    flash(_("The message will be sent at the scheduler's next run."), "success")
+    return redirect(url_for("robots.index"))
