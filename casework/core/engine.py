@@ -47,6 +47,9 @@ REFUSALS: dict[tuple[str | None, str], RefusalFn] = {}
 # (user, subject) -> True when `user` is related to someone who raised the subject (亲属回避); capabilities
 # that know relations (declared relatives, the register's households) register one each.
 CONFLICTS: list[Callable[[User, Any], bool]] = []
+# (step, its audit entry, written) -> None: run in the step's transaction after every step of a case, so what
+# capabilities maintain from the steps (the statistics' aggregates) commits or rolls back with it.
+AFTER_STEP: list[Callable[["Step", AuditEntry], None]] = []
 
 
 def guard(name: str):
@@ -80,6 +83,16 @@ def party(name: str):
 def conflict(fn):
     CONFLICTS.append(fn)
     return fn
+
+
+def after_step(fn):
+    AFTER_STEP.append(fn)
+    return fn
+
+
+def _after(step: "Step", entry: AuditEntry) -> None:
+    for hook in AFTER_STEP:
+        hook(step, entry)
 
 
 _RELATED = "casework_related"
@@ -457,8 +470,9 @@ def _fire(case, trigger: str, user: User | None, raw: dict | None, *,
         step.carried = carried
         if votes < quorum:
             _touch(case, step.now)
-            _audit(step, case.state, vote=True)
+            entry = _audit(step, case.state, vote=True)
             _flush()
+            _after(step, entry)
             outcome.tally = vote_service.tally(case)
             return outcome
 
@@ -483,8 +497,9 @@ def _fire(case, trigger: str, user: User | None, raw: dict | None, *,
     _touch(case, step.now)
     for name in chosen.effects:
         EFFECTS[name](step)
-    _audit(step, new_state)
+    entry = _audit(step, new_state)
     _flush()
+    _after(step, entry)
     outcome.moved = True
     log_event("transition", case=case.label, trigger=trigger, from_state=step.from_state, to_state=new_state,
               actor=user.username if user else "scheduler", role=role)
