@@ -83,3 +83,26 @@ def rebuild() -> dict[str, int]:
     db.session.execute(insert(StatStay).from_select(COLUMNS, rows))
     made = db.session.scalar(select(func.count()).select_from(StatStay))
     return {"removed": max(removed or 0, 0), "stays": made}
+
+
+def rows() -> list[tuple]:
+    """Every stay, in a fixed order, without the row ids (which differ between kept and recomputed rows)."""
+    columns = [getattr(StatStay, c) for c in COLUMNS]
+    return [tuple(r) for r in db.session.execute(
+        select(*columns).order_by(StatStay.case_id, StatStay.left_at, StatStay.state, StatStay.left_by))]
+
+
+def differences() -> tuple[int, int, int]:
+    """(kept rows, recomputed rows, rows that differ) without changing anything: the recomputation runs in a
+    savepoint that is rolled back."""
+    kept = rows()
+    savepoint = db.session.begin_nested()
+    try:
+        rebuild()
+        fresh = rows()
+    finally:
+        savepoint.rollback()
+    from collections import Counter
+    diff = Counter(kept)
+    diff.subtract(Counter(fresh))
+    return len(kept), len(fresh), sum(abs(n) for n in diff.values())
