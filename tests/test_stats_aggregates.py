@@ -109,3 +109,25 @@ def test_home_visits_by_month_unit_and_category_count_each_person_once(demo, api
     section = section[:section.index("</section>")]
     assert "<svg" in section and 'data-table="visits"' in section and "走访慰问" in section
     assert units["worker2"] in section
+
+
+def test_the_migration_fills_the_same_stays_from_an_existing_history(demo):
+    """A database upgraded with cases already in it gets the stays `stats-rebuild` computes."""
+    import importlib.util
+    from pathlib import Path
+
+    from sqlalchemy import delete, text
+    path = next((Path(__file__).parent.parent / "migrations" / "versions").glob("*_stat_stays.py"))
+    spec = importlib.util.spec_from_file_location("stat_stays_migration", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    proposal = new_case("proposal", demo["worker1"])
+    fire(proposal, "submit", demo["worker1"])
+    fire(proposal, "accept", demo["staff1"], evaluators=["evaluator1", "evaluator2"])
+    kept = aggregates.rows()
+    assert len(kept) >= 2
+    _db.session.execute(delete(StatStay))
+    dialect = _db.session.get_bind().dialect.name
+    _db.session.execute(text(migration.FILL.format(**migration.SQL[dialect])))
+    assert aggregates.rows() == kept
+    _db.session.rollback()
