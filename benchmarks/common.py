@@ -70,66 +70,109 @@ STATES = {
 }
 
 
-def generate(app, n: int, seed: int = 7, due_today: int = 0, chunk: int = 20000) -> None:
-    """n cases across kinds and states, each with a two-entry audit trail (hash-chained), bulk-inserted.
-    `due_today` of them get today's deadline (for the reminder sweep); the rest are spread far from it."""
-    from sqlalchemy import insert, select, text
-    from casework.accounts.models import Unit, User
-    from casework.clock import today, utcnow
+_PAYLOAD = ('{"actor":"generator","at":"%s","case_id":%d,"changes":{},"comment":"","from":"%s","prev":"%s",'
+            '"seq":%d,"to":"%s","trigger":"%s"}')  # AuditEntry.payload as compute_hash serialises it, for these rows
+
+
+def _hash(cid, seq, at, frm, to, trig, prev) -> str:
+    return hashlib.sha256((_PAYLOAD % (at.isoformat(), cid, frm, prev, seq, to, trig)).encode()).hexdigest()
+
+
+def generate(app, n: int, seed: int = 7, due_today: int = 0, chunk: int = 20000, recent: int | None = None) -> None:
+    """n cases across kinds and states, each with a two-entry audit trail (hash-chained), with the
+    statistics' stays of those trails (the rows `casework stats-rebuild` computes) and a home visit for aid
+    requests past intake. `due_today` of them get today's deadline (for the reminder sweep); the rest are
+    spread far from it: over the last 700 days, or, with `recent`, that many in this year until nine days
+    ago and the rest in the 30 years before (history that a year's statistics skip).
+
+    Rows go in as tuples through the driver's executemany (SQLAlchemy Core's per-row processing costs more
+    than the database does at a million cases), in the values SQLAlchemy itself would send."""
+    from sqlalchemy import select, text
+    from casework.accounts.models import User
+    from casework.clock import local, to_utc, today, utcnow
     from casework.core.models import GENESIS, AuditEntry, Case, CongressSession
     from casework.extensions import db
-    from casework.aid.models import AidRequest
-    from casework.motions.models import Motion
-    from casework.proposals.models import Proposal
     rnd = random.Random(seed)
     with app.app_context():
         users = db.session.execute(select(User.id, User.unit_id)).all()
         session_id = db.session.scalar(select(CongressSession.id))
         start = (db.session.scalar(select(db.func.max(Case.id))) or 0) + 1
         now, day = utcnow(), today()
+        year_start = to_utc(datetime(day.year, 1, 1))
+        sqlite = db.engine.dialect.name == "sqlite"
+        mark = "?" if sqlite else "%s"
+        if sqlite:
+            ts = lambda v: v.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731  (SQLAlchemy's SQLite format)
+            iso = lambda v: v.isoformat() if v is not None else None  # noqa: E731
+            empty, no_ids = "{}", "[]"
+        else:
+            from psycopg.types.json import Json
+            ts = iso = lambda v: v  # noqa: E731
+            empty, no_ids = Json({}), Json([])
+        tables = {
+            "cases": ("id", "kind", "number", "state", "version", "unit_id", "applicant_id", "created_by_id", "title",
+                      "state_seq", "state_entered_at", "deadline", "created_at", "updated_at", "audit_seq",
+                      "audit_hash"),
+            "aid_requests": ("id", "category", "amount_requested", "circumstances", "details"),
+            "proposals": ("id", "problem", "suggestion", "expected_benefit", "reply"),
+            "motions": ("id", "session_id", "reasons", "proposal_text", "co_department_ids", "reopened", "reply"),
+            "audit_entries": ("case_id", "seq", "at", "actor_label", "trigger", "from_state", "to_state", "comment",
+                              "changes", "prev_hash", "hash"),
+            "stat_stays": ("case_id", "unit_id", "kind", "state", "entered_at", "deadline", "left_at", "left_by",
+                           "left_to", "rating", "seconds"),
+            "aid_visits": ("case_id", "visited_on", "visitor_ids", "findings", "recorded_by_id", "at"),
+        }
+        sql = {t: f'INSERT INTO {t} ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
+                  f'VALUES ({", ".join([mark] * len(cols))})' for t, cols in tables.items()}
         for base in range(0, n, chunk):
-            cases, aid, prop, mot, audit = [], [], [], [], []
+            rows = {t: [] for t in tables}
             for i in range(base, min(n, base + chunk)):
                 cid = start + i
                 kind = ("aid", "proposal", "motion")[i % 3]
                 state = rnd.choice(STATES[kind])
                 uid, unit_id = users[rnd.randrange(len(users))]
-                created = now - timedelta(days=rnd.randrange(1, 700))
+                if recent is None:
+                    created = now - timedelta(days=rnd.randrange(1, 700))
+                elif i < recent:
+                    created = year_start + timedelta(days=rnd.randrange(0, max(1, (now - year_start).days - 9)),
+                                                     seconds=rnd.randrange(86400))
+                else:
+                    created = year_start - timedelta(days=rnd.randrange(1, 30 * 365), seconds=rnd.randrange(86400))
+                moved = created + timedelta(hours=rnd.randrange(1, 200))
                 if i < due_today:
                     deadline = day
                 elif state in ("submitted", "verifying", "evaluating", "handling", "replied"):
                     deadline = day + timedelta(days=rnd.randrange(30, 400))
                 else:
                     deadline = None
-                cases.append({"id": cid, "kind": kind, "number": f"{kind[0].upper()}B-{cid:08d}", "state": state,
-                              "version": 2, "unit_id": unit_id, "applicant_id": uid, "created_by_id": uid,
-                              "title": "hardship" if kind == "aid" else f"关于改进工作的建议{cid}", "state_seq": 1,
-                              "state_entered_at": created, "deadline": deadline, "created_at": created,
-                              "updated_at": created})
+                first = _hash(cid, 1, created, "draft", "draft", "create", GENESIS)
+                head = _hash(cid, 2, moved, "draft", state, "bulk", first)
+                if i == base:  # the shortcut serialises exactly as the model does
+                    probe = AuditEntry(case_id=cid, seq=2, at=moved, actor_label="generator", trigger="bulk",
+                                       from_state="draft", to_state=state, comment="", changes={}, prev_hash=first)
+                    assert probe.compute_hash() == head
+                rows["cases"].append((cid, kind, f"{kind[0].upper()}B-{cid:08d}", state, 2, unit_id, uid, uid,
+                                      "hardship" if kind == "aid" else f"关于改进工作的建议{cid}", 1, ts(moved),
+                                      iso(deadline), ts(created), ts(moved), 2, head))
                 if kind == "aid":
-                    aid.append({"id": cid, "category": "hardship", "amount_requested": 300000, "circumstances": "",
-                                "details": {}})
+                    rows["aid_requests"].append((cid, "hardship", 300000, "", empty))
+                    if state not in ("draft", "submitted", "withdrawn"):
+                        rows["aid_visits"].append((cid, iso(local(moved).date()), no_ids, "", uid, ts(moved)))
                 elif kind == "proposal":
-                    prop.append({"id": cid, "problem": "问题描述", "suggestion": "改进建议", "expected_benefit": "",
-                                 "reply": ""})
+                    rows["proposals"].append((cid, "问题描述", "改进建议", "", ""))
                 else:
-                    mot.append({"id": cid, "session_id": session_id, "reasons": "理由", "proposal_text": "建议",
-                                "co_department_ids": [], "reopened": False, "reply": ""})
-                prev = GENESIS
-                for seq, (trig, frm, to) in enumerate((("create", "draft", "draft"), ("bulk", "draft", state)), 1):
-                    entry = AuditEntry(case_id=cid, seq=seq, at=created, actor_label="generator", trigger=trig,
-                                       from_state=frm, to_state=to, comment="", changes={}, prev_hash=prev)
-                    entry.hash = entry.compute_hash()
-                    prev = entry.hash
-                    audit.append({c: getattr(entry, c) for c in ("case_id", "seq", "at", "actor_label", "trigger",
-                                                                 "from_state", "to_state", "comment", "changes",
-                                                                 "prev_hash", "hash")})
-                cases[-1].update(audit_seq=2, audit_hash=prev)  # the chain's head, as the engine keeps it
-            db.session.execute(insert(Case.__table__), cases)
-            for model, rows in ((AidRequest, aid), (Proposal, prop), (Motion, mot)):
-                if rows:
-                    db.session.execute(insert(model.__table__), rows)
-            db.session.execute(insert(AuditEntry.__table__), audit)
+                    rows["motions"].append((cid, session_id, "理由", "建议", no_ids, False, ""))
+                rows["audit_entries"].append((cid, 1, ts(created), "generator", "create", "draft", "draft", "", empty,
+                                              GENESIS, first))
+                rows["audit_entries"].append((cid, 2, ts(moved), "generator", "bulk", "draft", state, "", empty,
+                                              first, head))
+                if state != "draft":  # the bulk step ended the draft stay
+                    rows["stat_stays"].append((cid, unit_id, kind, "draft", ts(created), None, ts(moved), "bulk",
+                                               state, None, round((moved - created).total_seconds())))
+            conn = db.session.connection()
+            for table, batch in rows.items():
+                if batch:
+                    conn.exec_driver_sql(sql[table], batch)
             db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))"))

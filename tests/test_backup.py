@@ -156,6 +156,10 @@ def test_demo_history_round_trips_into_a_freshly_migrated_database(app, history,
             out = runner.invoke(args=["casework", "restore", str(history.archive)])
             assert out.exit_code == 0, out.output
             assert runner.invoke(args=["casework", "verify-audit"]).exit_code == 0
+            # The statistics' aggregate comes back equal to a recomputation from the restored audit history.
+            check = runner.invoke(args=["casework", "stats-rebuild", "--check"])
+            assert check.exit_code == 0 and "equals" in check.output, check.output
+            assert history.counts["stat_stays"] > 100
             restored = _snapshot()
             for name, lines in history.snapshot.items():
                 if name in _seeded():

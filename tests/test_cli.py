@@ -34,6 +34,8 @@ def test_upgrade_demo_and_verify_from_empty(database_url, tmp_path):
     url = _fresh_database(database_url, tmp_path)
     before = _flask(["casework", "demo"], url, tmp_path)
     assert before.returncode != 0 and "db upgrade" in before.stderr and "Traceback" not in before.stderr
+    early = _flask(["casework", "stats-rebuild"], url, tmp_path)
+    assert early.returncode != 0 and "db upgrade" in early.stderr and "Traceback" not in early.stderr
     assert _flask(["db", "upgrade"], url, tmp_path).returncode == 0
     first = _flask(["casework", "demo"], url, tmp_path)
     assert first.returncode == 0 and "19 users" in first.stdout
@@ -41,3 +43,8 @@ def test_upgrade_demo_and_verify_from_empty(database_url, tmp_path):
     assert second.returncode == 0 and "nothing new" in second.stdout
     verify = _flask(["casework", "verify-audit"], url, tmp_path)
     assert verify.returncode == 0 and "intact" in verify.stdout
+    check = _flask(["casework", "stats-rebuild", "--check"], url, tmp_path)
+    assert check.returncode == 0 and "equals the audit history" in check.stdout, check.stderr
+    rebuilt = [_flask(["casework", "stats-rebuild"], url, tmp_path) for _ in range(2)]
+    assert all(r.returncode == 0 and "stays" in r.stdout for r in rebuilt)
+    assert rebuilt[0].stdout.split(" stays")[0] == rebuilt[1].stdout.split(" stays")[0]  # the same count again

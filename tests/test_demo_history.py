@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pdfplumber
 import pytest
@@ -127,6 +127,16 @@ def test_the_cli_loads_a_year_that_fills_dashboard_board_queues_and_ledgers(app,
     web.login("worker4")
     page = web.get(f"/cases/aid/{case_id}").get_data(as_text=True)
     assert "由配件分厂工会报批" in page and two_level.referred_unit.name in page
+
+    # The statistics' stays the engine kept while the history was replayed equal a recomputation from the
+    # audit history, and the history's home visits reach the figures.
+    from casework.stats import aggregates
+    from casework.stats.queries import visits
+    kept, fresh, differ = aggregates.differences()
+    assert kept > 100 and (kept, differ) == (fresh, 0)
+    hq = db.session.scalar(select(Unit).where(Unit.parent_id.is_(None)))
+    seen = visits(Scope(hq, today() - timedelta(days=400), today()))
+    assert seen["total"]["visits"] >= seen["total"]["people"] > 0
 
     # Running it again adds nothing.
     db.session.commit()

@@ -52,7 +52,7 @@ class AidVisit(db.Model):
     __tablename__ = "aid_visits"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("aid_requests.id"), index=True)
-    visited_on: Mapped[date] = mapped_column(Date)
+    visited_on: Mapped[date] = mapped_column(Date, index=True)
     visitor_ids: Mapped[list] = mapped_column(JSON)
     findings: Mapped[str] = mapped_column(Text)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

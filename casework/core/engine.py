@@ -49,8 +49,10 @@ REFUSALS: dict[tuple[str | None, str], RefusalFn] = {}
 CONFLICTS: list[Callable[[User, Any], bool]] = []
 # A transition's `level` -> the unit whose committee votes on it (its seats, quorum and role holders).
 LEVELS: dict[str, Callable[[Any], Any]] = {}
-# Run after the effects of every step that moved (reflexive ones too), in its transaction: who is told.
-AFTER_STEP: list[EffectFn] = []
+# (step, its audit entry, written) -> None: run in the step's transaction after every step of a case, a vote
+# that does not carry yet included, so what capabilities derive from the steps (who is told, the statistics'
+# aggregates) commits or rolls back with it.
+AFTER_STEP: list[Callable[["Step", AuditEntry], None]] = []
 
 
 def guard(name: str):
@@ -104,9 +106,14 @@ def conflict(fn):
     return fn
 
 
-def after_step(fn: EffectFn) -> EffectFn:
+def after_step(fn):
     AFTER_STEP.append(fn)
     return fn
+
+
+def _after(step: "Step", entry: AuditEntry) -> None:
+    for hook in AFTER_STEP:
+        hook(step, entry)
 
 
 _RELATED = "casework_related"
@@ -498,8 +505,9 @@ def _fire(case, trigger: str, user: User | None, raw: dict | None, *,
         step.carried = carried
         if votes < quorum:
             _touch(case, step.now)
-            _audit(step, case.state, vote=True)
+            entry = _audit(step, case.state, vote=True)
             _flush()
+            _after(step, entry)
             outcome.tally = vote_service.tally(case)
             return outcome
 
@@ -524,10 +532,9 @@ def _fire(case, trigger: str, user: User | None, raw: dict | None, *,
     _touch(case, step.now)
     for name in chosen.effects:
         EFFECTS[name](step)
-    for listener in AFTER_STEP:
-        listener(step)
-    _audit(step, new_state)
+    entry = _audit(step, new_state)
     _flush()
+    _after(step, entry)
     outcome.moved = True
     log_event("transition", case=case.label, trigger=trigger, from_state=step.from_state, to_state=new_state,
               actor=user.username if user else "scheduler", role=role)

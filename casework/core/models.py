@@ -91,6 +91,7 @@ class Case(db.Model):
         Index("ix_cases_kind_state_deadline", "kind", "state", "deadline"),
         Index("ix_cases_unit_state", "unit_id", "state"),
         Index("ix_cases_deadline", "deadline"),
+        Index("ix_cases_created_at", "created_at"),  # a period's cases (the statistics)
     )
 
     @property

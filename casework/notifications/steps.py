@@ -166,10 +166,12 @@ def robot_text(step: Step) -> str:
 
 
 @engine.after_step
-def tell_of_step(step: Step) -> None:
+def tell_of_step(step: Step, _entry) -> None:
     case = step.case
     if _replaying.get() or not isinstance(case, Case) or case.kind not in workflows.WORKFLOWS:
         return
+    if step.transition.vote and not step.carried:
+        return  # a vote that has not carried yet is nobody's news
     with force_locale("zh"):
         for user, owner in recipients(step).values():
             subject, body = _lines(step, user, owner)

@@ -2,7 +2,7 @@
 annual reports as PDF notices (reports.py)."""
 from __future__ import annotations
 
-from . import api, reports  # noqa: F401  (API blueprints, mounted by casework.api after every capability)
+from . import aggregates, api, cli, reports  # noqa: F401  (the engine's hook, stats-rebuild; API blueprints)
 
 
 def register(app):

@@ -30,6 +30,9 @@ class StatsOut(Schema):
     proposals = Dict()
     motions = Dict()
     objections = List(Raw())
+    visits = Dict(metadata={"description": "home visits (走访慰问) dated in the period and the distinct workers "
+                                           "visited: rows by month, unit and category; by_month, by_unit, "
+                                           "by_category and total, each {visits, people}"})
 
 
 @bp.get("/stats")

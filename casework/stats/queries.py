@@ -1,4 +1,4 @@
-"""The dashboard's numbers, aggregated in SQL (GROUP BY, window functions) for one unit tree and period.
+"""The dashboard's numbers, aggregated in SQL for one unit tree and period.
 
 Definitions (what each number counts):
 - cases: cases of the unit and the units below it created in the period, by kind and current state.
@@ -13,6 +13,11 @@ Definitions (what each number counts):
 - proposals / motions: events (audit entries) in the period; benefit = sum of the yearly benefit reported in
   the period; satisfaction = the ratings given in the period (rate_unsatisfied counts as unsatisfied).
 - objections and reports: raised in the period, by kind and status.
+- home visits (走访慰问): aid visits dated in the period, and the distinct workers they visited, by month, unit
+  and category.
+
+Stays and steps are read from the stays the engine maintains (models.StatStay, aggregates.py), cases and
+visits from their own tables through their period indexes: a period's figures cost what happened in it.
 
 The annual reports (casework/stats/reports.py) print these same numbers, plus a few the dashboard does not
 show: aid requests by category and state (created in the period, as `cases`), every state-changing step per
@@ -22,13 +27,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import BigInteger, Integer, and_, case as when, cast, extract, func, literal, or_, select
+from sqlalchemy import and_, case as when, func, select
+from sqlalchemy.orm import aliased
 
 from ..accounts.models import Department, Unit, User
 from ..aid.models import AidRequest
 from ..clock import to_utc, zone
-from ..core.models import AuditEntry, Case, CaseParty
+from ..core.models import Case, CaseParty
 from ..extensions import db
+from .models import StatStay
 
 GRANTED_STATES = ("approved", "disbursed", "closed")
 
@@ -42,6 +49,7 @@ class Scope:
         self.hi = to_utc(datetime.combine(end + timedelta(days=1), time.min))
         # China keeps one offset all year; the offset at the period's start places times in local days.
         self.offset_min = int(zone().utcoffset(datetime.combine(start, time.min)).total_seconds() // 60)
+        self.steps: dict | None = None  # steps(): counted once per scope
 
     def unit_ids(self):
         return select(Unit.id).where(Unit.path.startswith(self.unit.path))
@@ -66,38 +74,28 @@ def _local(column, fmt: str, off: int):
     return func.strftime(pattern, column, f"{off:+d} minutes")
 
 
-def _seconds(start, end):
-    if _dialect() == "postgresql":
-        return cast(func.round(extract("epoch", end - start)), BigInteger)
-    return cast(func.round((func.julianday(end) - func.julianday(start)) * 86400), Integer)
-
-
-def _deadline():
-    """The deadline a state-entering step set, as ISO text (or NULL)."""
-    return AuditEntry.changes[("deadline", 1)].as_string()
-
-
 def stays(scope: Scope):
-    """One row per finished stay in a state that ended in the period (a subquery)."""
-    part = dict(partition_by=AuditEntry.case_id, order_by=AuditEntry.seq)
-    moves = (select(AuditEntry.case_id, AuditEntry.to_state.label("state"), AuditEntry.at.label("entered_at"),
-                    _deadline().label("deadline"),
-                    func.lead(AuditEntry.at).over(**part).label("left_at"),
-                    func.lead(AuditEntry.trigger).over(**part).label("left_by"))
-             .where(or_(AuditEntry.from_state != AuditEntry.to_state, AuditEntry.seq == 1),
-                    AuditEntry.case_id.in_(scope.case_ids()))
-             .subquery())
-    return (select(Case.kind, moves.c.case_id, moves.c.state, moves.c.deadline, moves.c.left_by,
-                   moves.c.left_at, _seconds(moves.c.entered_at, moves.c.left_at).label("seconds"))
-            .join(Case, Case.id == moves.c.case_id)
-            .where(moves.c.left_at.is_not(None), scope.within(moves.c.left_at))
+    """One row per finished stay in a state that ended in the period (a subquery of the maintained stays)."""
+    return (select(StatStay.kind, StatStay.case_id, StatStay.state, StatStay.deadline, StatStay.left_by,
+                   StatStay.left_to, StatStay.rating, StatStay.left_at, StatStay.seconds)
+            .where(StatStay.unit_id.in_(scope.unit_ids()), scope.within(StatStay.left_at))
             .subquery())
+
+
+def _ended(scope: Scope, kind: str, **conds):
+    """Conditions on the stays (of one kind's cases, ended in the period) by column=value: a stay ends with
+    each step that changes a case's state, so these are the period's steps."""
+    where = [StatStay.kind == kind, StatStay.unit_id.in_(scope.unit_ids()), scope.within(StatStay.left_at)]
+    for name, value in conds.items():
+        column = getattr(StatStay, name)
+        where.append(column.in_(value) if isinstance(value, tuple) else column == value)
+    return where
 
 
 def compute(scope: Scope) -> dict:
     return {"cases": cases_by_kind_state(scope), "aid": aid_granted(scope), "handling": handling(scope),
             "deadlines": deadlines(scope), "proposals": proposals(scope), "motions": motions(scope),
-            "objections": objections(scope)}
+            "objections": objections(scope), "visits": visits(scope)}
 
 
 def cases_by_kind_state(scope: Scope) -> list[dict]:
@@ -109,11 +107,14 @@ def cases_by_kind_state(scope: Scope) -> list[dict]:
 
 
 def aid_granted(scope: Scope) -> dict:
-    approved = (select(AuditEntry.case_id, func.max(AuditEntry.at).label("at"))
-                .where(AuditEntry.from_state.in_(("pending_approval", "parent_approval")),
-                       AuditEntry.to_state == "posting",
-                       AuditEntry.case_id.in_(scope.case_ids()))
-                .group_by(AuditEntry.case_id).subquery())
+    later = aliased(StatStay)
+    approving = ("pending_approval", "parent_approval")  # decided alone, or by the parent union
+    approved = (select(StatStay.case_id, StatStay.left_at.label("at"))
+                .where(*_ended(scope, "aid", state=approving, left_to="posting"),
+                       ~select(later.id).where(later.case_id == StatStay.case_id, later.state.in_(approving),
+                                               later.left_to == "posting", later.left_at > StatStay.left_at)
+                       .exists())
+                .subquery())
     month = _local(approved.c.at, "month", scope.offset_min)
     rows = db.session.execute(
         select(month.label("month"), AidRequest.category, func.count(), func.sum(AidRequest.amount_approved))
@@ -159,32 +160,23 @@ def deadlines(scope: Scope) -> list[dict]:
             for k, st, n, ok in rows]
 
 
-def _events(scope: Scope, kind: str, **conds):
-    """Audit entries of one kind's cases in scope, in the period, filtered by column=value."""
-    where = [AuditEntry.case_id.in_(scope.case_ids().where(Case.kind == kind)), scope.within(AuditEntry.at)]
-    for name, value in conds.items():
-        column = getattr(AuditEntry, name)
-        where.append(column.in_(value) if isinstance(value, tuple) else column == value)
-    return where
-
-
-def _count(scope, kind, **conds) -> int:
-    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(*_events(scope, kind, **conds)))
+def _count(scope, kind, left_by: str, left_to: str) -> int:
+    return steps(scope, kind).get((left_by, left_to), 0)
 
 
 def proposals(scope: Scope) -> dict:
     from ..proposals.models import Proposal
     benefit = db.session.scalar(
-        select(func.coalesce(func.sum(Proposal.benefit), 0)).join(AuditEntry, AuditEntry.case_id == Proposal.id)
-        .where(*_events(scope, "proposal", trigger="report_implemented", to_state="implemented")))
+        select(func.coalesce(func.sum(Proposal.benefit), 0)).join(StatStay, StatStay.case_id == Proposal.id)
+        .where(*_ended(scope, "proposal", left_by="report_implemented", left_to="implemented")))
     grades = db.session.execute(
-        select(Proposal.grade, func.count()).join(AuditEntry, AuditEntry.case_id == Proposal.id)
-        .where(*_events(scope, "proposal", trigger="grade", to_state="graded"))
+        select(Proposal.grade, func.count()).join(StatStay, StatStay.case_id == Proposal.id)
+        .where(*_ended(scope, "proposal", left_by="grade", left_to="graded"))
         .group_by(Proposal.grade).order_by(Proposal.grade)).all()
-    return {"collected": _count(scope, "proposal", trigger="submit", to_state="submitted"),
-            "graded": _count(scope, "proposal", trigger="grade", to_state="graded"),
-            "adopted": _count(scope, "proposal", trigger="adopt", to_state="implementing"),
-            "implemented": _count(scope, "proposal", trigger="report_implemented", to_state="implemented"),
+    return {"collected": _count(scope, "proposal", left_by="submit", left_to="submitted"),
+            "graded": _count(scope, "proposal", left_by="grade", left_to="graded"),
+            "adopted": _count(scope, "proposal", left_by="adopt", left_to="implementing"),
+            "implemented": _count(scope, "proposal", left_by="report_implemented", left_to="implemented"),
             "benefit": int(benefit or 0), "grades": {g or "none": n for g, n in grades}}
 
 
@@ -194,15 +186,12 @@ def motions(scope: Scope) -> dict:
         select(func.count()).select_from(s)
         .where(s.c.kind == "motion", s.c.state.in_(("handling", "opinion")), s.c.left_by == "reply",
                s.c.deadline.is_not(None), _on_time(s, scope)))
-    rating = when((AuditEntry.trigger == "rate_unsatisfied", literal("unsatisfied")),
-                  else_=AuditEntry.changes[("inputs", "satisfaction")].as_string())
     shares = db.session.execute(
-        select(rating, func.count()).where(*_events(scope, "motion", trigger=("rate", "rate_unsatisfied")),
-                                           AuditEntry.from_state != AuditEntry.to_state)
-        .group_by(rating).order_by(rating)).all()
+        select(StatStay.rating, func.count()).where(*_ended(scope, "motion", left_by=("rate", "rate_unsatisfied")))
+        .group_by(StatStay.rating).order_by(StatStay.rating)).all()
     rated = sum(n for _r, n in shares)
-    return {"filed": _count(scope, "motion", trigger="file", to_state="handling"),
-            "replied": _count(scope, "motion", trigger="reply", to_state="replied"),
+    return {"filed": _count(scope, "motion", left_by="file", left_to="handling"),
+            "replied": _count(scope, "motion", left_by="reply", left_to="replied"),
             "replied_on_time": int(replied_on_time or 0),
             "satisfaction": {r or "none": {"count": n, "share": round(n / rated, 4)} for r, n in shares}}
 
@@ -231,17 +220,22 @@ def aid_cases(scope: Scope) -> list[dict]:
 
 def steps(scope: Scope, kind: str) -> dict[tuple[str, str], int]:
     """(trigger, state entered) -> how many times one kind's cases took that step in the period. Votes that
-    did not carry and reflexive steps (a score, a co-signature) change no state and are not steps here."""
-    rows = db.session.execute(
-        select(AuditEntry.trigger, AuditEntry.to_state, func.count())
-        .where(*_events(scope, kind), AuditEntry.from_state != AuditEntry.to_state)
-        .group_by(AuditEntry.trigger, AuditEntry.to_state)).all()
-    return {(t, s): n for t, s, n in rows}
+    did not carry and reflexive steps (a score, a co-signature) change no state and are not steps here.
+    Counted once per scope for every kind (one GROUP BY), as the dashboard asks for several."""
+    if scope.steps is None:
+        rows = db.session.execute(
+            select(StatStay.kind, StatStay.left_by, StatStay.left_to, func.count())
+            .where(StatStay.unit_id.in_(scope.unit_ids()), scope.within(StatStay.left_at))
+            .group_by(StatStay.kind, StatStay.left_by, StatStay.left_to)).all()
+        scope.steps = {}
+        for k, t, st, n in rows:
+            scope.steps.setdefault(k, {})[(t, st)] = n
+    return scope.steps.get(kind, {})
 
 
 def _stepped(scope: Scope, kind: str, trigger: str, to_state: str):
     """The ids of one kind's cases that took this step in the period."""
-    return select(AuditEntry.case_id).where(*_events(scope, kind, trigger=trigger, to_state=to_state))
+    return select(StatStay.case_id).where(*_ended(scope, kind, left_by=trigger, left_to=to_state))
 
 
 def rewards(scope: Scope) -> dict:
@@ -290,3 +284,38 @@ def filed_motions(scope: Scope) -> list[dict]:
     return [{"number": number, "title": title, "proposer": name, "department": dept, "state": state,
              "satisfaction": satisfaction, "reopened": bool(reopened)}
             for number, title, name, dept, state, satisfaction, reopened in rows]
+
+
+def visits(scope: Scope) -> dict:
+    """Home visits (走访慰问) made in the period, dated by the visit, and the people visited (the workers whose
+    requests were visited, each once however often), by month, unit and category and in total. One statement:
+    the period's visits per person, counted here (people are not additive across months or units)."""
+    from ..aid.models import AidVisit
+    if _dialect() == "postgresql":
+        month = func.to_char(AidVisit.visited_on, "YYYY-MM")
+    else:
+        month = func.strftime("%Y-%m", AidVisit.visited_on)
+    rows = db.session.execute(
+        select(month, Unit.id, Unit.name, AidRequest.category, AidRequest.applicant_id, func.count())
+        .join(AidRequest, AidRequest.id == AidVisit.case_id).join(Unit, Unit.id == AidRequest.unit_id)
+        .where(AidRequest.unit_id.in_(scope.unit_ids()), AidVisit.visited_on >= scope.start,
+               AidVisit.visited_on <= scope.end)
+        .group_by(month, Unit.id, Unit.name, Unit.path, AidRequest.category, AidRequest.applicant_id)
+        .order_by(month, Unit.path, AidRequest.category)).all()
+    cells: dict[tuple, dict] = {}
+    totals: dict[str, dict] = {"by_month": {}, "by_unit": {}, "by_category": {}}
+    overall = {"visits": 0, "people": set()}
+    for m, unit_id, unit_name, category, person, n in rows:
+        cell = cells.setdefault((m, unit_id, category), {"month": m, "unit": unit_id, "unit_name": unit_name,
+                                                         "category": category, "visits": 0, "people": set()})
+        for bucket in (cell, totals["by_month"].setdefault(m, {"visits": 0, "people": set()}),
+                       totals["by_unit"].setdefault(unit_name, {"visits": 0, "people": set()}),
+                       totals["by_category"].setdefault(category, {"visits": 0, "people": set()}), overall):
+            bucket["visits"] += n
+            bucket["people"].add(person)
+
+    def counted(bucket):
+        return {**bucket, "people": len(bucket["people"])}
+    return {"rows": [counted(c) for c in cells.values()],
+            **{name: {k: counted(v) for k, v in group.items()} for name, group in totals.items()},
+            "total": counted(overall)}

@@ -176,6 +176,7 @@ def _aid(scope: q.Scope) -> dict:
               for c in _order(granted["by_category"], CATEGORIES)]
     steps, on_time = _deadlines(scope, "aid")
     objections = q.objections(scope)
+    seen = q.visits(scope)
     return {"cases": cases, "cases_total": sum(c["total"] for c in cases),
             "granted_by_month": by_month, "granted_by_category": by_cat, "granted_total": granted["total"],
             "handling": _handling(scope, "aid"), "deadlines": steps, "on_time": on_time,
@@ -185,7 +186,12 @@ def _aid(scope: q.Scope) -> dict:
                             "substantiated": r["substantiated"]} for r in objections],
             "objection_count": sum(r["count"] for r in objections if r["kind"] == "objection"),
             "report_count": sum(r["count"] for r in objections if r["kind"] == "report"),
-            "substantiated": sum(r["substantiated"] for r in objections)}
+            "substantiated": sum(r["substantiated"] for r in objections),
+            "visits": {"total": seen["total"],
+                       "by_month": [{"month": f"{int(m[5:7])}月", **t} for m, t in sorted(seen["by_month"].items())],
+                       "by_unit": [{"unit": u, **t} for u, t in seen["by_unit"].items()],
+                       "by_category": [{"category": CATEGORY_ZH.get(c, c), **seen["by_category"][c]}
+                                       for c in _order(seen["by_category"], CATEGORIES)]}}
 
 
 def _proposal(scope: q.Scope) -> dict:

@@ -66,7 +66,7 @@ def tables(stats: dict) -> dict[str, dict]:
     state = lambda k, s: str(labels.state_label(k, s))  # noqa: E731
     choice = lambda c: str(labels.CHOICE_LABELS.get(c, c))  # noqa: E731
     aid = stats["aid"]
-    p, m = stats["proposals"], stats["motions"]
+    p, m, v = stats["proposals"], stats["motions"], stats["visits"]
     return {
         "cases": {"title": _l("Cases by type and state"), "zh": "案件类型与状态",
                   "headers": [(_l("Type"), "类型"), (_l("State"), "状态"), (_l("Count"), "件数")],
@@ -107,6 +107,14 @@ def tables(stats: dict) -> dict[str, dict]:
                        "rows": [[_("Objection") if r["kind"] == "objection" else _("Report"),
                                  str(labels.OBJECTION_STATUS_LABELS.get(r["status"], r["status"])), r["count"],
                                  r["substantiated"]] for r in stats["objections"]]},
+        "visits": {"title": _l("Home visits by month, unit and category"), "zh": "走访慰问（按月份、单位、类别）",
+                   "headers": [(_l("Month"), "月份"), (_l("Unit"), "单位"), (_l("Category"), "类别"),
+                               (_l("Visits made"), "走访次数"), (_l("People visited"), "走访人数")],
+                   "rows": [[r["month"], r["unit_name"], choice(r["category"]), r["visits"], r["people"]]
+                            for r in v["rows"]]
+                   + [[_("Total"), u, "", t["visits"], t["people"]] for u, t in v["by_unit"].items()]
+                   + [[_("Total"), "", choice(c), t["visits"], t["people"]] for c, t in sorted(v["by_category"].items())]
+                   + [[_("Total"), "", "", v["total"]["visits"], v["total"]["people"]]] if v["rows"] else []},
     }
 
 
@@ -122,4 +130,5 @@ def charts(stats: dict) -> dict[str, list]:
                       r["avg_hours"]) for r in stats["handling"]],
         "deadlines": [(f'{labels.KIND_LABELS.get(r["kind"], r["kind"])} · {labels.state_label(r["kind"], r["state"])}',
                        r["rate"] * 100) for r in stats["deadlines"]],
+        "visits": [(m, t["visits"]) for m, t in sorted(stats["visits"]["by_month"].items())],
     }

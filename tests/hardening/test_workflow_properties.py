@@ -120,6 +120,12 @@ class CaseMachine(RuleBasedStateMachine):
         assert verify_chain(self.case.id) == (True, None)
 
     @invariant()
+    def statistics_aggregate_equals_a_recomputation(self):
+        from casework.stats import aggregates
+        kept, fresh, differ = aggregates.differences()
+        assert (kept, differ) == (fresh, 0)
+
+    @invariant()
     def funds_balanced(self):
         for fund in _db.session.scalars(select(Fund)):
             _db.session.refresh(fund)
