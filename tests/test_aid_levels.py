@@ -29,6 +29,10 @@ THRESHOLD = 1000000  # 10,000 yuan, in fen
 
 @pytest.fixture()
 def branch(demo):
+    return make_branch()
+
+
+def make_branch():
     """A grassroots union below the demo's company union: its own committee of three, its own aid fund, and an
     illness threshold of 10,000 yuan; the company union (HQ) is its parent."""
     hq = _db.session.scalar(select(Fund).where(Fund.code == "AID")).unit

@@ -111,6 +111,34 @@ def aid_reject():
     return _votes(_aid("pending_approval"), "reject", reason="收入超过困难标准")
 
 
+def _referable():
+    from tests.test_aid_levels import _pending, make_branch
+    branch = make_branch()
+    return _pending({"staff1": _u("staff1")}, branch, "15000.00"), branch
+
+
+def aid_refer():
+    case, branch = _referable()
+    fire(case, "approve", branch["b9c1"], amount="15000.00")
+    fire(case, "approve", branch["b9c2"], amount="15000.00")
+    return lambda: fire(case, "approve", branch["b9c3"], amount="15000.00")
+
+
+def _referred():
+    case, branch = _referable()
+    for name in ("b9c1", "b9c2", "b9c3"):
+        fire(case, "approve", branch[name], amount="15000.00")
+    return case
+
+
+def aid_parent_approve():
+    return _votes(_referred(), "parent_approve", amount="12000.00")
+
+
+def aid_parent_reject():
+    return _votes(_referred(), "parent_reject", reason="本年度上级救助基金已按计划使用")
+
+
 def aid_object():
     case = _aid("posted")
     return lambda: fire(case, "object", None)
@@ -356,6 +384,10 @@ ROWS = [  # kind, trigger, destination, the way there, who is told
     ("aid", "verify", "pending_approval", aid_verify, OWNER | COMMITTEE),
     ("aid", "approve", "posting", aid_approve, OWNER | VOTERS),
     ("aid", "reject", "rejected", aid_reject, OWNER | VOTERS),
+    # above the branch's threshold: the company union's committee must act next
+    ("aid", "approve", "parent_approval", aid_refer, {"b9worker", "b9c1", "b9c2"} | COMMITTEE),
+    ("aid", "parent_approve", "posting", aid_parent_approve, {"b9worker"} | VOTERS),
+    ("aid", "parent_reject", "rejected", aid_parent_reject, {"b9worker"} | VOTERS),
     ("aid", "object", "objection_review", aid_object, OWNER | COMMITTEE),
     ("aid", "dismiss_objection", "posting", aid_dismiss_posting, OWNER | VOTERS),
     ("aid", "dismiss_objection", "approved", aid_dismiss_approved, OWNER | VOTERS | {"fund1"}),
@@ -445,7 +477,7 @@ def test_recipients_is_what_the_table_says(demo, db):
     case = new_case("aid", _u("worker1"))
     attach(case, "income_proof", _u("worker1"))
     seen = {}
-    engine.AFTER_STEP.insert(0, lambda step: seen.update(recipients(step)))
+    engine.AFTER_STEP.insert(0, lambda step, _entry: seen.update(recipients(step)))
     try:
         with replaying():
             fire(case, "submit", _u("worker1"))
