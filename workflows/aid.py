@@ -97,6 +97,15 @@ TRANSITIONS = [
     Transition("withdraw_consent", ("draft", "submitted", "returned", "verifying", "pending_approval"), "withdrawn",
                ("applicant",), comment_required=False,
                effects=("release_reservation", "erase_sensitive")),
+    # Retention (PIPL art. 47): a legal hold keeps a case from anonymisation; the sweep anonymises a closed
+    # case once its category's retention period has passed. Reflexive: the case's state stays.
+    *(Transition("place_hold", (s.value,), s.value, ("union_staff",), comment_required=True,
+                 guards=("not_on_hold",), effects=("place_hold",)) for s in State),
+    *(Transition("lift_hold", (s.value,), s.value, ("union_staff",), comment_required=True,
+                 guards=("on_hold",), effects=("lift_hold",)) for s in State),
+    *(Transition("anonymise", (s,), s, ("scheduler",), automatic=True,
+                 guards=("not_on_hold", "retention_passed"), effects=("anonymise",))
+      for s in ("closed", "rejected", "withdrawn")),
 ]
 
 WORKFLOW = Workflow(
