@@ -15,12 +15,14 @@ WHAT = ("details", "attachment", "export")
 
 def register(app: Flask):
     from ..core import kinds
-    from . import api, views  # noqa: F401  (the API blueprint joins the API's list)
+    from . import api, cli, views  # noqa: F401  (the API blueprint joins the API's list; `retention`)
     app.register_blueprint(views.bp)
     app.teardown_request(access.flush_request_reads)
     app.add_template_global(views.case_reads, "case_reads")
     app.add_template_global(views.answers_corrections, "answers_corrections")
     app.add_template_global(views.consent_notice, "consent_notice")
+    app.add_template_global(views.case_retention, "case_retention")
+    app.add_template_filter(views.cleared, "cleared")
     from .consent import HOW_ZH
     app.add_template_global(lambda how: HOW_ZH.get(how or "", how or ""), "labels_consent_how")
 
