@@ -159,7 +159,7 @@ def test_after_the_period_nothing_sensitive_is_left_and_the_figures_stay(demo, a
     assert case.number in export and not [s for s in SENSITIVE if s in export] and name not in export.split(
         case.number)[1].splitlines()[0]
     page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
-    assert "anonymised" in page or "已匿名化" in page
+    assert "匿名化" in page.split('id="retention"')[1] and name not in page
 
 
 def test_a_legal_hold_stops_it_until_lifted(demo, app, web, clock):
@@ -271,3 +271,21 @@ def test_a_cleared_entry_changed_breaks_the_chain(demo, clock):
     db.session.execute(table.update().where(table.c.id == visit.id).values(to_state="closed"))
     db.session.commit()
     assert verify_chain(case.id) == (False, visit.seq)
+
+
+def test_the_admin_page_lists_what_the_next_sweep_would_anonymise_and_the_holds(demo, web):
+    case, _stored = _closed_case(demo)
+    other, _ = _closed_case(demo)
+    fire(other, "place_hold", demo["staff1"], comment="审计署抽查")
+    web.login("admin")
+    day = (case.state_entered_at + timedelta(days=365 * 5 + 3)).date().isoformat()
+    page = web.get(f"/admin/retention?at={day}").get_data(as_text=True)
+    planned = page.split('id="planned"')[1].split('id="holds"')[0]
+    holds = page.split('id="holds"')[1]
+    assert case.number in planned and other.number not in planned
+    assert other.number in holds and "审计署抽查" in holds
+    bad = web.get("/admin/retention?at=2031-02-30")
+    assert bad.status_code == 422 and "YYYY-MM-DD" in bad.get_data(as_text=True)
+    web.post("/logout", {}, form_page="/admin/retention")
+    web.login("worker1")
+    assert web.get("/admin/retention").status_code in (302, 403)

@@ -305,7 +305,7 @@ def run(at: datetime, *, only: set[int] | None = None) -> int:
     return done
 
 
-def _reads_months() -> int:
+def reads_months() -> int:
     key = "reads_log_retention_months"
     return max([int(settings.DEFAULTS[key]), *(int(v) for v in db.session.scalars(
         select(UnitSetting.value).where(UnitSetting.key == key)))])
@@ -313,11 +313,15 @@ def _reads_months() -> int:
 
 def reads_cutoff(at: datetime) -> datetime:
     """Reads older than this go: the longest period any unit sets (the log is one, across units)."""
-    months = _reads_months()
+    months = reads_months()
     day = local(at).date()
     year, month = divmod(day.month - 1 - months, 12)
     first = date(day.year + year, month + 1, 1)
     return datetime.combine(first, datetime.min.time()) + timedelta(days=min(day.day, 28) - 1)
+
+
+def reads_cutoff_day(day: date) -> date:
+    return reads_cutoff(datetime.combine(day, datetime.min.time()) + timedelta(hours=12)).date()
 
 
 def purge_reads(at: datetime) -> int:

@@ -31,7 +31,7 @@ WHAT_LABELS = {"details": _l("Details and visit findings"), "attachment": _l("At
 def what_label(what: str) -> str:
     kind, _sep, rest = what.partition(":")
     label = str(WHAT_LABELS.get(kind, kind))
-    return f"{label}：{rest}" if rest else label
+    return f"{label}：{cleared(rest)}" if rest else label
 
 
 def may_read_log(user, case: Case) -> bool:
