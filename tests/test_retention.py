@@ -141,6 +141,9 @@ def test_after_the_period_nothing_sensitive_is_left_and_the_figures_stay(demo, a
         AuditEntry.case_id == case.id, AuditEntry.actor_id == worker)) == 0
     assert db.session.scalar(select(func.count()).select_from(AccessEntry).where(
         AccessEntry.case_id == case.id, AccessEntry.user_id == worker)) == 0
+    trail = json.dumps([e.payload() for e in db.session.scalars(select(AuditEntry).where(
+        AuditEntry.case_id == case.id))], ensure_ascii=False)
+    assert "worker1" not in trail and name not in trail
 
     # The figures, the ledger and every chain are as they were.
     assert _figures(unit) == before
