@@ -292,3 +292,21 @@ def test_the_admin_page_lists_what_the_next_sweep_would_anonymise_and_the_holds(
     web.post("/logout", {}, form_page="/admin/retention")
     web.login("worker1")
     assert web.get("/admin/retention").status_code in (302, 403)
+
+
+def test_staff_place_a_hold_on_the_case_page(demo, web):
+    case, _stored = _closed_case(demo)
+    web.login("staff1")
+    page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert f"/cases/aid/{case.id}/do/place_hold" in page and "设置法律保全" in page
+    path = f"/cases/aid/{case.id}/do/place_hold"
+    empty = web.post(path, {"place_hold-version": case.version, "place_hold-comment": ""},
+                     form_page=f"/cases/aid/{case.id}")
+    assert empty.status_code == 422
+    r = web.post(path, {"place_hold-version": case.version, "place_hold-comment": "纪检监察调阅"},
+                 form_page=f"/cases/aid/{case.id}")
+    assert r.status_code in (302, 303)
+    page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert "纪检监察调阅" in page.split('id="retention"')[1] and "解除法律保全" in page
+    trail = db.session.scalars(select(AuditEntry.trigger).where(AuditEntry.case_id == case.id)).all()
+    assert trail[-1] == "place_hold"
