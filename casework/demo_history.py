@@ -340,6 +340,13 @@ def aid_story(r: Replay, spec: Aid) -> Iterator:
     yield r.later(2, "14:30")
     r.fire(case, "record_visit", "staff1", visited_on=local(utcnow()).date().isoformat(),
            visitors=list(spec.visitors), findings=spec.findings)
+    if spec.withdraw:
+        yield r.later(3, "15:40")
+        r.fire(case, "withdraw", spec.applicant, note=spec.withdraw)
+        if spec.hold:
+            yield r.later(1, "10:20")
+            r.fire(case, "place_hold", "staff1", note=spec.hold)
+        return
     yield r.later(1, "11:00")
     r.fire(case, "verify", "staff1", proposed_amount=spec.proposed or spec.amount)
     decision = ("reject", {"reason": spec.reject}) if spec.reject else \
@@ -401,6 +408,8 @@ def _posted_item(case: Case):
 def _start(r: Replay, start: Start) -> datetime:
     if start[0] == "month":
         return r.month(start[1], start[2], start[3] if len(start) > 3 else "10:00")
+    if start[0] == "years_ago":
+        return _at(_workday_on_or_after(date(r.first_day.year - start[1], start[2], start[3])), "10:00")
     return r.ago(start[1], start[2] if len(start) > 2 else "10:00")
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Where a story starts: ("month", offset, day) in the history's months, or ("ago", working days) before today.
+# Where a story starts: ("month", offset, day) in the history's months, ("ago", working days) before today, or
+# ("years_ago", years, month, day): an archived story from before the history (its retention period over).
 Start = tuple
 
 
@@ -43,6 +44,8 @@ class Aid:
     # Above the unit's threshold: the parent union's committee votes next (上级审批), for this amount.
     parent_voters: tuple[str, ...] = ()
     parent_amount: str | None = None
+    withdraw: str = ""  # after the visit the applicant withdraws, saying this
+    hold: str = ""  # then union staff place a legal hold for this reason (it is kept past its period)
 
 
 DOCS = {"hardship": ("income_proof", "家庭收入证明.pdf"), "illness": ("medical_bills", "住院费用清单及票据.pdf"),
@@ -50,6 +53,22 @@ DOCS = {"hardship": ("income_proof", "家庭收入证明.pdf"), "illness": ("med
 
 
 AID = [
+    # Archived: withdrawn six years ago. The first is past its retention period, so the first sweep of the
+    # history anonymises it; the second is kept under a legal hold (a labour arbitration needs its file).
+    Aid("A01", "worker3", "hardship", "3000.00",
+        "本人因工伤停工半年，爱人患抑郁症无法工作，家中两个孩子上小学，房贷每月三千余元。",
+        "入户走访，申请人腰椎骨折尚在康复，爱人长期服用抗抑郁药物，家庭负债较重，情况属实。",
+        ("years_ago", 6, 3, 9), details={"household_size": 4, "monthly_income": "2600.00",
+                                         "cause": "工伤停工，爱人抑郁症"},
+        withdraw="工伤赔偿已到位，家庭困难暂时缓解，撤回申请。"),
+    Aid("A02", "rep2", "hardship", "4000.00",
+        "本人被调岗后工资下降一半，爱人下岗，母亲患阿尔茨海默病需人照料。",
+        "入户走访，申请人母亲需全天照护，家庭人均月收入约九百元，情况属实；申请人称调岗与企业存在争议。",
+        ("years_ago", 6, 4, 14), details={"household_size": 3, "monthly_income": "2700.00",
+                                          "cause": "调岗降薪，母亲阿尔茨海默病"},
+        visitors=("staff1", "committee3"),
+        withdraw="已向劳动争议仲裁委员会申请仲裁，先撤回帮扶申请。",
+        hold="申请人与企业的调岗降薪劳动争议仲裁尚未结案，仲裁委调取了本申请的走访记录，依法保全，暂不匿名化。"),
     Aid("A1", "worker2", "holiday_visit", "800.00",
         "本人丈夫常年患慢性肾病在家休养，每月透析费用较高，女儿在读高中，家庭主要依靠本人工资维持。{festival}前申请节日慰问。",
         "入户走访，申请人家中陈设简陋，丈夫需定期透析，家庭月收入约三千元，情况属实。",

@@ -94,6 +94,15 @@ def test_the_cli_loads_a_year_that_fills_dashboard_board_queues_and_ledgers(app,
             select(LedgerEntry.at).where(LedgerEntry.fund_id == fund.id))}
         assert len(months) >= (6 if fund.purpose == "aid" else 3), (fund.code, months)
 
+    # Retention: the archived request past its period was anonymised by the history's first sweep; the one
+    # under a legal hold is kept whole.
+    from casework.aid.models import AidRequest
+    gone = db.session.scalars(select(AidRequest).where(AidRequest.anonymised_at.is_not(None))).all()
+    held = db.session.scalars(select(AidRequest).where(AidRequest.hold_reason.is_not(None))).all()
+    assert len(gone) == 1 and gone[0].circumstances == "" and gone[0].applicant.username.startswith("anon-")
+    assert len(held) == 1 and held[0].circumstances and held[0].state == "withdrawn"
+    assert held[0].anonymised_at is None
+
     # The board: a posting now and past ones; masked names only, and nothing anyone typed in private.
     posted = db.session.scalars(select(Disclosure).where(Disclosure.status == "posted")).all()
     ended = db.session.scalars(select(Disclosure).where(Disclosure.status == "ended")).all()

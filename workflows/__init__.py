@@ -29,7 +29,7 @@ def get(kind: str) -> Workflow:
 GUARDS = frozenset({
     "required_fields", "required_documents", "assignees_eligible", "visit_recorded", "amount_within_cap",
     "fund_has_free_balance", "posting_open", "posting_period_ended", "no_open_objection",
-    "receipt_period_passed",
+    "receipt_period_passed", "not_on_hold", "on_hold", "retention_passed",
     "not_scored_yet", "all_evaluators_scored", "grade_at_least_general", "disclosure_posted",
     "cosigning_window_open", "cosigning_window_ended", "not_cosigned_yet", "has_cosigned", "enough_cosigners",
     "too_few_cosigners", "merge_target_filed", "lead_handler", "not_reopened_before", "rating_period_passed",
@@ -37,7 +37,7 @@ GUARDS = frozenset({
 EFFECTS = frozenset({
     "start_deadline",
     "assign_visitors", "record_visit", "record_proposed_amount", "reserve_funds", "release_reservation",
-    "debit_fund", "erase_sensitive",
+    "debit_fund", "erase_sensitive", "place_hold", "lift_hold", "anonymise",
     "assign_evaluators", "record_score", "compute_grade", "assign_department", "record_implementation",
     "pay_reward", "record_reply", "join_disclosure", "answer_objection", "publish_correction",
     "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",

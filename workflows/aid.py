@@ -116,6 +116,15 @@ TRANSITIONS = [
                                     "parent_approval"), "withdrawn",
                ("applicant",), comment_required=False,
                effects=("release_reservation", "erase_sensitive")),
+    # Retention (PIPL art. 47): a legal hold keeps a case from anonymisation; the sweep anonymises a closed
+    # case once its category's retention period has passed. Reflexive: the case's state stays.
+    *(Transition("place_hold", (s.value,), s.value, ("union_staff",), comment_required=True,
+                 guards=("not_on_hold",), effects=("place_hold",)) for s in State),
+    *(Transition("lift_hold", (s.value,), s.value, ("union_staff",), comment_required=True,
+                 guards=("on_hold",), effects=("lift_hold",)) for s in State),
+    *(Transition("anonymise", (s,), s, ("scheduler",), automatic=True,
+                 guards=("not_on_hold", "retention_passed"), effects=("anonymise",))
+      for s in ("closed", "rejected", "withdrawn")),
 ]
 
 _OWNER = ("applicant", "filer")
@@ -140,6 +149,10 @@ NOTIFY = {
     "auto_close": tell(*_OWNER),
     "withdraw": tell(*_OWNER),
     "withdraw_consent": tell(*_OWNER),
+    # Retention: a hold is union staff's record for an authority; anonymising takes the person out of the case.
+    "place_hold": tell(),
+    "lift_hold": tell(),
+    "anonymise": tell(),
 }
 
 WORKFLOW = Workflow(

@@ -39,6 +39,12 @@ class AidRequest(Case):
     consent_at: Mapped[datetime | None] = mapped_column(DateTime)
     consent_withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
     consent_by: Mapped["User | None"] = relationship(foreign_keys=[consent_by_id], lazy="selectin")
+    # Retention (casework/privacy/retention.py): when the case was anonymised, and a legal hold that stops it.
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime)
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    hold_at: Mapped[datetime | None] = mapped_column(DateTime)
+    hold_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hold_by: Mapped["User | None"] = relationship(foreign_keys=[hold_by_id])
     __mapper_args__ = {"polymorphic_identity": "aid", "polymorphic_load": "selectin"}
     __table_args__ = (CheckConstraint(f"category IN {CATEGORIES}", name="category"),
                       CheckConstraint("amount_requested >= 0", name="amount_requested"),

@@ -153,13 +153,5 @@ def _debit_fund(step: Step):
 @effect("erase_sensitive")
 def _erase_sensitive(step: Step):
     """Consent withdrawn: processing ends, and what was given under it goes (files, details, visit findings)."""
-    from sqlalchemy import update
-
-    from ..attachments.operations import erase_for
-    from .models import AidVisit
-    case = step.case
-    case.consent_withdrawn_at = step.now
-    removed = erase_for(case)
-    case.circumstances, case.details = "", {}
-    db.session.execute(update(AidVisit).where(AidVisit.case_id == case.id).values(findings=""))
-    step.record("erased", None, {"attachments": removed, "details": True})
+    from ..privacy.retention import anonymise
+    anonymise(step, full=False)

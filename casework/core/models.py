@@ -237,9 +237,14 @@ def verify_chain(subject_or_case_id) -> tuple[bool, int | None]:
 
     The subject row's head (last seq and hash) must match the chain's last entry too, so entries cut off
     its end are found as well."""
+    from .redaction import seals_recorded, verifies
     prev, last = GENESIS, 0
-    for expected_seq, entry in enumerate(db.session.scalars(entries_of(subject_or_case_id)), start=1):
-        if entry.seq != expected_seq or entry.prev_hash != prev or entry.compute_hash() != entry.hash:
+    entries = db.session.scalars(entries_of(subject_or_case_id)).all()
+    # Entries whose values were cleared later (retention, withdrawn consent) hold by their recorded seal.
+    recorded = seals_recorded(((e.seq, e.changes) for e in entries), "audit")
+    for expected_seq, entry in enumerate(entries, start=1):
+        if entry.seq != expected_seq or entry.prev_hash != prev or \
+                not verifies(entry, entry.compute_hash(), recorded):
             return False, entry.seq
         prev, last = entry.hash, entry.seq
     if isinstance(subject_or_case_id, int):

@@ -37,18 +37,20 @@ class Setting:
     help: Any  # a lazy string: shown in the admin's language
     lo: int = 0
     hi: int | None = None
+    below: Any = None  # the message for a value under `lo`, when the floor has a reason (a law)
 
 
 REGISTRY: dict[str, Setting] = {}
 DEFAULTS: dict[str, Any] = {}  # key -> default, for readers that need only the default
 
 
-def declare(key: str, default: Any, type: str, help, *, lo: int = 0, hi: int | None = None) -> Setting:
+def declare(key: str, default: Any, type: str, help, *, lo: int = 0, hi: int | None = None,
+            below=None) -> Setting:
     if key in REGISTRY:
         raise ValueError(f"setting {key} is declared twice")
     if type not in TYPES:
         raise ValueError(f"setting {key}: unknown type {type}")
-    REGISTRY[key] = spec = Setting(key, default, type, help, lo, hi)
+    REGISTRY[key] = spec = Setting(key, default, type, help, lo, hi, below)
     DEFAULTS[key] = default
     return spec
 
@@ -179,6 +181,8 @@ def parse_value(key: str, raw: str, unit: Unit | None = None) -> Any:
         except ValueError:
             raise ValueError(_("Enter a whole number.")) from None
         hi = 100 if spec.type == "percent" else spec.hi
+        if value < spec.lo and spec.below is not None:
+            raise ValueError(str(spec.below))
         if value < spec.lo or (hi is not None and value > hi):
             raise ValueError(_("Enter a number from %(lo)s to %(hi)s.", lo=spec.lo, hi=hi) if hi is not None
                              else _("Enter a number of %(lo)s or more.", lo=spec.lo))

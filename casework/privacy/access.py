@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..clock import utcnow
 from ..extensions import db
-from .models import GENESIS, AccessEntry
+from .models import GENESIS, AccessAnchor, AccessEntry
 
 log = logging.getLogger("casework.privacy")
 
@@ -69,6 +69,10 @@ def _append_all(pending: list[dict]) -> None:
                 heads = {chain: (seq, digest) for chain, seq, digest in db.session.execute(
                     select(AccessEntry.chain, AccessEntry.seq, AccessEntry.hash).join(
                         latest, and_(AccessEntry.chain == latest.c.chain, AccessEntry.seq == latest.c.seq)))}
+                missing = [c for c in chains if c not in heads]
+                if missing:  # a chain whose every entry was purged goes on from its anchor
+                    heads.update({a.chain: (a.seq, a.hash) for a in db.session.scalars(
+                        select(AccessAnchor).where(AccessAnchor.chain.in_(missing)))})
                 rows = []
                 for values in pending:
                     seq, prev = heads.get(values["chain"], (0, GENESIS))

@@ -5,7 +5,7 @@ from apiflask import Schema
 from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 from flask_babel import gettext as _
 
-from ..api.base import json_body, make_blueprint, user as _user
+from ..api.base import json_body, make_blueprint, step_options, user as _user
 from ..core import kinds
 from ..core.errors import Forbidden
 from .models import verify_access_chain
@@ -102,3 +102,80 @@ def ask_correction(json_data=None):
     row = corrections.ask(_user(), body.get("text"))
     db.session.commit()
     return mydata._correction(row)
+
+
+class HoldOut(Schema):
+    reason = String(allow_none=True, metadata={"description": "union staff of the unit only"})
+    at = String(required=True)
+    by = String(required=True, metadata={"description": "user name of who placed it"})
+
+
+class RetentionOut(Schema):
+    case = String(required=True, metadata={"example": "A2026-00012"})
+    version = Integer(required=True)
+    years = Integer(required=True, metadata={"description": "the category's retention period at the unit"})
+    due_on = String(allow_none=True, metadata={"description": "first day it may be anonymised; null while open"})
+    anonymised_at = String(allow_none=True)
+    hold = Nested(HoldOut, allow_none=True)
+
+
+class HoldIn(Schema):
+    reason = String(required=True, metadata={"description": "why the hold is placed or lifted"})
+    version = Integer(metadata={"description": "the case's version (optimistic lock)"})
+
+
+def _retention(case, user) -> dict:
+    from ..core.engine import lock_version
+    from ..core.permissions import roles_at
+    from . import retention
+    staff = "union_staff" in roles_at(user, case.unit)
+    hold = None
+    if case.hold_reason:
+        hold = {"reason": case.hold_reason if staff else None, "at": case.hold_at.isoformat() + "Z",
+                "by": case.hold_by.username if case.hold_by else ""}
+    due = retention.due_on(case)
+    return {"case": case.number, "version": lock_version(case), "years": retention.years_for(case),
+            "due_on": due.isoformat() if due else None,
+            "anonymised_at": case.anonymised_at.isoformat() + "Z" if case.anonymised_at else None, "hold": hold}
+
+
+@bp.get("/cases/aid/<int:case_id>/retention")
+@bp.output(RetentionOut)
+@bp.doc(summary="How long an aid request's personal information is kept, its legal hold, its anonymisation",
+        responses={404: "absent or not visible"})
+def retention_state(case_id: int):
+    user = _user()
+    return _retention(kinds.load("aid", case_id, user), user)
+
+
+def _hold_step(case_id: int, trigger: str) -> dict:
+    from ..core.engine import fire
+    from ..extensions import db
+    user = _user()
+    case = kinds.load("aid", case_id, user)
+    body = json_body()
+    version, _comment = step_options(body)
+    reason = body.get("reason")
+    fire(case, trigger, user, {}, version=version, comment=reason if isinstance(reason, str) else "")
+    out = _retention(case, user)
+    db.session.commit()
+    return out
+
+
+@bp.post("/cases/aid/<int:case_id>/hold")
+@bp.input(HoldIn, validation=False)
+@bp.output(RetentionOut)
+@bp.doc(summary="Place a legal hold: the request is not anonymised while it lasts (the `place_hold` step)",
+        responses={403: "not union staff of the unit", 409: "stale version",
+                   422: "no reason, or already on hold"})
+def place_hold(case_id: int, json_data=None):
+    return _hold_step(case_id, "place_hold")
+
+
+@bp.delete("/cases/aid/<int:case_id>/hold")
+@bp.input(HoldIn, validation=False)
+@bp.output(RetentionOut)
+@bp.doc(summary="Lift the legal hold (the `lift_hold` step); the next sweep anonymises it if its period ended",
+        responses={403: "not union staff of the unit", 409: "stale version", 422: "no reason, or not on hold"})
+def lift_hold(case_id: int, json_data=None):
+    return _hold_step(case_id, "lift_hold")

@@ -7,13 +7,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask_babel import lazy_gettext as _l
-
 from ..core import settings
-
-settings.declare("aid_retention_years", 5, "count",
-                 _l("Years an aid request's personal information is kept after the case is closed, before it is "
-                    "anonymised (statistics, ledgers and audit stay)."), lo=1, hi=30)
 
 CURRENT = "2026-12"
 GIVEN_BY = ("self", "on_behalf")
@@ -36,11 +30,14 @@ TEXTS = {
 }
 
 
-def text_for(version: str, unit) -> str:
-    """The text of `version` as shown at this unit (with its retention period)."""
-    years = int(settings.get(unit, "aid_retention_years")) if unit is not None else settings.DEFAULTS[
-        "aid_retention_years"]
-    return TEXTS[version].format(years=years)
+def text_for(version: str, unit, category: str | None = None) -> str:
+    """The text of `version` as shown at this unit, with the category's retention period (before a category
+    is chosen: the longest of the unit's periods)."""
+    from .retention import CATEGORIES
+    def years(c):
+        key = f"aid_retention_years_{c}"
+        return int(settings.get(unit, key)) if unit is not None else int(settings.DEFAULTS[key])
+    return TEXTS[version].format(years=years(category) if category else max(years(c) for c in CATEGORIES))
 
 
 def digest(text: str) -> str:

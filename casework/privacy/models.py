@@ -51,19 +51,51 @@ def _append_only(mapper, connection, target):
     raise RuntimeError("access entries are append-only")
 
 
+class AccessAnchor(db.Model):
+    """Where a chain's kept part starts once its oldest entries were purged after the retention period
+    (`reads_log_retention_months`): the seq and hash of the last purged entry, so the rest still verifies
+    from it; each purge is also written to the operations log."""
+    __tablename__ = "access_anchors"
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    purged: Mapped[int] = mapped_column(Integer, default=0)  # entries purged so far
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
 def verify_access_chain(chain: str) -> tuple[bool, int | None]:
-    """(True, None) when the chain is intact, else (False, seq of the first bad entry)."""
-    prev = GENESIS
+    """(True, None) when the chain is intact, else (False, seq of the first bad entry). A purged start is
+    taken from its anchor; entries cleared at anonymisation hold by the seal the case's audit recorded."""
+    from ..core.redaction import verifies
+    anchor = db.session.get(AccessAnchor, chain)
+    prev, start = (anchor.hash, anchor.seq + 1) if anchor is not None else (GENESIS, 1)
     rows = db.session.scalars(select(AccessEntry).where(AccessEntry.chain == chain).order_by(AccessEntry.seq))
-    for expected, entry in enumerate(rows, start=1):
-        if entry.seq != expected or entry.prev_hash != prev or entry.compute_hash() != entry.hash:
+    recorded = _reads_seals(chain)
+    for expected, entry in enumerate(rows, start=start):
+        if entry.seq != expected or entry.prev_hash != prev or \
+                not verifies(entry, entry.compute_hash(), recorded):
             return False, entry.seq
         prev = entry.hash
     return True, None
 
 
+def _reads_seals(chain: str) -> dict:
+    """The seals of a case's cleared reads, as its (hash-chained) audit recorded them."""
+    if not chain.startswith("case:"):
+        return {}
+    from ..core.models import AuditEntry
+    from ..core.redaction import seals_recorded
+    rows = db.session.execute(select(AuditEntry.seq, AuditEntry.changes).where(
+        AuditEntry.case_id == int(chain.partition(":")[2]),
+        AuditEntry.trigger.in_(("withdraw_consent", "anonymise")))).all()
+    found = seals_recorded(rows, "reads")
+    # Recorded in another chain: "later" means after every read.
+    return {seq: (h, s, 2 ** 62) for seq, (h, s, _at) in found.items()}
+
+
 def chains() -> list[str]:
-    return list(db.session.scalars(select(AccessEntry.chain).distinct().order_by(AccessEntry.chain)))
+    live = set(db.session.scalars(select(AccessEntry.chain).distinct()))
+    return sorted(live | set(db.session.scalars(select(AccessAnchor.chain))))
 
 
 class CorrectionRequest(db.Model):

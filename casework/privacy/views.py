@@ -31,7 +31,7 @@ WHAT_LABELS = {"details": _l("Details and visit findings"), "attachment": _l("At
 def what_label(what: str) -> str:
     kind, _sep, rest = what.partition(":")
     label = str(WHAT_LABELS.get(kind, kind))
-    return f"{label}：{rest}" if rest else label
+    return f"{label}：{cleared(rest)}" if rest else label
 
 
 def may_read_log(user, case: Case) -> bool:
@@ -247,3 +247,26 @@ def consent_notice(unit=None) -> dict:
     from . import consent
     unit = unit or (current_user.unit if current_user.is_authenticated else None)
     return {"version": consent.CURRENT, "text": consent.text_for(consent.CURRENT, unit)}
+
+
+def cleared(value) -> str:
+    """A value cleared at anonymisation (core/redaction.py) shown as such, not as its digest."""
+    from ..core.redaction import shown
+    return shown(value, _("(deleted when the request was anonymised)")) if isinstance(value, str) else value
+
+
+def case_retention(case) -> dict | None:
+    """The retention panel of an aid request: when its personal information goes, and a legal hold. The
+    hold's reason only to those who may place one (union staff of the unit)."""
+    if case is None or getattr(case, "kind", None) != "aid" or not current_user.is_authenticated:
+        return None
+    from . import retention
+    staff = "union_staff" in roles_at(current_user, case.unit)
+    if not staff and current_user.id != case.applicant_id and case.anonymised_at is None:
+        return None
+    hold = None
+    if case.hold_reason:
+        hold = {"at": case.hold_at, "by": case.hold_by.name if case.hold_by else "",
+                "reason": case.hold_reason if staff else ""}
+    return {"anonymised_at": case.anonymised_at, "due_on": retention.due_on(case),
+            "years": retention.years_for(case), "hold": hold}
