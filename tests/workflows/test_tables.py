@@ -418,7 +418,7 @@ def test_above_the_threshold_approval_refers_and_the_parent_votes_apart():
     """The referral reserves nothing (the parent's fund pays when the parent decides); the parent's votes are
     its own level's, and whoever voted below is barred from them."""
     wf = workflows.get("aid")
-    (refer,) = [t for t in wf.transitions if t.dest == "parent_approval"]
+    (refer,) = [t for t in wf.transitions if t.dest == "parent_approval" and t.source != (t.dest,)]
     assert (refer.trigger, refer.conditions, refer.effects) == ("approve", ("above_threshold",),
                                                                 ("refer_to_parent",))
     (alone,) = [t for t in wf.candidates("approve", "pending_approval") if t.dest == "posting"]
