@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, Optional
 
 from .core.errors import CaseworkError
 
@@ -33,36 +31,34 @@ class BaseForm(FlaskForm):
 
 
 def transition_form(transition, *, departments=(), prefix: str = "") -> BaseForm:
-    """A form for one workflow transition, built from its field specs."""
-    attrs = {"version": HiddenField(), "comment": TextAreaField(_l("Comment"), validators=[Optional()])}
+    """A form for one workflow transition, built from its field specs. It only carries the values: the
+    engine reads them with the same reader as the API (core.inputs), so both say the same of a bad value."""
+    attrs = {"version": HiddenField(), "comment": TextAreaField(_l("Comment"))}
     for f in transition.fields:
         label = field_label(f.name)
-        required = [InputRequired()] if f.required else [Optional()]
+        kw = {"required": True} if f.required else {}
         if f.type == "text":
-            attrs[f.name] = TextAreaField(label, validators=required)
+            attrs[f.name] = TextAreaField(label, render_kw=kw)
         elif f.type == "money":
-            attrs[f.name] = StringField(label, validators=required, render_kw={"inputmode": "decimal",
-                                                                           "placeholder": "0.00"})
+            attrs[f.name] = StringField(label, render_kw={**kw, "inputmode": "decimal", "placeholder": "0.00"})
         elif f.type == "date":
-            attrs[f.name] = DateField(label, validators=required)
-        elif f.type == "int":
-            attrs[f.name] = IntegerField(label, validators=required + [NumberRange(f.min, f.max)])
+            attrs[f.name] = StringField(label, render_kw={**kw, "type": "date"})
+        elif f.type in ("int", "case"):
+            bounds = {k: v for k, v in (("min", f.min), ("max", f.max)) if v is not None and f.type == "int"}
+            attrs[f.name] = StringField(label, render_kw={**kw, **bounds, "inputmode": "numeric"})
         elif f.type == "bool":
             attrs[f.name] = BooleanField(label)
         elif f.type == "choice":
             attrs[f.name] = SelectField(label, choices=opts((c, choice_label(c)) for c in f.choices),
-                                        validators=required)
+                                        validate_choice=False, render_kw=kw)
         elif f.type == "department":
             attrs[f.name] = SelectField(label, choices=opts((str(d.id), d.name) for d in departments),
-                                        validators=required)
+                                        validate_choice=False, render_kw=kw)
         elif f.type == "departments":
             attrs[f.name] = SelectMultipleField(label, choices=opts((str(d.id), d.name) for d in departments),
-                                                validators=[Optional()])
+                                                validate_choice=False)
         elif f.type in ("usernames", "username"):
-            attrs[f.name] = StringField(label, validators=required,
-                                        description=_l("User names, separated by commas"))
-        elif f.type == "case":
-            attrs[f.name] = IntegerField(label, validators=required)
+            attrs[f.name] = StringField(label, render_kw=kw, description=_l("User names, separated by commas"))
     cls = type(f"Form_{transition.trigger}", (BaseForm,), attrs)
     return cls(prefix=prefix)
 

@@ -21,8 +21,8 @@ def register(app: Flask):
     app.add_template_global(views.case_reads, "case_reads")
     app.add_template_global(views.answers_corrections, "answers_corrections")
     app.add_template_global(views.consent_notice, "consent_notice")
-    from .consent import HOW_ZH
-    app.add_template_global(lambda how: HOW_ZH.get(how or "", how or ""), "labels_consent_how")
+    from ..labels import CONSENT_HOW_LABELS
+    app.add_template_global(lambda how: str(CONSENT_HOW_LABELS.get(how or "", how or "")), "labels_consent_how")
 
     if not kinds.refused.has_receivers_for(None):
         kinds.refused.connect(_refused, weak=False)

@@ -23,7 +23,7 @@ from ..core.permissions import has_role
 from ..extensions import db
 from ..forms import BaseForm, opts
 from ..money import format_money
-from ..labels import CHOICE_LABELS
+from ..labels import CHOICE_LABELS, HOUSEHOLD_CAUSE_LABELS, HOUSEHOLD_GRADE_LABELS
 from ..core.inputs import record_id
 from . import operations as ops
 from ..core.models import Vote, entries_of, verify_chain
@@ -31,10 +31,7 @@ from .models import CAUSES, GRADES, OUTCOMES, RELATIONS, STATUSES, Household
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 
-GRADE_LABELS = {"general": _l("General hardship (一般困难)"), "special": _l("Special hardship (特别困难)")}
-CAUSE_LABELS = {"illness": _l("Illness"), "disability": _l("Disability"),
-                "single_parent": _l("Single parent"), "spouse_unemployed": _l("Spouse unemployed"),
-                "children_in_school": _l("Children in school"), "disaster": _l("Disaster")}
+GRADE_LABELS, CAUSE_LABELS = HOUSEHOLD_GRADE_LABELS, HOUSEHOLD_CAUSE_LABELS
 STATUS_LABELS = {"proposed": _l("Awaiting the committee"), "registered": _l("Registered"),
                  "rejected": _l("Not approved"), "removed": _l("Removed from the register")}
 RELATION_LABELS = {"self": _l("The worker"), "spouse": _l("Spouse"), "child": _l("Child"),
