@@ -1,4 +1,5 @@
-"""The one form base: CSRF from Flask-WTF, messages in the user's language, engine errors mapped back."""
+"""The one form base (pages' forms carry values; core.inputs reads and checks them), the forms built from a
+transition's declared fields, and refusals mapped back onto the fields they name."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -1,6 +1,6 @@
 """Workflow definitions as data: states, transitions, roles, guards and input fields.
 
-Pure Python on top of `transitions`; no Flask, no database. `casework.engine` applies them.
+Pure Python on top of `transitions`; no Flask, no database. `casework.core.engine` applies them.
 """
 from __future__ import annotations
 

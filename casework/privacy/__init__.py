@@ -1,4 +1,5 @@
-"""Privacy of aid requests (PIPL): the reads log of their sensitive parts, its pages, API and check.
+"""Privacy (PIPL): the reads log of aid requests' sensitive parts, separate consent, correction requests and
+a person's own data (我的数据), with their pages, API and check.
 
 `access.note(case, user)` is called where a sensitive part is shown (the aid record with its details,
 attachments, exports); a refused attempt on an aid request is noted too. Entries are hash-chained per case
