@@ -26,6 +26,12 @@ class BaseForm(FlaskForm):
         if not placed or not error.fields:
             self.form_errors.append(str(error.message))
 
+    def commit(self, action):
+        """Runs `action` and commits once, giving back what it returned (something, not None); a refusal is
+        rolled back and shown on the form's fields instead, and gives None."""
+        done, value = committed(action, self.absorb)
+        return value if done else None
+
     def data_for_engine(self) -> dict:
         return {name: field.data for name, field in self._fields.items()
                 if name not in ("csrf_token", "version", "comment", "submit")}
@@ -79,22 +85,34 @@ def choice_label(value: str):
     return CHOICE_LABELS.get(value, value)
 
 
+def committed(action, refused=None) -> tuple[bool, object]:
+    """Runs `action` and commits once: (True, what it returned). A refusal (CaseworkError) is rolled back and
+    handed to `refused` (by default flashed as an error for the page redirected to): (False, None)."""
+    from flask import flash
+
+    from .extensions import db
+    try:
+        value = action()
+        db.session.commit()
+    except CaseworkError as exc:
+        db.session.rollback()
+        (refused or (lambda e: flash(str(e.message), "error")))(exc)
+        return False, None
+    return True, value
+
+
 def submit_and_flash(form, action, done) -> None:
     """A small form posted from a page that redirects back: runs `action` when the form is valid, commits and
     flashes `done`; otherwise rolls back and flashes each refusal or field error, so the page shows why."""
     from flask import flash
-
-    from .extensions import db
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for e in errors:
                 flash(str(e), "error")
         return
-    try:
-        action()
-        db.session.commit()
-        flash(str(done), "success")
-    except CaseworkError as exc:
-        db.session.rollback()
+
+    def refused(exc):
         for message in [exc.message, *(exc.fields or {}).values()]:
             flash(str(message), "error")
+    if committed(action, refused)[0]:
+        flash(str(done), "success")

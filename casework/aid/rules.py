@@ -120,8 +120,7 @@ def _record_visit(step: Step):
 
 @effect("record_proposed_amount")
 def _record_proposed_amount(step: Step):
-    step.record("amount_proposed", step.case.amount_proposed, step.data["proposed_amount"])
-    step.case.amount_proposed = step.data["proposed_amount"]
+    step.set("amount_proposed", step.data["proposed_amount"])
 
 
 @effect("reserve_funds")
@@ -129,8 +128,7 @@ def _reserve_funds(step: Step):
     fund = funds.fund_for(step.case.unit, "aid")
     amount = step.data["amount"]
     funds.reserve(fund, step.case, amount, step.user)
-    step.record("amount_approved", step.case.amount_approved, amount)
-    step.case.amount_approved = amount
+    step.set("amount_approved", amount)
     step.case.fund_id = fund.id
 
 

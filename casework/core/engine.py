@@ -155,6 +155,11 @@ class Step:
         if old != new:
             self.changes[name] = [_plain(old), _plain(new)]
 
+    def set(self, name: str, value):
+        """Sets the subject's `name` to `value`, noting the change for the audit entry."""
+        self.record(name, getattr(self.case, name), value)
+        setattr(self.case, name, value)
+
 
 @dataclass
 class Outcome:

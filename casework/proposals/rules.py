@@ -69,15 +69,13 @@ def _compute_grade(step: Step):
     except (TypeError, ValueError):
         raise Invalid(_("The unit's grade thresholds must be three descending numbers; ask an administrator."),
                       code="guard") from None
-    step.record("grade", step.case.grade, grade)
     step.case.mean_score = round(float(mean), 2)
-    step.case.grade = grade
+    step.set("grade", grade)
 
 
 @effect("record_implementation")
 def _record_implementation(step: Step):
-    step.record("benefit", step.case.benefit, step.data["benefit"])
-    step.case.benefit = step.data["benefit"]
+    step.set("benefit", step.data["benefit"])
 
 
 @effect("pay_reward")
