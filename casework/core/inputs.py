@@ -61,6 +61,73 @@ def department(ref) -> Department | None:
     return None
 
 
+def _found(thing, message: str):
+    if thing is None:
+        raise ValueError(message)
+    return thing
+
+
+def whole_number(value, lo: int | None = None, hi: int | None = None) -> int:
+    """An integer (a JSON number or digits), within [lo, hi] and what a database column holds."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(_("Enter a whole number.")) from None
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        if hi is None:
+            raise ValueError(_("Enter a number of at least %(lo)s.", lo=lo))
+        if lo is None:
+            raise ValueError(_("Enter a number of at most %(hi)s.", hi=hi))
+        raise ValueError(_("Enter a number from %(lo)s to %(hi)s.", lo=lo, hi=hi))
+    if abs(number) > MAX_INT:
+        raise ValueError(_("The number is out of range."))
+    return number
+
+
+def iso_date(value) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(_("Enter a date as YYYY-MM-DD.")) from None
+
+
+def yes_no(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in _YES:
+        return True
+    if str(value).lower() in _NO:
+        return False
+    raise ValueError(_("Enter yes or no."))
+
+
+def one_of(value, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(_("Choose one of: %(choices)s.", choices=", ".join(choices)))
+    return value
+
+
+def people(value, least: int | None = None) -> list[User]:
+    """Distinct active people named by user name (see `split_names`), at least `least` of them."""
+    names = split_names(value)
+    if names is None:
+        raise ValueError(_("Enter a list of user names."))
+    found, missing = [], []
+    for each in names:
+        user = active_user(each)
+        (missing.append(str(each)) if user is None else found.append(user))
+    if missing:
+        raise ValueError(_("No active user %(name)s.", name=", ".join(missing)))
+    found = list(dict.fromkeys(found))
+    if least and len(found) < least:
+        raise ValueError(_("Name at least %(n)s different people.", n=least))
+    return found
+
+
 class Reader:
     """Reads named values from one body (a JSON object or a form's data). Each method returns the value, or
     None when it is missing or wrong, and then notes the field's message; `done` refuses them all at once."""
@@ -102,139 +169,60 @@ class Reader:
             self.errors[name] = _("This field is required.")
         return value or None
 
-    def money(self, name: str, *, required: bool = True) -> int | None:
+    def _read(self, name: str, required: bool, convert):
+        """`convert` of the given value; its ValueError's message is the field's."""
         value = self._given(name, required)
         if value is None:
             return None
         try:
-            return parse_money(value)
+            return convert(value)
         except ValueError as exc:
             self.errors[name] = str(exc)
             return None
 
+    def money(self, name: str, *, required: bool = True) -> int | None:
+        return self._read(name, required, parse_money)
+
     def integer(self, name: str, *, required: bool = True, lo: int | None = None, hi: int | None = None):
-        value = self._given(name, required)
-        if value is None:
-            return None
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            number = int(str(value).strip())
-        except ValueError:
-            self.errors[name] = _("Enter a whole number.")
-            return None
-        if (lo is not None and number < lo) or (hi is not None and number > hi):
-            if hi is None:
-                self.errors[name] = _("Enter a number of at least %(lo)s.", lo=lo)
-            elif lo is None:
-                self.errors[name] = _("Enter a number of at most %(hi)s.", hi=hi)
-            else:
-                self.errors[name] = _("Enter a number from %(lo)s to %(hi)s.", lo=lo, hi=hi)
-            return None
-        if abs(number) > MAX_INT:  # beyond what a database integer column holds
-            self.errors[name] = _("The number is out of range.")
-            return None
-        return number
+        return self._read(name, required, lambda v: whole_number(v, lo, hi))
 
     def date(self, name: str, *, required: bool = True) -> date | None:
-        value = self._given(name, required)
-        if value is None:
-            return None
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            self.errors[name] = _("Enter a date as YYYY-MM-DD.")
-            return None
+        return self._read(name, required, iso_date)
 
     def boolean(self, name: str, *, required: bool = True) -> bool | None:
-        value = self._given(name, required)
-        if value is None:
-            return None
-        if isinstance(value, bool):
-            return value
-        if str(value).lower() in _YES:
-            return True
-        if str(value).lower() in _NO:
-            return False
-        self.errors[name] = _("Enter yes or no.")
-        return None
+        return self._read(name, required, yes_no)
 
     def choice(self, name: str, choices, *, required: bool = True) -> str | None:
-        value = self._given(name, required)
-        if value is None:
-            return None
-        if not isinstance(value, str) or value not in choices:
-            self.errors[name] = _("Choose one of: %(choices)s.", choices=", ".join(choices))
-            return None
-        return value
+        return self._read(name, required, lambda v: one_of(v, choices))
 
     def user(self, name: str, *, required: bool = True) -> User | None:
-        value = self._given(name, required)
-        if value is None:
-            return None
-        user = active_user(value)
-        if user is None:
-            self.errors[name] = _("No active user %(name)s.", name=value)
-        return user
+        return self._read(name, required, lambda v: _found(active_user(v), _("No active user %(name)s.", name=v)))
 
     def users(self, name: str, *, required: bool = True, least: int | None = None) -> list[User] | None:
-        """Distinct active people named by user name (see `split_names`)."""
-        value = self._given(name, required)
-        if value is None:
-            return None
-        names = split_names(value)
-        if names is None:
-            self.errors[name] = _("Enter a list of user names.")
-            return None
-        found, missing = [], []
-        for each in names:
-            user = active_user(each)
-            (missing.append(str(each)) if user is None else found.append(user))
-        if missing:
-            self.errors[name] = _("No active user %(name)s.", name=", ".join(missing))
-            return None
-        found = list(dict.fromkeys(found))
-        if least and len(found) < least:
-            self.errors[name] = _("Name at least %(n)s different people.", n=least)
-            return None
-        return found
+        return self._read(name, required, lambda v: people(v, least))
 
     def department(self, name: str, *, required: bool = True) -> Department | None:
-        value = self._given(name, required)
-        if value is None:
-            return None
-        found = department(value)
-        if found is None or not found.active:
-            self.errors[name] = _("No such department.")
-            return None
-        return found
+        def active(value):
+            found = department(value)
+            return _found(found if found is not None and found.active else None, _("No such department."))
+        return self._read(name, required, active)
 
     def departments(self, name: str, *, required: bool = True) -> list[Department] | None:
-        value = self._given(name, required)
-        if value is None:
-            return None
-        if not isinstance(value, list):
-            value = [v for v in str(value).split(",") if v.strip()]
-        found = [department(v) for v in value]
-        if any(d is None for d in found):
-            self.errors[name] = _("No such department.")
-            return None
-        return found
+        def each(value):
+            refs = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
+            return [_found(department(v), _("No such department.")) for v in refs]
+        return self._read(name, required, each)
 
     def case(self, name: str, like, *, required: bool = True):
         """Another case of the same kind as `like` (by id)."""
         from .models import Case
-        value = self._given(name, required)
-        if value is None:
-            return None
-        number = record_id(value)
-        other = db.session.get(Case, number) if number else None
-        if other is None or other.kind != like.kind or other.id == like.id:
-            self.errors[name] = _("No such case to refer to.")
-            return None
-        return other
+
+        def other(value):
+            number = record_id(value)
+            found = db.session.get(Case, number) if number else None
+            ok = found is not None and found.kind == like.kind and found.id != like.id
+            return _found(found if ok else None, _("No such case to refer to."))
+        return self._read(name, required, other)
 
     def field(self, f, subject=None):
         """One field a workflow transition declares (workflows.base.Field), read by its type."""
