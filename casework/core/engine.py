@@ -48,32 +48,20 @@ REFUSALS: dict[tuple[str | None, str], RefusalFn] = {}
 CONFLICTS: list[Callable[[User, Any], bool]] = []
 
 
-def guard(name: str):
-    def register(fn: GuardFn) -> GuardFn:
-        GUARDS[name] = fn
-        return fn
-    return register
+def _registrar(table: dict):
+    """A decorator factory: `@name("x")` files the function under "x" in `table`."""
+    def named(name: str):
+        def register(fn):
+            table[name] = fn
+            return fn
+        return register
+    return named
 
 
-def effect(name: str):
-    def register(fn: EffectFn) -> EffectFn:
-        EFFECTS[name] = fn
-        return fn
-    return register
-
-
-def condition(name: str):
-    def register(fn: ConditionFn) -> ConditionFn:
-        CONDITIONS[name] = fn
-        return fn
-    return register
-
-
-def party(name: str):
-    def register(fn):
-        PARTY_RESOLVERS[name] = fn
-        return fn
-    return register
+guard = _registrar(GUARDS)
+effect = _registrar(EFFECTS)
+condition = _registrar(CONDITIONS)
+party = _registrar(PARTY_RESOLVERS)
 
 
 def conflict(fn):
