@@ -1,12 +1,11 @@
-"""The one form base: CSRF from Flask-WTF, messages in the user's language, engine errors mapped back."""
+"""The one form base (pages' forms carry values; core.inputs reads and checks them), the forms built from a
+transition's declared fields, and refusals mapped back onto the fields they name."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, Optional
 
 from .core.errors import CaseworkError
 
@@ -27,42 +26,46 @@ class BaseForm(FlaskForm):
         if not placed or not error.fields:
             self.form_errors.append(str(error.message))
 
+    def commit(self, action):
+        """Runs `action` and commits once, giving back what it returned (something, not None); a refusal is
+        rolled back and shown on the form's fields instead, and gives None."""
+        done, value = committed(action, self.absorb)
+        return value if done else None
+
     def data_for_engine(self) -> dict:
         return {name: field.data for name, field in self._fields.items()
                 if name not in ("csrf_token", "version", "comment", "submit")}
 
 
 def transition_form(transition, *, departments=(), prefix: str = "") -> BaseForm:
-    """A form for one workflow transition, built from its field specs."""
-    attrs = {"version": HiddenField(), "comment": TextAreaField(_l("Comment"), validators=[Optional()])}
+    """A form for one workflow transition, built from its field specs. It only carries the values: the
+    engine reads them with the same reader as the API (core.inputs), so both say the same of a bad value."""
+    attrs = {"version": HiddenField(), "comment": TextAreaField(_l("Comment"))}
     for f in transition.fields:
         label = field_label(f.name)
-        required = [InputRequired()] if f.required else [Optional()]
+        kw = {"required": True} if f.required else {}
         if f.type == "text":
-            attrs[f.name] = TextAreaField(label, validators=required)
+            attrs[f.name] = TextAreaField(label, render_kw=kw)
         elif f.type == "money":
-            attrs[f.name] = StringField(label, validators=required, render_kw={"inputmode": "decimal",
-                                                                           "placeholder": "0.00"})
+            attrs[f.name] = StringField(label, render_kw={**kw, "inputmode": "decimal", "placeholder": "0.00"})
         elif f.type == "date":
-            attrs[f.name] = DateField(label, validators=required)
-        elif f.type == "int":
-            attrs[f.name] = IntegerField(label, validators=required + [NumberRange(f.min, f.max)])
+            attrs[f.name] = StringField(label, render_kw={**kw, "type": "date"})
+        elif f.type in ("int", "case"):
+            bounds = {k: v for k, v in (("min", f.min), ("max", f.max)) if v is not None and f.type == "int"}
+            attrs[f.name] = StringField(label, render_kw={**kw, **bounds, "inputmode": "numeric"})
         elif f.type == "bool":
             attrs[f.name] = BooleanField(label)
         elif f.type == "choice":
             attrs[f.name] = SelectField(label, choices=opts((c, choice_label(c)) for c in f.choices),
-                                        validators=required)
+                                        validate_choice=False, render_kw=kw)
         elif f.type == "department":
             attrs[f.name] = SelectField(label, choices=opts((str(d.id), d.name) for d in departments),
-                                        validators=required)
+                                        validate_choice=False, render_kw=kw)
         elif f.type == "departments":
             attrs[f.name] = SelectMultipleField(label, choices=opts((str(d.id), d.name) for d in departments),
-                                                validators=[Optional()])
+                                                validate_choice=False)
         elif f.type in ("usernames", "username"):
-            attrs[f.name] = StringField(label, validators=required,
-                                        description=_l("User names, separated by commas"))
-        elif f.type == "case":
-            attrs[f.name] = IntegerField(label, validators=required)
+            attrs[f.name] = StringField(label, render_kw=kw, description=_l("User names, separated by commas"))
     cls = type(f"Form_{transition.trigger}", (BaseForm,), attrs)
     return cls(prefix=prefix)
 
@@ -82,22 +85,34 @@ def choice_label(value: str):
     return CHOICE_LABELS.get(value, value)
 
 
+def committed(action, refused=None) -> tuple[bool, object]:
+    """Runs `action` and commits once: (True, what it returned). A refusal (CaseworkError) is rolled back and
+    handed to `refused` (by default flashed as an error for the page redirected to): (False, None)."""
+    from flask import flash
+
+    from .extensions import db
+    try:
+        value = action()
+        db.session.commit()
+    except CaseworkError as exc:
+        db.session.rollback()
+        (refused or (lambda e: flash(str(e.message), "error")))(exc)
+        return False, None
+    return True, value
+
+
 def submit_and_flash(form, action, done) -> None:
     """A small form posted from a page that redirects back: runs `action` when the form is valid, commits and
     flashes `done`; otherwise rolls back and flashes each refusal or field error, so the page shows why."""
     from flask import flash
-
-    from .extensions import db
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for e in errors:
                 flash(str(e), "error")
         return
-    try:
-        action()
-        db.session.commit()
-        flash(str(done), "success")
-    except CaseworkError as exc:
-        db.session.rollback()
+
+    def refused(exc):
         for message in [exc.message, *(exc.fields or {}).values()]:
             flash(str(message), "error")
+    if committed(action, refused)[0]:
+        flash(str(done), "success")

@@ -5,7 +5,7 @@ English msgids; the Chinese is in the catalogue. Documents that are Chinese what
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import force_locale, lazy_gettext as _l, lazy_pgettext as _lp
 
 KIND_LABELS = {"aid": _l("Aid request"), "proposal": _l("Rationalisation proposal"),
                "motion": _l("Congress motion")}
@@ -92,6 +92,46 @@ CHOICE_LABELS = {
     "no_rating": _l("No rating"), "not_adopted": _l("Not adopted"),
 }
 
+# A proposal's grade (评审等级): "not adopted" as a grade reads 不采纳, as a state 未采纳.
+GRADE_LABELS = {"excellent": CHOICE_LABELS["excellent"], "good": CHOICE_LABELS["good"],
+                "general": CHOICE_LABELS["general"], "not_adopted": _lp("proposal grade", "Not adopted")}
+
+# How aid was paid, as a payment notice prints it.
+METHOD_LABELS = {"bank_transfer": CHOICE_LABELS["bank_transfer"], "cash": CHOICE_LABELS["cash"],
+                 "other": _lp("payment method", "Other")}
+
+# Where a fund's income came from (救助基金的来源).
+SOURCE_LABELS = {"union_dues": _l("Union dues"), "government": _l("Government subsidy"),
+                 "donation": _l("One-day donation"), "other": _l("Other income")}
+
+# The hardship register (困难职工档案).
+HOUSEHOLD_GRADE_LABELS = {"general": _l("General hardship (一般困难)"), "special": _l("Special hardship (特别困难)")}
+HOUSEHOLD_CAUSE_LABELS = {"illness": _l("Illness"), "disability": _l("Disability"),
+                          "single_parent": _l("Single parent"), "spouse_unemployed": _l("Spouse unemployed"),
+                          "children_in_school": _l("Children in school"), "disaster": _l("Disaster")}
+
+# How a member gave their consent when a group leader applied for them.
+CONSENT_HOW_LABELS = {"written": _l("Signed consent in writing"), "in_person": _l("Spoken consent in person"),
+                      "phone": _l("Consent confirmed by phone")}
+
+# The documents an aid request may carry.
+DOC_LABELS = {"income_proof": _l("Income proof"), "medical_bills": _l("Medical bills"),
+              "admission_letter": _l("Admission letter"), "visit_photo": _l("Visit photo"),
+              "other": _l("Other document")}
+
+# A board posting's title by what it discloses (公示名称).
+BOARD_TITLES = {"aid": _l("Public notice of aid to workers in hardship"),
+                "proposal": _l("Public notice of rationalisation proposal rewards"),
+                "motion": _l("Public notice of the handling of congress motions"),
+                "fund": _l("Public notice of the aid fund's income and spending")}
+
+# A person's record as a roster import compares it.
+ROSTER_FIELD_LABELS = {"name": _l("Name"), "phone": _lp("roster column", "Mobile phone"), "unit": _l("Unit"),
+                       "id_number": _lp("roster column", "ID card number"), "roles": _l("Roles"),
+                       "active": _l("Status")}
+
+YES_NO = {True: _l("Yes"), False: _l("No"), None: ""}
+
 OBJECTION_STATUS_LABELS = {"open": _l("Awaiting an answer"), "answered": _l("Answered")}
 
 
@@ -133,3 +173,12 @@ def step_label(kind: str, state: str) -> str:
 
 def choice_label(code: str) -> str:
     return str(CHOICE_LABELS.get(code, code))
+
+
+def in_chinese(mapping: dict, code, default: str | None = None) -> str:
+    """`mapping`'s label for `code` as the union's documents print it (notices, mails, reports): Chinese,
+    whatever the language of the request that caused them; `default` (else the code) when there is none."""
+    if code not in mapping:
+        return code if default is None else default
+    with force_locale("zh"):
+        return str(mapping[code])

@@ -19,6 +19,8 @@ from argon2 import PasswordHasher
 
 import casework.accounts.models as account_models
 
+from .databases import new_database
+
 # Real argon2 costs ~50 ms a hash; tests hash hundreds of passwords.
 account_models._hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 
@@ -41,15 +43,8 @@ def _worker() -> str:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     if not PG_URL:
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'casework.sqlite'}"
-    url = sa.engine.make_url(PG_URL)
-    name = f"{url.database}_{_worker()}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+        return new_database("sqlite://", tmp_path_factory.mktemp("db"), "casework")
+    return new_database(PG_URL, tmp_path_factory.mktemp("db"), _worker())
 
 
 @pytest.fixture(scope="session")

@@ -279,7 +279,7 @@ def assert_report_equal(u: Unit, year: int, b: dict):
     ZH_STATE = {s: _zh(label) for s, label in labels.STATE_LABELS.items()}  # noqa: N806
     ZH_CHOICE = {c: _zh(label) for c, label in labels.CHOICE_LABELS.items()}  # noqa: N806
     assert (ZH_STATE["approved"], ZH_CHOICE["no_rating"]) == ("已批准", "未评价")
-    zh_cat, zh_state = notices.CATEGORY_ZH, ZH_STATE
+    zh_cat, zh_state = ZH_CHOICE, ZH_STATE
     scope = reports.year_scope(u, year)
     board = compute(scope)
 
@@ -313,7 +313,7 @@ def assert_report_equal(u: Unit, year: int, b: dict):
                 "rewarded", "benefit", "rewards"):
         assert p[key] == bp[key], key
     assert {g["grade"]: g["count"] for g in p["grades"]} == \
-        {notices.GRADE_ZH[g]: n for g, n in bp["grades"].items()}
+        {_zh(labels.GRADE_LABELS[g]): n for g, n in bp["grades"].items()}
     assert (p["on_time"]["due"], p["on_time"]["on_time"]) == (bp["due"], bp["on_time"])
     assert sorted((r["number"], r["proposer"]) for r in p["adopted_list"]) == bp["adopted_list"]
     shared = ("collected", "graded", "adopted", "implemented", "benefit")

@@ -12,10 +12,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "casework"
-# What casework/core may build on: people and units, the clock, the database, money, the vocabulary
+# What casework/core may build on: people and units, the clock, the database, money, names, the vocabulary
 # and the structured log line. Everything else in casework is a capability or a screen.
 CORE_MAY_IMPORT = ("casework.core", "casework.accounts.models", "casework.clock", "casework.extensions",
-                   "casework.money", "casework.labels", "casework.ops.logs")
+                   "casework.money", "casework.names", "casework.labels", "casework.ops.logs")
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:

@@ -21,6 +21,7 @@ from casework.extensions import db as _db
 from casework.ops import backup
 
 from .conftest import PG_URL, START, _wipe
+from .databases import new_database
 
 
 
@@ -39,16 +40,7 @@ def _files(folder: Path) -> dict[str, str]:
 
 
 def _new_database(database_url: str, folder: Path, suffix: str) -> str:
-    url = sa.engine.make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        return f"sqlite:///{folder / f'{suffix}.sqlite'}"
-    name = f"{url.database}_{suffix}"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return new_database(database_url, folder, suffix, force=True)
 
 
 def _installation(app, url: str, folder: Path, migrate: bool = True):

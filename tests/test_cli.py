@@ -6,22 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import sqlalchemy as sa
+from .databases import new_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _fresh_database(database_url: str, tmp_path: Path) -> str:
-    url = sa.engine.make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        return f"sqlite:///{tmp_path / 'cli.sqlite'}"
-    name = f"{url.database}_cli"
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
+    return new_database(database_url, tmp_path, "cli")
 
 
 def _flask(args, url, tmp_path):

@@ -36,7 +36,7 @@ def test_guard_refuses_with_reason_and_changes_nothing(demo):
     case = new_case("aid", demo["worker1"])
     with pytest.raises(Invalid) as err:
         fire(case, "submit", demo["worker1"])
-    assert "income proof" in err.value.message
+    assert "收入证明" in err.value.message  # the document's name from the one vocabulary
     _db.session.rollback()
     assert case.state == "draft"
 

@@ -19,7 +19,7 @@ from casework.extensions import db as _db
 from casework.motions.models import Motion
 from casework.notifications.models import Notification
 
-from .factories import fire, new_case
+from .factories import fire, new_case, walk_steps
 
 EN = {"Accept-Language": "en"}
 
@@ -64,13 +64,7 @@ def walk(demo, session, state: str, author="rep1", **data) -> Motion:
                                   deadline="2027-01-15")),
         ("replied", lambda: fire(case, "reply", demo["handler1"], text="已增设两个窗口，错峰就餐")),
     ]
-    for name, step in steps:
-        if case.state == state:
-            break
-        step()
-        if name == state:
-            break
-    return case
+    return walk_steps(case, state, steps)
 
 
 def test_a_motion_from_draft_to_closed_through_the_api(demo, session, api, hr_handler, clock):

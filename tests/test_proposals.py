@@ -17,7 +17,7 @@ from casework.proposals.models import Proposal, ProposalTerm
 from benchmarks import duplicates as duplicates_bench
 from benchmarks.duplicates import ORIGINAL, REWORDED, corpus
 
-from .factories import fire, new_case
+from .factories import fire, new_case, walk_steps
 
 COMMITTEE = ("committee1", "committee2", "committee3")
 EN = {"Accept-Language": "en"}
@@ -42,13 +42,7 @@ def walk(demo, state: str, *, author="worker1", scores=(90, 80), **data) -> Prop
                                      benefit="12000.00")),
         ("rewarded", lambda: [fire(case, "reward", demo[c], comment="予以表彰") for c in COMMITTEE]),
     ]
-    for name, step in steps:
-        if case.state == state:
-            break
-        step()
-        if name == state:
-            break
-    return case
+    return walk_steps(case, state, steps)
 
 
 def switch(web, username: str):

@@ -1,11 +1,12 @@
 """Workflow definitions as data: states, transitions, roles, guards and input fields.
 
-Pure Python on top of `transitions`; no Flask, no database. `casework.engine` applies them.
+Pure Python on top of `transitions`; no Flask, no database. `casework.core.engine` applies them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from functools import partial
 from typing import Iterable
 
 from transitions import Machine
@@ -131,7 +132,8 @@ class Workflow:
                     raise ValueError(f"{kind}: notify for {trigger} names unknown audience {w.who!r}")
             self.notify[trigger] = tells
         self.machine = Machine(model=None, states=list(self.state_names), initial=initial,
-                               transitions=[t.to_dict() for t in self.transitions],
+                               transitions=[{**t.to_dict(), "before": partial(_Subject.took, transition=t)}
+                                            for t in self.transitions],
                                auto_transitions=False, send_event=False,
                                model_attribute="state", ignore_invalid_triggers=False)
 
@@ -153,15 +155,20 @@ class Workflow:
                 out.append(t.trigger)
         return out
 
-    def run(self, state: str, trigger: str, conditions: dict[str, bool]) -> str:
-        """Fire `trigger` on the shared machine for a case in `state`; returns the new state.
+    def take(self, state: str, trigger: str, conditions: dict[str, bool]) -> tuple[str, Transition | None]:
+        """Fire `trigger` on the shared machine for a case in `state`: the machine picks the branch.
 
-        `conditions` answers the branch selectors by name. Raises transitions.MachineError when
-        the trigger is not valid in `state`, and returns `state` unchanged when no branch applies.
+        `conditions` answers the branch selectors by name. Returns the new state and the transition
+        taken, or (`state`, None) when no branch applies; raises transitions.MachineError when the
+        trigger is not valid in `state`.
         """
         subject = _Subject(state, conditions)
-        self.machine.events[trigger].trigger(subject)
-        return subject.state
+        self.machine.events[trigger].trigger(subject, subject)
+        return subject.state, subject.taken
+
+    def run(self, state: str, trigger: str, conditions: dict[str, bool]) -> str:
+        """The state `trigger` leads to from `state` (see `take`)."""
+        return self.take(state, trigger, conditions)[0]
 
     def allowed_roles(self, trigger: str, state: str) -> set[str]:
         roles: set[str] = set()
@@ -176,6 +183,10 @@ class _Subject:
     def __init__(self, state: str, conditions: dict[str, bool]):
         self.state = state
         self._conditions = conditions
+        self.taken: Transition | None = None
+
+    def took(self, transition: Transition):
+        self.taken = transition
 
     def __getattr__(self, name: str):
         conditions = self.__dict__.get("_conditions", {})

@@ -21,7 +21,6 @@ class State(str, Enum):
 
 
 GRADES = ("excellent", "good", "general", "not_adopted")
-GRADE_LABELS_ZH = {"excellent": "优秀", "good": "良好", "general": "一般", "not_adopted": "不采纳"}
 # Defaults in fen (优秀 500, 良好 200, 一般 50 元); admins override them per unit.
 DEFAULT_REWARDS = {"excellent": 50000, "good": 20000, "general": 5000}
 

@@ -9,8 +9,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..core.errors import CaseworkError
-from ..extensions import db
-from ..forms import BaseForm, opts, submit_and_flash
+from ..forms import BaseForm, committed, opts, submit_and_flash
 from . import relatives
 from .models import RELATIONS, find_login
 
@@ -53,13 +52,8 @@ def add_relative():
 @bp.route("/account/relatives/<int:relative_id>/remove", methods=["POST"])
 @login_required
 def remove_relative(relative_id: int):
-    try:
-        relatives.remove(relative_id, current_user)
-        db.session.commit()
+    if committed(lambda: relatives.remove(relative_id, current_user))[0]:
         flash(_("Relative removed."), "success")
-    except CaseworkError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
     return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
                     else url_for("accounts.account"))
 

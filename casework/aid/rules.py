@@ -9,13 +9,12 @@ from ..core.engine import Step, condition, effect, guard
 from ..core.models import Attachment
 from ..core.rules import add_parties
 from ..extensions import db
+from ..labels import DOC_LABELS
 from ..funds import operations as funds
 from ..money import format_money
 from . import levels
 from .models import AidVisit
 
-DOC_LABELS = {"income_proof": "收入证明 / income proof", "medical_bills": "医疗费用票据 / medical bills",
-              "admission_letter": "录取通知书 / admission letter"}
 
 
 @guard("required_documents")
@@ -25,7 +24,7 @@ def _required_documents(step: Step):
         return refusal  # this unit gives this category only to registered households
     needed = step.setting(f"aid_docs_{step.case.category}") or []
     have = set(db.session.scalars(select(Attachment.doc_type).where(Attachment.case_id == step.case.id)))
-    missing = [DOC_LABELS.get(d, d) for d in needed if d not in have]
+    missing = [str(DOC_LABELS.get(d, d)) for d in needed if d not in have]
     if missing:
         return _("Attach these documents first: %(docs)s.", docs=", ".join(missing))
     return None
@@ -122,8 +121,7 @@ def _record_visit(step: Step):
 
 @effect("record_proposed_amount")
 def _record_proposed_amount(step: Step):
-    step.record("amount_proposed", step.case.amount_proposed, step.data["proposed_amount"])
-    step.case.amount_proposed = step.data["proposed_amount"]
+    step.set("amount_proposed", step.data["proposed_amount"])
 
 
 @effect("reserve_funds")
@@ -132,8 +130,7 @@ def _reserve_funds(step: Step):
     levels.decided_here(step)
     amount = step.data["amount"]
     funds.reserve(fund, step.case, amount, step.user)
-    step.record("amount_approved", step.case.amount_approved, amount)
-    step.case.amount_approved = amount
+    step.set("amount_approved", amount)
     step.case.fund_id = fund.id
 
 

@@ -24,6 +24,7 @@ from ..core.errors import Forbidden, Invalid, NotFound, TooLarge
 from ..core.models import Attachment, Case
 from ..core.permissions import can_view, roles_at, sees_reviewer_notes
 from ..extensions import db
+from ..labels import DOC_LABELS
 from ..privacy import access
 from . import pdfcheck
 
@@ -39,9 +40,6 @@ SIGNATURES = (
 )
 TYPES = {content_type: exts for _magic, content_type, exts in SIGNATURES}
 ACCEPT = ",".join(ext for _m, _t, exts in SIGNATURES for ext in exts)
-DOC_LABELS = {"income_proof": _l("Income proof"), "medical_bills": _l("Medical bills"),
-              "admission_letter": _l("Admission letter"), "visit_photo": _l("Visit photo"),
-              "other": _l("Other document")}
 PRIVATE_TYPES = ("visit_photo",)  # reviewers and visitors only
 READERS = ("union_staff", "committee", "admin")
 PENDING = "casework_new_files"

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, Callable
 
 from flask_babel import gettext as _
-from sqlalchemy import event, inspect as sa_inspect, select
+from sqlalchemy import event, inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -25,11 +25,10 @@ from ..accounts.models import Department, User
 from ..clock import utcnow
 from ..extensions import db
 from ..labels import state_label
-from ..money import parse_money
 from ..ops.logs import log_event
 from . import settings, votes as vote_service
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .inputs import record_id
+from .inputs import Reader
 from .models import GENESIS, AuditEntry, Case, entries_of, subject_key
 from .permissions import roles_at
 
@@ -55,32 +54,21 @@ LEVELS: dict[str, Callable[[Any], Any]] = {}
 AFTER_STEP: list[Callable[["Step", AuditEntry], None]] = []
 
 
-def guard(name: str):
-    def register(fn: GuardFn) -> GuardFn:
-        GUARDS[name] = fn
-        return fn
-    return register
+def _registrar(table: dict):
+    """A decorator factory: `@name("x")` files the function under "x" in `table`."""
+    def named(name: str):
+        def register(fn):
+            table[name] = fn
+            return fn
+        return register
+    return named
 
 
-def effect(name: str):
-    def register(fn: EffectFn) -> EffectFn:
-        EFFECTS[name] = fn
-        return fn
-    return register
-
-
-def condition(name: str):
-    def register(fn: ConditionFn) -> ConditionFn:
-        CONDITIONS[name] = fn
-        return fn
-    return register
-
-
-def level(name: str):
-    def register(fn):
-        LEVELS[name] = fn
-        return fn
-    return register
+guard = _registrar(GUARDS)
+effect = _registrar(EFFECTS)
+condition = _registrar(CONDITIONS)
+party = _registrar(PARTY_RESOLVERS)
+level = _registrar(LEVELS)
 
 
 def acting_unit(case, transition: Transition | None = None):
@@ -92,13 +80,6 @@ def acting_unit(case, transition: Transition | None = None):
     if transition is None or not transition.level:
         return case.unit
     return LEVELS[transition.level](case) or case.unit
-
-
-def party(name: str):
-    def register(fn):
-        PARTY_RESOLVERS[name] = fn
-        return fn
-    return register
 
 
 def conflict(fn):
@@ -194,6 +175,11 @@ class Step:
     def record(self, name: str, old, new):
         if old != new:
             self.changes[name] = [_plain(old), _plain(new)]
+
+    def set(self, name: str, value):
+        """Sets the subject's `name` to `value`, noting the change for the audit entry."""
+        self.record(name, getattr(self.case, name), value)
+        setattr(self.case, name, value)
 
 
 @dataclass
@@ -318,119 +304,9 @@ def _already_voted(case, user, wf, trigger, delegate_of=None) -> bool:
 
 # -- inputs ----------------------------------------------------------------------------------
 
-def _find_user(name) -> User | None:
-    if not isinstance(name, str):
-        return None
-    return db.session.scalar(select(User).where(User.username == name.strip(), User.active.is_(True)))
-
-
-def _find_department(ref) -> Department | None:
-    if isinstance(ref, bool):
-        return None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
-        number = record_id(ref)  # beyond an id column: no such department
-        return db.session.get(Department, number) if number else None
-    if isinstance(ref, str):
-        return db.session.scalar(select(Department).where(Department.code == ref.strip()))
-    return None
-
-
 def parse_inputs(t: Transition, raw: dict, case: Case) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    for f in t.fields:
-        value = raw.get(f.name)
-        if value is None or value == "" or value == []:
-            if f.required:
-                errors[f.name] = _("This field is required.")
-            continue
-        try:
-            data[f.name] = _parse_field(f, value, case)
-        except ValueError as exc:
-            errors[f.name] = str(exc)
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
-    return data
-
-
-def _parse_field(f, value, case):
-    if f.type == "text":
-        if not isinstance(value, str):
-            raise ValueError(_("Enter text."))
-        value = value.strip()
-        if len(value) > 20000:
-            raise ValueError(_("The text is too long (at most 20000 characters)."))
-        if f.required and not value:
-            raise ValueError(_("This field is required."))
-        return value
-    if f.type == "money":
-        return parse_money(value)
-    if f.type == "int":
-        if isinstance(value, bool):
-            raise ValueError(_("Enter a whole number."))
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            raise ValueError(_("Enter a whole number.")) from None
-        if f.min is not None and number < f.min or f.max is not None and number > f.max:
-            raise ValueError(_("Enter a number from %(lo)s to %(hi)s.", lo=f.min, hi=f.max))
-        return number
-    if f.type == "date":
-        try:
-            return date.fromisoformat(str(value).strip())
-        except ValueError:
-            raise ValueError(_("Enter a date as YYYY-MM-DD.")) from None
-    if f.type == "bool":
-        if isinstance(value, bool):
-            return value
-        if str(value).lower() in ("1", "true", "yes", "on", "y"):
-            return True
-        if str(value).lower() in ("0", "false", "no", "off", "n"):
-            return False
-        raise ValueError(_("Enter yes or no."))
-    if f.type == "choice":
-        if value not in f.choices:
-            raise ValueError(_("Choose one of: %(choices)s.", choices=", ".join(f.choices)))
-        return value
-    if f.type == "username":
-        user = _find_user(value)
-        if user is None:
-            raise ValueError(_("No active user %(name)s.", name=value))
-        return user
-    if f.type == "usernames":
-        if isinstance(value, str):
-            value = [v for v in value.replace("，", ",").replace(" ", ",").split(",") if v]
-        if not isinstance(value, list):
-            raise ValueError(_("Enter a list of user names."))
-        users, missing = [], []
-        for name in value:
-            user = _find_user(name)
-            (missing.append(str(name)) if user is None else users.append(user))
-        if missing:
-            raise ValueError(_("No active user %(name)s.", name=", ".join(missing)))
-        users = list(dict.fromkeys(users))
-        if f.min and len(users) < f.min:
-            raise ValueError(_("Name at least %(n)s different people.", n=f.min))
-        return users
-    if f.type == "department":
-        dept = _find_department(value)
-        if dept is None or not dept.active:
-            raise ValueError(_("No such department."))
-        return dept
-    if f.type == "departments":
-        if not isinstance(value, list):
-            value = [v for v in str(value).split(",") if v.strip()]
-        depts = [_find_department(v) for v in value]
-        if any(d is None for d in depts):
-            raise ValueError(_("No such department."))
-        return depts
-    if f.type == "case":
-        number = record_id(value)
-        other = db.session.get(Case, number) if number else None
-        if other is None or other.kind != case.kind or other.id == case.id:
-            raise ValueError(_("No such case to refer to."))
-        return other
-    raise ValueError(f.type)
+    """The transition's declared fields read from `raw` by the one reader pages and the API share."""
+    return Reader(raw).fields(t.fields, case)
 
 
 # -- firing ----------------------------------------------------------------------------------
@@ -512,15 +388,11 @@ def _fire(case, trigger: str, user: User | None, raw: dict | None, *,
             return outcome
 
     conds = {name: CONDITIONS[name](step) for t in candidates for name in (*t.conditions, *t.unless)}
-    chosen = next((t for t in candidates if all(conds[c] for c in t.conditions)
-                   and not any(conds[u] for u in t.unless)), None)
+    new_state, chosen = wf.take(case.state, trigger, conds)
     if chosen is None:
         raise Conflict(_("None of this action's outcomes applies to the case as it is now."),
                        code="not_possible")
     step.transition = chosen
-    new_state = wf.run(case.state, trigger, conds)
-    if new_state != chosen.dest:
-        raise RuntimeError(f"{case.workflow_kind}: {trigger} reached {new_state}, not {chosen.dest}")
     if first.vote:
         outcome.tally = vote_service.tally(case)
     if new_state != case.state:

@@ -1,16 +1,27 @@
-"""Field readers shared by every kind's create form and API body; errors collect per field."""
+"""The one input reader: every transition's declared fields, every kind's create body and every form's values
+are read here (web forms and the API alike), with one set of messages; errors collect per field."""
 from __future__ import annotations
 
-from flask_babel import gettext as _
+from datetime import date
 
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..accounts.models import Department, User
+from ..extensions import db
 from ..money import parse_money
+from ..names import normalise_name
 from .errors import Invalid
 
 MAX_INT = 2**31 - 1  # the largest value an integer column (and so every id) holds
+MAX_TEXT = 20000
+_YES = ("1", "true", "yes", "on", "y")
+_NO = ("0", "false", "no", "off", "n")
 
 
 def record_id(value) -> int | None:
-    """An id as sent (a JSON number or ASCII digits); None when it is none, or larger than an id can be."""
+    """An id as sent (a JSON number or ASCII digits); None when it is none, or larger than an id can be.
+    The one id parser of pages (`request.args.get(..., type=record_id)`) and the API."""
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         if len(value.strip()) > len(str(MAX_INT)):
             return None  # int() of thousands of digits is refused by Python itself
@@ -20,12 +31,121 @@ def record_id(value) -> int | None:
     return value
 
 
+def blank(value) -> bool:
+    """Nothing given: absent, empty, only white space, or an empty list."""
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def split_names(value) -> list | None:
+    """User names as a list or as "a, b" / "a，b" / "a b" text; None when it is neither."""
+    if isinstance(value, str):
+        return [v for v in value.replace("，", ",").replace(" ", ",").split(",") if v]
+    return value if isinstance(value, list) else None
+
+
+def active_user(name) -> User | None:
+    if not isinstance(name, str):
+        return None
+    return db.session.scalar(select(User).where(User.username == name.strip(), User.active.is_(True)))
+
+
+def department(ref) -> Department | None:
+    """A department by id or by code."""
+    if isinstance(ref, bool):
+        return None
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.strip().isdigit()):
+        number = record_id(ref)  # beyond an id column: no such department
+        return db.session.get(Department, number) if number else None
+    if isinstance(ref, str):
+        return db.session.scalar(select(Department).where(Department.code == ref.strip()))
+    return None
+
+
+def _found(thing, message: str):
+    if thing is None:
+        raise ValueError(message)
+    return thing
+
+
+def whole_number(value, lo: int | None = None, hi: int | None = None) -> int:
+    """An integer (a JSON number or digits), within [lo, hi] and what a database column holds."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(_("Enter a whole number.")) from None
+    if (lo is not None and number < lo) or (hi is not None and number > hi):
+        if hi is None:
+            raise ValueError(_("Enter a number of at least %(lo)s.", lo=lo))
+        if lo is None:
+            raise ValueError(_("Enter a number of at most %(hi)s.", hi=hi))
+        raise ValueError(_("Enter a number from %(lo)s to %(hi)s.", lo=lo, hi=hi))
+    if abs(number) > MAX_INT:
+        raise ValueError(_("The number is out of range."))
+    return number
+
+
+def iso_date(value) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(_("Enter a date as YYYY-MM-DD.")) from None
+
+
+def yes_no(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in _YES:
+        return True
+    if str(value).lower() in _NO:
+        return False
+    raise ValueError(_("Enter yes or no."))
+
+
+def one_of(value, choices) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(_("Choose one of: %(choices)s.", choices=", ".join(choices)))
+    return value
+
+
+def people(value, least: int | None = None) -> list[User]:
+    """Distinct active people named by user name (see `split_names`), at least `least` of them."""
+    names = split_names(value)
+    if names is None:
+        raise ValueError(_("Enter a list of user names."))
+    found, missing = [], []
+    for each in names:
+        user = active_user(each)
+        (missing.append(str(each)) if user is None else found.append(user))
+    if missing:
+        raise ValueError(_("No active user %(name)s.", name=", ".join(missing)))
+    found = list(dict.fromkeys(found))
+    if least and len(found) < least:
+        raise ValueError(_("Name at least %(n)s different people.", n=least))
+    return found
+
+
 class Reader:
+    """Reads named values from one body (a JSON object or a form's data). Each method returns the value, or
+    None when it is missing or wrong, and then notes the field's message; `done` refuses them all at once."""
+
     def __init__(self, data: dict):
         self.data = data if isinstance(data, dict) else {}
         self.errors: dict[str, str] = {}
 
-    def text(self, name: str, *, required: bool = True, max_len: int = 20000) -> str:
+    def _given(self, name: str, required: bool):
+        """The raw value, or None (noting "required" when it must be given)."""
+        value = self.data.get(name)
+        if blank(value):
+            if required:
+                self.errors[name] = _("This field is required.")
+            return None
+        return value
+
+    def text(self, name: str, *, required: bool = True, max_len: int = MAX_TEXT) -> str:
         value = self.data.get(name)
         if value is None:
             value = ""
@@ -39,49 +159,98 @@ class Reader:
             self.errors[name] = _("The text is too long (at most %(n)s characters).", n=max_len)
         return value
 
-    def money(self, name: str, *, required: bool = True) -> int | None:
-        value = self.data.get(name)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                self.errors[name] = _("This field is required.")
+    def name(self, name: str, *, required: bool = True, max_len: int = 200) -> str | None:
+        """A person's name in its one stored form (casework.names)."""
+        value = self.text(name, required=required, max_len=max_len)
+        if name in self.errors or not value:
+            return None
+        value = normalise_name(value)
+        if not value and required:
+            self.errors[name] = _("This field is required.")
+        return value or None
+
+    def _read(self, name: str, required: bool, convert):
+        """`convert` of the given value; its ValueError's message is the field's."""
+        value = self._given(name, required)
+        if value is None:
             return None
         try:
-            return parse_money(value)
+            return convert(value)
         except ValueError as exc:
             self.errors[name] = str(exc)
             return None
 
+    def money(self, name: str, *, required: bool = True) -> int | None:
+        return self._read(name, required, parse_money)
+
     def integer(self, name: str, *, required: bool = True, lo: int | None = None, hi: int | None = None):
-        value = self.data.get(name)
-        if value in (None, ""):
-            if required:
-                self.errors[name] = _("This field is required.")
-            return None
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            number = int(str(value).strip())
-        except ValueError:
-            self.errors[name] = _("Enter a whole number.")
-            return None
-        if (lo is not None and number < lo) or (hi is not None and number > hi):
-            self.errors[name] = _("Enter a number from %(lo)s to %(hi)s.", lo=lo, hi=hi)
-            return None
-        if abs(number) > MAX_INT:  # beyond what a database integer column holds
-            self.errors[name] = _("The number is out of range.")
-            return None
-        return number
+        return self._read(name, required, lambda v: whole_number(v, lo, hi))
+
+    def date(self, name: str, *, required: bool = True) -> date | None:
+        return self._read(name, required, iso_date)
+
+    def boolean(self, name: str, *, required: bool = True) -> bool | None:
+        return self._read(name, required, yes_no)
 
     def choice(self, name: str, choices, *, required: bool = True) -> str | None:
-        value = self.data.get(name)
-        if value in (None, ""):
-            if required:
-                self.errors[name] = _("This field is required.")
-            return None
-        if not isinstance(value, str) or value not in choices:
-            self.errors[name] = _("Choose one of: %(choices)s.", choices=", ".join(choices))
-            return None
-        return value
+        return self._read(name, required, lambda v: one_of(v, choices))
+
+    def user(self, name: str, *, required: bool = True) -> User | None:
+        return self._read(name, required, lambda v: _found(active_user(v), _("No active user %(name)s.", name=v)))
+
+    def users(self, name: str, *, required: bool = True, least: int | None = None) -> list[User] | None:
+        return self._read(name, required, lambda v: people(v, least))
+
+    def department(self, name: str, *, required: bool = True) -> Department | None:
+        def active(value):
+            found = department(value)
+            return _found(found if found is not None and found.active else None, _("No such department."))
+        return self._read(name, required, active)
+
+    def departments(self, name: str, *, required: bool = True) -> list[Department] | None:
+        def each(value):
+            refs = value if isinstance(value, list) else [v for v in str(value).split(",") if v.strip()]
+            return [_found(department(v), _("No such department.")) for v in refs]
+        return self._read(name, required, each)
+
+    def case(self, name: str, like, *, required: bool = True):
+        """Another case of the same kind as `like` (by id)."""
+        from .models import Case
+
+        def other(value):
+            number = record_id(value)
+            found = db.session.get(Case, number) if number else None
+            ok = found is not None and found.kind == like.kind and found.id != like.id
+            return _found(found if ok else None, _("No such case to refer to."))
+        return self._read(name, required, other)
+
+    def field(self, f, subject=None):
+        """One field a workflow transition declares (workflows.base.Field), read by its type."""
+        name, required = f.name, f.required
+        read = {
+            "text": lambda: self.text(name, required=required) or None,
+            "money": lambda: self.money(name, required=required),
+            "int": lambda: self.integer(name, required=required, lo=f.min, hi=f.max),
+            "date": lambda: self.date(name, required=required),
+            "bool": lambda: self.boolean(name, required=required),
+            "choice": lambda: self.choice(name, f.choices, required=required),
+            "username": lambda: self.user(name, required=required),
+            "usernames": lambda: self.users(name, required=required, least=f.min),
+            "department": lambda: self.department(name, required=required),
+            "departments": lambda: self.departments(name, required=required),
+            "case": lambda: self.case(name, subject, required=required),
+        }[f.type]
+        return read()
+
+    def fields(self, fields, subject=None) -> dict:
+        """The values of `fields` that were given (each parsed by its type); refuses when any is wrong."""
+        out = {}
+        for f in fields:
+            value = self.field(f, subject)
+            if value is not None and f.name not in self.errors:
+                out[f.name] = value
+        self.done()
+        return out
 
     def fail(self, name: str, message: str):
         self.errors[name] = message

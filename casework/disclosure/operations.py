@@ -21,6 +21,7 @@ from ..core.errors import CaseworkError, Conflict, Forbidden, Invalid, NotFound
 from ..core.models import Case
 from ..core.permissions import roles_at
 from ..extensions import db
+from ..labels import BOARD_TITLES, in_chinese
 from .masking import mask_name
 from .models import Disclosure, DisclosureItem, Objection, PendingItem
 
@@ -28,8 +29,6 @@ log = logging.getLogger(__name__)
 
 settings.declare("report_reward", 50000, "money",
                  _l("Reward for a report (举报) that proved substantiated, in yuan."))
-TITLES = {"aid": "困难职工帮扶救助公示", "proposal": "合理化建议奖励公示", "motion": "职代会提案办理结果公示",
-          "fund": "救助基金收支情况公示"}
 settings.declare("report_ack_days", 7, "days",
                  _l("Days within which union staff acknowledge an objection or report before they are reminded."),
                  lo=1, hi=60)
@@ -59,7 +58,7 @@ def make_batch(unit: Unit, kind: str, batch_key: str | None = None) -> Disclosur
                                  .order_by(PendingItem.id)).all()
     if not pending:
         return None
-    d = Disclosure(unit_id=unit.id, kind=kind, title=TITLES[kind], status="awaiting_signoff",
+    d = Disclosure(unit_id=unit.id, kind=kind, title=in_chinese(BOARD_TITLES, kind), status="awaiting_signoff",
                    period_days=int(settings.get(unit, "posting_days")), batch_key=batch_key)
     db.session.add(d)
     db.session.flush()

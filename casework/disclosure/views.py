@@ -15,8 +15,8 @@ from ..config import public_url
 from ..core.errors import CaseworkError
 from ..core.permissions import grants, roles_at
 from ..extensions import db, limited
-from ..money import parse_money
-from ..core.inputs import record_id
+from ..core.inputs import Reader, record_id
+from ..forms import committed
 from . import human, operations
 from ..core.models import Vote
 from .models import Disclosure, DisclosureItem, Objection
@@ -207,13 +207,9 @@ def make_batch():
 @login_required
 def sign_off(disclosure_id: int):
     d = db.session.get(Disclosure, disclosure_id) or abort(404)
-    try:
-        votes, quorum = operations.sign_off(d, current_user, request.form.get("comment", ""))
-        db.session.commit()
-    except CaseworkError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
+    done, tally = committed(lambda: operations.sign_off(d, current_user, request.form.get("comment", "")))
+    if done:
+        votes, quorum = tally
         flash(_("Posted on the board.") if d.status == "posted" else
               _("Your sign-off is recorded: %(votes)s of %(quorum)s needed.", votes=votes, quorum=quorum), "success")
     return redirect(url_for("board.manage"))
@@ -236,13 +232,7 @@ def audit(disclosure_id: int):
 @login_required
 def acknowledge(row_id: int):
     row = db.session.get(Objection, row_id) or abort(404)
-    try:
-        operations.acknowledge(row, current_user)
-        db.session.commit()
-    except CaseworkError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
+    if committed(lambda: operations.acknowledge(row, current_user))[0]:
         flash(_("Acknowledged: the reporter sees it when following the code."), "success")
     return redirect(url_for("board.manage"))
 
@@ -251,18 +241,12 @@ def acknowledge(row_id: int):
 @login_required
 def answer_report(row_id: int):
     row = db.session.get(Objection, row_id) or abort(404)
-    try:
-        reward = parse_money(request.form["reward"]) if request.form.get("reward") else None
-    except ValueError as exc:
-        flash(str(exc), "error")
+    read = Reader(request.form.to_dict())
+    reward = read.money("reward", required=False)
+    if read.errors:
+        flash(read.errors["reward"], "error")
         return redirect(url_for("board.manage"))
-    try:
-        operations.answer_report(row, current_user, request.form.get("answer", ""),
-                                 request.form.get("substantiated") == "1", reward)
-        db.session.commit()
-    except CaseworkError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
+    if committed(lambda: operations.answer_report(row, current_user, request.form.get("answer", ""),
+                                                  request.form.get("substantiated") == "1", reward))[0]:
         flash(_("Answer sent."), "success")
     return redirect(url_for("board.manage"))

@@ -157,11 +157,10 @@ def session_report(session_id: int, fmt: str):
     from ..motions import operations as motions
     session = _visible(CongressSession, session_id, motions.sees_session)
     report = motions.session_report(session)
-    yes_no = {True: "是", False: "否", None: ""}
     with force_locale("zh"):
         rows = [[r["number"], r["title"], r["author_name"], r["cosigners"],
                  labels.state_label("motion", r["state"]), r["department"] or "", "、".join(r["co_departments"]),
-                 r["deadline"] or "", r["replied_on"] or "", yes_no[r["on_time"]],
+                 r["deadline"] or "", r["replied_on"] or "", str(labels.YES_NO[r["on_time"]]),
                  str(labels.CHOICE_LABELS.get(r["rating"], r["rating"])) if r["rating"] else "",
                  r["merged_into"] or ""] for r in report["motions"]]
     return respond(fmt, f"{session.name}提案汇总表", "提案汇总表", SESSION_HEADERS, rows)

@@ -86,14 +86,19 @@ def debit_reserved(case, method: str, reference: str, actor) -> LedgerEntry:
     return entry
 
 
-def pay(fund: Fund, case, amount: int, method: str, reference: str, actor) -> LedgerEntry:
-    """A payment without a prior reservation (rewards): free balance must cover it."""
+def _take_free(fund: Fund, amount: int) -> None:
+    """Takes `amount` off the balance in one conditional UPDATE, or refuses: free balance must cover it."""
     done = db.session.execute(
         update(Fund).where(Fund.id == fund.id, Fund.balance - Fund.reserved >= amount)
         .values(balance=Fund.balance - amount)).rowcount
     if not done:
         raise Invalid(_("The fund %(name)s does not have %(amount)s yuan free.", name=fund.name,
                         amount=f"{amount / 100:.2f}"), code="guard")
+
+
+def pay(fund: Fund, case, amount: int, method: str, reference: str, actor) -> LedgerEntry:
+    """A payment without a prior reservation (rewards): free balance must cover it."""
+    _take_free(fund, amount)
     entry = LedgerEntry(fund_id=fund.id, kind="payment", amount=amount, case_id=case.id, method=method,
                         reference=reference, actor_id=actor.id if actor else None)
     db.session.add(entry)
@@ -102,12 +107,7 @@ def pay(fund: Fund, case, amount: int, method: str, reference: str, actor) -> Le
 
 def pay_against_code(fund: Fund, objection, amount: int, actor) -> LedgerEntry:
     """A reward for a founded report: like `pay`, but against the report's tracking code instead of a case."""
-    done = db.session.execute(
-        update(Fund).where(Fund.id == fund.id, Fund.balance - Fund.reserved >= amount)
-        .values(balance=Fund.balance - amount)).rowcount
-    if not done:
-        raise Invalid(_("The fund %(name)s does not have %(amount)s yuan free.", name=fund.name,
-                        amount=f"{amount / 100:.2f}"), code="guard")
+    _take_free(fund, amount)
     entry = LedgerEntry(fund_id=fund.id, kind="payment", amount=amount, objection_id=objection.id, method="cash",
                         reference=f"举报 {objection.tracking_code}", note="举报奖励，凭查询码领取",
                         actor_id=actor.id if actor else None)

@@ -14,13 +14,12 @@ from ..core.inputs import record_id
 from ..core.models import Case
 from ..extensions import db
 from ..forms import BaseForm, opts
+from ..labels import SOURCE_LABELS
 from ..money import format_money
 from . import api_schemas as s
 from . import operations as ops
 from .models import EFFECT, INCOME_SOURCES, Fund, LedgerEntry
 
-SOURCE_LABELS = {"union_dues": _l("Union dues"), "government": _l("Government subsidy"),
-                 "donation": _l("One-day donation"), "other": _l("Other income")}
 KIND_LABELS = {"income": _l("Income"), "reserve": _l("Reserved"), "release": _l("Reservation released"),
                "debit": _l("Paid out (reserved)"), "payment": _l("Paid out"), "reversal": _l("Reversal")}
 PURPOSE_LABELS = {"aid": _l("Aid"), "reward": _l("Rewards")}

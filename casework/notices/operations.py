@@ -9,7 +9,7 @@ import json
 import secrets
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +21,7 @@ from ..core import kinds, settings
 from ..core.models import AuditEntry, Case, next_serial
 from ..core.permissions import can_view
 from ..extensions import db
+from ..labels import CHOICE_LABELS, GRADE_LABELS, METHOD_LABELS, SOURCE_LABELS, in_chinese
 from . import renderer, signing
 from .models import KINDS, Notice
 
@@ -30,10 +31,6 @@ settings.declare("notice_org_code", "工", "text",
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by hand
 CODE_LENGTH = 12  # 60 bits: not guessable, short enough to type from paper
 
-CATEGORY_ZH = {"hardship": "困难帮扶", "illness": "大病救助", "education": "金秋助学", "holiday_visit": "送温暖慰问"}
-METHOD_ZH = {"bank_transfer": "银行转账", "cash": "现金", "other": "其他方式"}
-GRADE_ZH = {"excellent": "优秀", "good": "良好", "general": "一般", "not_adopted": "不采纳"}
-SOURCE_ZH = {"union_dues": "工会经费", "government": "财政补助", "donation": "一日捐", "other": "其他收入"}
 
 
 # -- issuing ---------------------------------------------------------------------------------
@@ -75,7 +72,8 @@ def issue(kind: str, *, unit: Unit, values: dict, case: Case | None = None, subj
     stored = {**values, "kind": kind, "title": values.get("title") or spec.title,
               "org": values.get("org") or unit.name, "number": number_for(kind, unit, day.year, seq),
               "date": renderer.date_zh(day), "verify_code": _display(code), "verify_url": url}
-    pdf = renderer.render(spec.template, {**stored, "qr": renderer.qr_svg(url)})
+    with force_locale("zh"):  # a notice is Chinese, whatever the language of the request that issues it
+        pdf = renderer.render(spec.template, {**stored, "qr": renderer.qr_svg(url)})
     pdf = signing.sign(pdf, org=_root_name(unit), reason=f"{stored['title']} {stored['number']}")
     notice = Notice(kind=kind, unit_id=unit.id, year=day.year, seq=seq, number=stored["number"],
                     issued_at=now, case_id=case.id if case is not None else None, subject=subject,
@@ -178,7 +176,7 @@ def case_values(kind: str, case: Case, *, text: str = "", actor: User | None = N
     if case.kind == "aid":
         from ..funds.models import Fund
         fund = db.session.get(Fund, case.fund_id) if case.fund_id else None
-        v.update(category=CATEGORY_ZH.get(case.category, case.category), amount=case.amount_approved or 0,
+        v.update(category=in_chinese(CHOICE_LABELS, case.category), amount=case.amount_approved or 0,
                  fund=fund.name if fund else "", posting_days=int(settings.get(case.unit, "posting_days")))
         # A decision of the parent union: the letter says both committees decided.
         v.update(referred_from="")
@@ -194,14 +192,14 @@ def case_values(kind: str, case: Case, *, text: str = "", actor: User | None = N
                                       .order_by(LedgerEntry.id.desc()).limit(1))
             v.update(employee_no=case.applicant.employee_no or "",
                      amount=debit.amount if debit else case.amount_approved or 0,
-                     method=METHOD_ZH.get(debit.method if debit else "", "—"),
+                     method=in_chinese(METHOD_LABELS, debit.method if debit else "", "—"),
                      reference=(debit.reference if debit else "") or "",
                      paid_on=renderer.date_zh(local(debit.at if debit else now).date()),
                      handler=actor.name if actor else "")
     elif case.kind == "proposal":
         names = [case.applicant.name] + [p.user.name for p in case.parties if p.role == "coproposer"]
         outcome = {"decline": "declined", "not_adopt": "not_adopted"}.get(trigger, "rewarded")
-        v.update(names=list(dict.fromkeys(names)), grade=GRADE_ZH.get(case.grade or "", ""),
+        v.update(names=list(dict.fromkeys(names)), grade=in_chinese(GRADE_LABELS, case.grade or "", ""),
                  reward=case.reward or 0, benefit=case.benefit or 0, reply=text or case.reply or "",
                  outcome=outcome, department=case.department.name if case.department else "")
     else:
@@ -312,7 +310,7 @@ def fund_report_values(fund, year: int, quarter: int) -> dict:
     income = {}
     for kind, src, _n, amount in period:
         if kind == "income":
-            label = SOURCE_ZH.get(src or "other", src)
+            label = in_chinese(SOURCE_LABELS, src or "other")
             income[label] = income.get(label, 0) + amount
     count = {k: (n, a) for k, s, n, a in period if k in ("debit", "payment", "reversal")}
     return {"title": f"{fund.name}{year}年第{'一二三四'[quarter - 1]}季度收支情况报告", "fund": fund.name,

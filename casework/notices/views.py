@@ -15,7 +15,6 @@ from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from ..clock import today
-from ..core.errors import CaseworkError
 from ..core.models import Case
 from ..core.permissions import can_view, grants, roles_at
 from ..extensions import db, limited
@@ -253,13 +252,8 @@ def _fund_report():
     form.fund.choices = opts((str(f.id), f.name) for f in funds)
     if request.method == "POST" and form.validate():
         fund = next(f for f in funds if str(f.id) == form.fund.data)
-        try:
-            notice = operations.fund_report(fund, form.year.data, int(form.quarter.data), current_user)
-            db.session.commit()
-        except CaseworkError as exc:
-            db.session.rollback()
-            form.absorb(exc)
-        else:
+        if notice := form.commit(
+                lambda: operations.fund_report(fund, form.year.data, int(form.quarter.data), current_user)):
             flash(_("Issued %(number)s.", number=notice.number), "success")
             return redirect(url_for("notices.verify", code=notice.verify_code))
     return render_template("notices/fund_report.html", form=form)

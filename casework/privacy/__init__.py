@@ -1,4 +1,5 @@
-"""Privacy of aid requests (PIPL): the reads log of their sensitive parts, its pages, API and check.
+"""Privacy (PIPL): the reads log of aid requests' sensitive parts, separate consent, correction requests and
+a person's own data (我的数据), with their pages, API and check.
 
 `access.note(case, user)` is called where a sensitive part is shown (the aid record with its details,
 attachments, exports); a refused attempt on an aid request is noted too. Entries are hash-chained per case
@@ -23,8 +24,8 @@ def register(app: Flask):
     app.add_template_global(views.consent_notice, "consent_notice")
     app.add_template_global(views.case_retention, "case_retention")
     app.add_template_filter(views.cleared, "cleared")
-    from .consent import HOW_ZH
-    app.add_template_global(lambda how: HOW_ZH.get(how or "", how or ""), "labels_consent_how")
+    from ..labels import CONSENT_HOW_LABELS
+    app.add_template_global(lambda how: str(CONSENT_HOW_LABELS.get(how or "", how or "")), "labels_consent_how")
 
     from ..scheduler.sweep import TASKS, due_task
     if "retention" not in TASKS:

@@ -13,7 +13,6 @@ CURRENT = "2026-12"
 GIVEN_BY = ("self", "on_behalf")
 # How a group leader obtained the worker's consent when applying on their behalf.
 HOW = ("written", "in_person", "phone")
-HOW_ZH = {"written": "书面签字同意", "in_person": "当面口头同意", "phone": "电话确认同意"}
 
 TEXTS = {
     "2026-12": (

@@ -1,5 +1,5 @@
 """Pages: the reads log of a case ("accessed by", for staff and the applicant) and the whole log for
-administrators, with filters and a CSV/XLSX export."""
+administrators, with filters and a CSV/XLSX export; a person's own data (我的数据) and correction requests."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta

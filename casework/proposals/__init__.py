@@ -1,2 +1,2 @@
-"""Rationalisation proposals: the kind, its guards and effects, the duplicate index, its API."""
+"""Rationalisation proposals: the kind, its guards and effects, the duplicate index, its API (pages: `views`)."""
 from . import api, kind, rules, similar  # noqa: F401  (the kind, its guards and effects, index, API blueprint)

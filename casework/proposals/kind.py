@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..money import format_money
-from ..core.inputs import Reader
+from ..core.inputs import Reader, split_names
 from ..core.kinds import KindSpec, register
 from ..core.permissions import sees_reviewer_notes
 from ..extensions import db
@@ -31,9 +31,8 @@ def _coproposers(r: Reader, raw, author: User) -> list[User]:
     """User names as a list or "a, b" text; each an active person other than the author."""
     if raw in (None, "", []):
         return []
-    if isinstance(raw, str):
-        raw = [n for n in raw.replace("，", ",").replace(" ", ",").split(",") if n]
-    if not isinstance(raw, list) or not all(isinstance(n, str) for n in raw):
+    raw = split_names(raw)
+    if raw is None or not all(isinstance(n, str) for n in raw):
         r.fail("coproposers", _("Enter a list of user names."))
         return []
     names = list(dict.fromkeys(n.strip() for n in raw if n.strip()))

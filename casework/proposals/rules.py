@@ -4,11 +4,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from workflows.proposal import GRADE_LABELS_ZH, grade_for
+from workflows.proposal import grade_for
 
 from ..core.engine import Step, effect, guard, refusal
 from ..core.errors import Invalid
 from ..core.rules import add_parties
+from ..labels import GRADE_LABELS, in_chinese
 from ..extensions import db
 from ..funds import operations as funds
 from ..money import format_money
@@ -64,15 +65,13 @@ def _compute_grade(step: Step):
     except (TypeError, ValueError):
         raise Invalid(_("The unit's grade thresholds must be three descending numbers; ask an administrator."),
                       code="guard") from None
-    step.record("grade", step.case.grade, grade)
     step.case.mean_score = round(float(mean), 2)
-    step.case.grade = grade
+    step.set("grade", grade)
 
 
 @effect("record_implementation")
 def _record_implementation(step: Step):
-    step.record("benefit", step.case.benefit, step.data["benefit"])
-    step.case.benefit = step.data["benefit"]
+    step.set("benefit", step.data["benefit"])
 
 
 @effect("pay_reward")
@@ -94,7 +93,7 @@ def _pay_reward(step: Step):
 
 def reward_notice(case, amount: int, bonus: int, comment: str = "") -> str:
     """The written reply for a rewarded proposal (a document for the proposer, so in Chinese)."""
-    text = f"您提出的合理化建议《{case.title}》（{case.number}）经评审为“{GRADE_LABELS_ZH.get(case.grade, case.grade)}”"
+    text = f"您提出的合理化建议《{case.title}》（{case.number}）经评审为“{in_chinese(GRADE_LABELS, case.grade)}”"
     text += "等级，已被采纳并实施"
     if case.benefit:
         text += f"，预计年经济效益{format_money(case.benefit)}元"

@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from wtforms import HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import StringField
+
+import workflows
 
 from ..accounts.models import Unit
 from ..clock import today
@@ -17,8 +18,9 @@ from ..core import engine, kinds
 from ..core.errors import CaseworkError
 from ..core.permissions import sees_reviewer_notes
 from ..extensions import db
-from ..forms import BaseForm
+from ..forms import transition_form
 from ..labels import FIELD_LABELS
+from ..web.case_forms import ProposalForm
 from ..core.inputs import record_id
 from . import operations as ops
 from .models import Proposal, ProposalDuplicate
@@ -27,12 +29,8 @@ bp = Blueprint("proposals", __name__)
 NUMBER = re.compile(r"\bP\d{4}-\d{5}\b")
 
 
-class SubmitForm(BaseForm):
-    title = StringField(FIELD_LABELS["title"], validators=[InputRequired(), Length(max=200)])
-    problem = TextAreaField(FIELD_LABELS["problem"], validators=[InputRequired(), Length(max=20000)])
-    suggestion = TextAreaField(FIELD_LABELS["suggestion"], validators=[InputRequired(), Length(max=20000)])
-    expected_benefit = TextAreaField(FIELD_LABELS["expected_benefit"], validators=[Optional(), Length(max=20000)])
-    coproposers = StringField(FIELD_LABELS["coproposers"], validators=[Optional(), Length(max=600)],
+class SubmitForm(ProposalForm):
+    coproposers = StringField(FIELD_LABELS["coproposers"], render_kw={"maxlength": 600},
                               description=_l("User names of colleagues who propose it with you, "
                                              "separated by commas"))
 
@@ -49,15 +47,13 @@ def create():
     form = SubmitForm()
     if form.validate_on_submit():
         now = request.form.get("do") == "submit"
-        try:
+
+        def create_and_submit():
             case = kinds.create("proposal", form.data_for_engine(), current_user)
             if now:
                 engine.fire(case, "submit", current_user)
-            db.session.commit()
-        except CaseworkError as exc:
-            db.session.rollback()
-            form.absorb(exc)
-        else:
+            return case
+        if case := form.commit(create_and_submit):
             flash(_("Proposal %(number)s submitted.", number=case.number) if now else
                   _("Draft %(number)s saved. Add attachments, then submit it.", number=case.number), "success")
             return redirect(url_for("web.case_view", kind="proposal", case_id=case.id))
@@ -105,10 +101,11 @@ def mark_duplicate(proposal_id: int):
     return redirect(url_for("web.case_view", kind="proposal", case_id=case_id))
 
 
-class ScoreForm(BaseForm):
-    score = IntegerField(FIELD_LABELS["score"], validators=[InputRequired(), NumberRange(0, 100)])
-    comment = TextAreaField(FIELD_LABELS["comment"], validators=[InputRequired(), Length(max=5000)])
-    version = HiddenField()
+def ScoreForm(version=None):  # noqa: N802  (a form class, built from the step's declared fields)
+    form = transition_form(next(t for t in workflows.get("proposal").transitions if t.trigger == "score"))
+    if version is not None:
+        form.version.data = version
+    return form
 
 
 @bp.get("/proposals/<int:proposal_id>/score")

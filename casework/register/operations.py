@@ -24,6 +24,7 @@ from ..core import engine, settings, votes as vote_service
 from ..core.errors import Conflict, Forbidden, Invalid
 from ..core.permissions import has_role, roles_at
 from ..extensions import db
+from ..labels import HOUSEHOLD_GRADE_LABELS, in_chinese
 from ..names import normalise_name
 from ..notifications.models import notify
 from .models import (CAUSES, GRADES, OUTCOMES, POSITIONS, RELATIONS, Household, HouseholdMember,
@@ -31,9 +32,6 @@ from .models import (CAUSES, GRADES, OUTCOMES, POSITIONS, RELATIONS, Household, 
 
 VIEWERS = ("union_staff", "committee", "admin")
 VISITOR_ROLES = ("union_staff", "group_leader", "committee")
-GRADE_ZH = {"general": "一般困难", "special": "特别困难"}
-CAUSE_ZH = {"illness": "因病", "disability": "因残", "single_parent": "单亲", "spouse_unemployed": "配偶失业",
-            "children_in_school": "子女就学", "disaster": "因灾"}
 APPROVED_STATES = ("posting", "objection_review", "approved", "disbursed", "closed")
 PAID_STATES = ("disbursed", "closed")
 
@@ -336,7 +334,7 @@ def send_review_reminders(at: datetime | None = None) -> int:
                 db.session.flush()
                 for person in staff:
                     notify(person, f"困难职工档案年度复核提醒：{household.user.name}",
-                           f"{household.user.name}（{household.unit.full_name()}，{GRADE_ZH[household.grade]}）"
+                           f"{household.user.name}（{household.unit.full_name()}，{in_chinese(HOUSEHOLD_GRADE_LABELS, household.grade)}）"
                            f"的困难职工档案应于 {household.next_review_on.isoformat()} 前完成年度复核。"
                            f"请入户核实后在档案中记录：继续保留、调整困难等级或退出档案（须写明原因）。")
         except IntegrityError:  # another process sent it first

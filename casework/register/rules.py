@@ -1,8 +1,8 @@
 """The aid guard of the register: categories that a unit marks `aid_requires_register_<category>` take
 requests only from workers whose household is registered.
 
-casework/aid/* is not ours to edit, so this is a plain function the aid submit guard calls
-(`required_documents`, run by both submit and resubmit):
+A plain function, not a guard of its own: the aid submit guard (`required_documents`, run by both submit and
+resubmit) calls it:
 
     from ..register.rules import check_aid_register
     ...

@@ -18,12 +18,11 @@ from ..accounts.models import Unit, User
 from ..admin.access import admin_required
 from ..aid.models import CATEGORIES
 from ..core import settings
-from ..core.errors import CaseworkError
 from ..core.permissions import has_role
 from ..extensions import db
-from ..forms import BaseForm, opts
+from ..forms import BaseForm, committed, opts
 from ..money import format_money
-from ..labels import CHOICE_LABELS
+from ..labels import CHOICE_LABELS, HOUSEHOLD_CAUSE_LABELS, HOUSEHOLD_GRADE_LABELS
 from ..core.inputs import record_id
 from . import operations as ops
 from ..core.models import Vote, entries_of, verify_chain
@@ -31,10 +30,7 @@ from .models import CAUSES, GRADES, OUTCOMES, RELATIONS, STATUSES, Household
 
 bp = Blueprint("register", __name__, url_prefix="/register")
 
-GRADE_LABELS = {"general": _l("General hardship (一般困难)"), "special": _l("Special hardship (特别困难)")}
-CAUSE_LABELS = {"illness": _l("Illness"), "disability": _l("Disability"),
-                "single_parent": _l("Single parent"), "spouse_unemployed": _l("Spouse unemployed"),
-                "children_in_school": _l("Children in school"), "disaster": _l("Disaster")}
+GRADE_LABELS, CAUSE_LABELS = HOUSEHOLD_GRADE_LABELS, HOUSEHOLD_CAUSE_LABELS
 STATUS_LABELS = {"proposed": _l("Awaiting the committee"), "registered": _l("Registered"),
                  "rejected": _l("Not approved"), "removed": _l("Removed from the register")}
 RELATION_LABELS = {"self": _l("The worker"), "spouse": _l("Spouse"), "child": _l("Child"),
@@ -119,13 +115,7 @@ def create():
         data = {k: v for k, v in form.data.items() if k != "members"}
         data["members"] = form.members.data
         data["visited_on"] = form.visited_on.data
-        try:
-            household = ops.propose(ops.read_proposal(data), current_user)
-            db.session.commit()
-        except CaseworkError as exc:
-            db.session.rollback()
-            form.absorb(exc)
-        else:
+        if household := form.commit(lambda: ops.propose(ops.read_proposal(data), current_user)):
             flash(_("The household is waiting for the committee's vote."), "success")
             return redirect(url_for("register.view", household_id=household.id))
     return render_template("register/new.html", form=form), 422
@@ -162,14 +152,9 @@ def audit(household_id: int):
 @login_required
 def cast_vote(household_id: int):
     household = _household(household_id)
-    try:
-        result = ops.vote(household, current_user, request.form.get("position", ""),
-                          request.form.get("comment", ""))
-        db.session.commit()
-    except CaseworkError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
+    done, result = committed(lambda: ops.vote(household, current_user, request.form.get("position", ""),
+                                              request.form.get("comment", "")))
+    if done:
         if result.decided:
             flash(_("Quorum reached: the decision is made."), "success")
         else:
@@ -182,14 +167,8 @@ def cast_vote(household_id: int):
 @login_required
 def record_review(household_id: int):
     household = _household(household_id)
-    try:
-        ops.review(household, current_user, request.form.get("outcome", ""),
-                   request.form.get("new_grade") or None, request.form.get("reason", ""))
-        db.session.commit()
-    except CaseworkError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "error")
-    else:
+    if committed(lambda: ops.review(household, current_user, request.form.get("outcome", ""),
+                                    request.form.get("new_grade") or None, request.form.get("reason", "")))[0]:
         flash(_("The re-check is recorded."), "success")
     return redirect(url_for("register.view", household_id=household_id))
 

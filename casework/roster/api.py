@@ -58,10 +58,15 @@ def _flag(name: str) -> bool:
 
 
 def _out(job: RosterImport, report) -> dict:
-    body = report.as_dict()
+    return _body(job, report.as_dict(), bool(report.refused))
+
+
+def _body(job: RosterImport, report: dict, refused: bool) -> dict:
+    """An import's report as the API answers it: without the planned changes, with a link to refused rows."""
+    body = dict(report)
     body.pop("planned", None)
     body["import_id"] = job.id
-    if report.refused:
+    if refused:
         body["refused_file"] = f"/api/v1/roster/imports/{job.id}/refused"
     return body
 
@@ -100,12 +105,7 @@ def get_import(import_id: int):
     job = db.session.get(RosterImport, import_id)
     if job is None:
         raise NotFound(_("There is no such import."))
-    body = dict(job.report or {})
-    body.pop("planned", None)
-    body["import_id"] = job.id
-    if job.refused_rows:
-        body["refused_file"] = f"/api/v1/roster/imports/{job.id}/refused"
-    return body
+    return _body(job, job.report or {}, bool(job.refused_rows))
 
 
 @bp.get("/roster/imports/<int:import_id>/refused")

@@ -28,6 +28,7 @@ from ..clock import today, utcnow
 from ..core.errors import CaseworkError, Conflict
 from ..exports import writer
 from ..extensions import db
+from ..labels import ROLE_LABELS, in_chinese
 from ..names import normalise_name
 from . import crypto
 from .models import Activation, RosterImport, UserIdentity
@@ -40,9 +41,6 @@ ROLE_NAMES = {  # Chinese names a roster may use (GLOSSARY.md), besides the code
     "审批小组": "committee", "基金管理员": "fund_manager", "财务": "fund_manager", "评审专家": "evaluator",
     "提案审查委员会": "motion_committee", "系统管理员": "admin", "管理员": "admin",
 }
-ROLE_ZH = {"worker": "职工", "representative": "职工代表", "group_leader": "工会小组长", "union_staff": "工会干事",
-           "committee": "工会委员会", "fund_manager": "基金管理员", "evaluator": "评审专家",
-           "motion_committee": "提案审查委员会", "admin": "系统管理员"}
 # Roles at the member's own unit. Member roles follow the file (every member is a worker); office roles
 # (staff, committee, ...) a file may grant but never takes away: they are appointed, and an HR export that
 # knows nothing of them must not strip them. Admin rights are never granted by a spreadsheet.
@@ -57,8 +55,6 @@ CHUNK = 500
 log = logging.getLogger("casework.roster")
 ACTIVATION_DAYS = 30
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read off paper and typed in
-FIELD_ZH = {"name": "姓名", "phone": "手机", "unit": "单位", "id_number": "身份证号", "roles": "角色",
-            "active": "状态"}
 
 
 @dataclass
@@ -297,7 +293,7 @@ def _parse_roles(text: str) -> tuple[list[str], list[str]]:
     for part in (p for p in SPLIT_RE.split(text) if p):
         code = part if part in ROLES else ROLE_NAMES.get(part) or ROLE_NAMES.get(part.lower())
         if code is None:
-            names = "、".join(dict.fromkeys(ROLE_ZH[r] for r in ROSTER_ROLES))
+            names = "、".join(dict.fromkeys(in_chinese(ROLE_LABELS, r) for r in ROSTER_ROLES))
             refusals.append(f"未知角色“{part}”（可填：{names}，或角色代码）")
         elif code == "admin":
             refusals.append("系统管理员角色不能通过花名册授予，请在“人员”页面单独设置")
@@ -470,8 +466,8 @@ def _diff(row: Row, d: _Directory) -> list[list]:
         remove, add = role_changes(held, row.roles)
         if remove or add:
             after = (held - remove) | add
-            out.append(["roles", "、".join(ROLE_ZH[r] for r in sorted(held & set(ROSTER_ROLES))),
-                        "、".join(ROLE_ZH[r] for r in sorted(after & set(ROSTER_ROLES)))])
+            out.append(["roles", "、".join(in_chinese(ROLE_LABELS, r) for r in sorted(held & set(ROSTER_ROLES))),
+                        "、".join(in_chinese(ROLE_LABELS, r) for r in sorted(after & set(ROSTER_ROLES)))])
     if not user.active:
         out.append(["active", "停用", "启用"])
     return out
@@ -762,4 +758,4 @@ def identity_of(user: User) -> UserIdentity | None:
 
 __all__ = ["import_roster", "import_now", "save_upload", "run_saved", "Report", "refusal_file",
            "refused_rows", "escape_cell", "pending_codes", "reissue", "activate", "COLUMNS", "HEADER_ZH",
-           "ROLE_ZH", "FIELD_ZH"]
+           ]

@@ -34,7 +34,8 @@ from ..forms import BaseForm
 from ..core.inputs import record_id
 from . import crypto
 from .models import RosterImport, UserIdentity
-from .operations import (FIELD_ZH, activate, import_roster, pending_codes, refusal_file, refused_rows,
+from ..labels import ROSTER_FIELD_LABELS
+from .operations import (activate, import_roster, pending_codes, refusal_file, refused_rows,
                          reissue, run_saved, save_upload)
 
 bp = Blueprint("roster", __name__)
@@ -109,7 +110,7 @@ def _stalled(job: RosterImport) -> bool:
 def report(import_id: int):
     job = _job(import_id)
     return render_template("roster/report.html", job=job, report=job.report or {}, stalled=_stalled(job),
-                           field_zh=FIELD_ZH, can_confirm=job.status == "checked" and job.content is not None)
+                           field_labels=ROSTER_FIELD_LABELS, can_confirm=job.status == "checked" and job.content is not None)
 
 
 @admin_bp.route("/imports/<int:import_id>/progress")

@@ -30,7 +30,7 @@ from ..extensions import db
 from ..notices import renderer
 from ..notices.api import NoticeOut, serialize
 from ..notices.models import Notice
-from ..notices.operations import CATEGORY_ZH, GRADE_ZH, issue_report
+from ..notices.operations import issue_report
 from . import queries as q
 from .tables import scope_for
 
@@ -160,7 +160,7 @@ def _aid(scope: q.Scope) -> dict:
     by_category: dict[str, dict[str, int]] = {}
     for r in q.aid_cases(scope):
         by_category.setdefault(r["category"], {})[r["state"]] = r["count"]
-    cases = [{"category": CATEGORY_ZH.get(c, c), "total": sum(by_category[c].values()),
+    cases = [{"category": labels.in_chinese(labels.CHOICE_LABELS, c), "total": sum(by_category[c].values()),
               "states": [{"state": labels.state_label("aid", s), "count": by_category[c][s]}
                          for s in _order(by_category[c], states)]}
              for c in _order(by_category, CATEGORIES)]
@@ -169,10 +169,10 @@ def _aid(scope: q.Scope) -> dict:
     for r in granted["rows"]:
         months.setdefault(r["month"], {})[r["category"]] = r
     by_month = [{"month": f"{int(m[5:7])}月", **granted["by_month"][m],
-                 "categories": [{"category": CATEGORY_ZH.get(c, c), "count": rows[c]["count"],
+                 "categories": [{"category": labels.in_chinese(labels.CHOICE_LABELS, c), "count": rows[c]["count"],
                                  "amount": rows[c]["amount"]} for c in _order(rows, CATEGORIES)]}
                 for m, rows in sorted(months.items())]
-    by_cat = [{"category": CATEGORY_ZH.get(c, c), **granted["by_category"][c]}
+    by_cat = [{"category": labels.in_chinese(labels.CHOICE_LABELS, c), **granted["by_category"][c]}
               for c in _order(granted["by_category"], CATEGORIES)]
     steps, on_time = _deadlines(scope, "aid")
     objections = q.objections(scope)
@@ -190,7 +190,7 @@ def _aid(scope: q.Scope) -> dict:
             "visits": {"total": seen["total"],
                        "by_month": [{"month": f"{int(m[5:7])}月", **t} for m, t in sorted(seen["by_month"].items())],
                        "by_unit": [{"unit": u, **t} for u, t in seen["by_unit"].items()],
-                       "by_category": [{"category": CATEGORY_ZH.get(c, c), **seen["by_category"][c]}
+                       "by_category": [{"category": labels.in_chinese(labels.CHOICE_LABELS, c), **seen["by_category"][c]}
                                        for c in _order(seen["by_category"], CATEGORIES)]}}
 
 
@@ -202,14 +202,14 @@ def _proposal(scope: q.Scope) -> dict:
     deadline_steps, on_time = _deadlines(scope, "proposal")
     return {"collected": p["collected"], "accepted": steps.get(("accept", "evaluating"), 0),
             "declined": steps.get(("decline", "declined"), 0), "graded": p["graded"],
-            "grades": [{"grade": GRADE_ZH.get(g, g), "count": p["grades"][g]}
+            "grades": [{"grade": labels.in_chinese(labels.GRADE_LABELS, g), "count": p["grades"][g]}
                        for g in _order(p["grades"], GRADES)],
             "adopted": p["adopted"], "not_adopted": steps.get(("not_adopt", "not_adopted"), 0),
             "implemented": p["implemented"], "rewarded": paid["count"], "benefit": p["benefit"],
             "rewards": paid["amount"], "deadlines": deadline_steps, "on_time": on_time,
             "adopted_list": [{"number": r["number"], "title": r["title"],
                               "proposer": "、".join([r["proposer"], *r["coproposers"]]),
-                              "grade": GRADE_ZH.get(r["grade"] or "", "—"),
+                              "grade": labels.in_chinese(labels.GRADE_LABELS, r["grade"] or "", "—"),
                               "department": r["department"] or "—"}
                              for r in q.adopted_proposals(scope)]}
 

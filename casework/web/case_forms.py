@@ -1,45 +1,52 @@
-"""Create/edit forms per case kind; values go through the kind's own parser in core.kinds."""
+"""Create/edit forms per case kind: they carry the values only; the kind's parser in core.kinds reads them
+with the reader the API uses (core.inputs), so a bad value gets the same message on a page and in the API."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
 
 from ..aid.kind import DETAILS
 from ..aid.models import CATEGORIES
+from ..core.inputs import MAX_TEXT
 from ..core.models import CongressSession
 from ..extensions import db
 from ..forms import BaseForm, opts
 from ..money import format_money
-from ..privacy.consent import CURRENT, HOW_ZH
-from ..labels import CHOICE_LABELS, FIELD_LABELS
+from ..privacy.consent import CURRENT
+from ..labels import CHOICE_LABELS, CONSENT_HOW_LABELS, FIELD_LABELS
+
+
+# What the browser is told to check before sending; the server's check is the reader's.
+REQUIRED = {"required": True}
+TITLE = {"required": True, "maxlength": 200}
+LONG = {"required": True, "maxlength": MAX_TEXT}
 
 
 class AidForm(BaseForm):
     category = SelectField(FIELD_LABELS["category"], choices=opts((c, CHOICE_LABELS[c]) for c in CATEGORIES),
-                           validators=[InputRequired()])
-    amount_requested = StringField(FIELD_LABELS["amount_requested"], validators=[InputRequired()],
-                                   render_kw={"inputmode": "decimal", "placeholder": "0.00"})
+                           validate_choice=False, render_kw=REQUIRED)
+    amount_requested = StringField(FIELD_LABELS["amount_requested"],
+                                   render_kw={**REQUIRED, "inputmode": "decimal", "placeholder": "0.00"})
     # Consent comes before the sensitive questions (PIPL art. 29): the notice stands above the form.
     consent_agree = BooleanField(_l("I have read the notice on the processing of my personal information above and "
                                     "agree to it"))
     consent_how = SelectField(_l("Group leaders: how the member gave their consent"),
-                              choices=opts([("", "—")] + list(HOW_ZH.items())),
-                              validators=[Optional()])
+                              choices=opts([("", "—")] + list(CONSENT_HOW_LABELS.items())),
+                              validate_choice=False)
     consent_version = HiddenField(default=CURRENT)
-    circumstances = TextAreaField(FIELD_LABELS["circumstances"], validators=[Optional(), Length(max=20000)],
+    circumstances = TextAreaField(FIELD_LABELS["circumstances"], render_kw={"maxlength": MAX_TEXT},
                                   description=_l("Only the union staff and the committee will read this."))
-    applicant = StringField(FIELD_LABELS["applicant"], validators=[Optional(), Length(max=60)],
+    applicant = StringField(FIELD_LABELS["applicant"], render_kw={"maxlength": 60},
                             description=_l("Group leaders: the member you apply for. Leave empty for yourself."))
 
 
 def _detail_field(name: str, kind: str, category: str):
-    kw = {"data-category": category}
+    kw = {"data-category": category, "maxlength": 200}
     if kind in ("int", "money"):
         kw["inputmode"] = "numeric" if kind == "int" else "decimal"
     field = TextAreaField if name == "cause" else StringField
-    return field(FIELD_LABELS[name], validators=[Optional(), Length(max=200)], render_kw=kw)
+    return field(FIELD_LABELS[name], render_kw=kw)
 
 
 # The category's own questions; the page shows those of the chosen category (casework.js).
@@ -49,17 +56,17 @@ for _category, _fields in DETAILS.items():
 
 
 class ProposalForm(BaseForm):
-    title = StringField(FIELD_LABELS["title"], validators=[InputRequired(), Length(max=200)])
-    problem = TextAreaField(FIELD_LABELS["problem"], validators=[InputRequired(), Length(max=20000)])
-    suggestion = TextAreaField(FIELD_LABELS["suggestion"], validators=[InputRequired(), Length(max=20000)])
-    expected_benefit = TextAreaField(FIELD_LABELS["expected_benefit"], validators=[Optional(), Length(max=20000)])
+    title = StringField(FIELD_LABELS["title"], render_kw=TITLE)
+    problem = TextAreaField(FIELD_LABELS["problem"], render_kw=LONG)
+    suggestion = TextAreaField(FIELD_LABELS["suggestion"], render_kw=LONG)
+    expected_benefit = TextAreaField(FIELD_LABELS["expected_benefit"], render_kw={"maxlength": MAX_TEXT})
 
 
 class MotionForm(BaseForm):
-    session = SelectField(FIELD_LABELS["session"], validators=[InputRequired()])
-    title = StringField(FIELD_LABELS["title"], validators=[InputRequired(), Length(max=200)])
-    reasons = TextAreaField(FIELD_LABELS["reasons"], validators=[InputRequired(), Length(max=20000)])
-    proposal_text = TextAreaField(FIELD_LABELS["proposal_text"], validators=[InputRequired(), Length(max=20000)])
+    session = SelectField(FIELD_LABELS["session"], validate_choice=False, render_kw=REQUIRED)
+    title = StringField(FIELD_LABELS["title"], render_kw=TITLE)
+    reasons = TextAreaField(FIELD_LABELS["reasons"], render_kw=LONG)
+    proposal_text = TextAreaField(FIELD_LABELS["proposal_text"], render_kw=LONG)
 
 
 FORMS = {"aid": AidForm, "proposal": ProposalForm, "motion": MotionForm}

@@ -130,16 +130,10 @@ def case_new(kind: str):
     if kind not in kinds.KINDS:
         abort(404)
     form = case_forms.form_for(kind, current_user)
-    if form.validate_on_submit():
-        try:
-            case = kinds.create(kind, form.data_for_engine(), current_user)
-            db.session.commit()
-        except CaseworkError as exc:
-            db.session.rollback()
-            form.absorb(exc)
-        else:
-            flash(_("Draft %(number)s saved. Submit it when it is complete.", number=case.number), "success")
-            return redirect(url_for("web.case_view", kind=kind, case_id=case.id))
+    if form.validate_on_submit() and (case := form.commit(
+            lambda: kinds.create(kind, form.data_for_engine(), current_user))):
+        flash(_("Draft %(number)s saved. Submit it when it is complete.", number=case.number), "success")
+        return redirect(url_for("web.case_view", kind=kind, case_id=case.id))
     status = 422 if request.method == "POST" else 200
     return render_template("cases/new.html", form=form, kind=kind, kind_label=KIND_LABELS[kind]), status
 
@@ -151,16 +145,10 @@ def case_edit(kind: str, case_id: int):
     if case.state != "draft" or current_user.id not in (case.applicant_id, case.created_by_id):
         abort(403)
     form = case_forms.form_for(kind, current_user, case)
-    if form.validate_on_submit():
-        try:
-            kinds.update_draft(case, form.data_for_engine(), current_user)
-            db.session.commit()
-        except CaseworkError as exc:
-            db.session.rollback()
-            form.absorb(exc)
-        else:
-            flash(_("Draft saved."), "success")
-            return redirect(url_for("web.case_view", kind=kind, case_id=case.id))
+    if form.validate_on_submit() and form.commit(
+            lambda: kinds.update_draft(case, form.data_for_engine(), current_user) or case):
+        flash(_("Draft saved."), "success")
+        return redirect(url_for("web.case_view", kind=kind, case_id=case.id))
     return render_template("cases/new.html", form=form, kind=kind, kind_label=KIND_LABELS[kind], case=case)
 
 

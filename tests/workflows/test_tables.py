@@ -515,9 +515,11 @@ def test_grade_for_rejects_unordered_thresholds(thresholds):
         proposal.grade_for(75, thresholds=thresholds)
 
 
-def test_grade_labels_and_rewards():
-    assert proposal.GRADE_LABELS_ZH == {"excellent": "优秀", "good": "良好", "general": "一般",
-                                        "not_adopted": "不采纳"}
+def test_grade_labels_and_rewards(app):
+    from casework.labels import GRADE_LABELS, in_chinese
+    with app.test_request_context():
+        assert {g: in_chinese(GRADE_LABELS, g) for g in GRADE_LABELS} == {
+            "excellent": "优秀", "good": "良好", "general": "一般", "not_adopted": "不采纳"}
     assert proposal.DEFAULT_REWARDS == {"excellent": 50000, "good": 20000, "general": 5000}
 
 
