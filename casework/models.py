@@ -9,3 +9,4 @@ from .funds.models import Fund, LedgerEntry  # noqa: F401
 from .motions.models import Motion  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .proposals.models import Proposal, ProposalScore  # noqa: F401
+from .supervision.models import BulletinPosting, ProgressNote, Slip  # noqa: F401

@@ -56,6 +56,11 @@ TRANSITIONS = [
                guards=("lead_handler",),
                fields=(Field("text", "text"),),
                effects=("record_reply", "notify_author", "start_deadline", "issue_notice")),
+    # 办理进展: the lead department notes where the work stands; the case stays where it is.
+    Transition("note_progress", ("handling",), "handling", ("assigned_handler",), guards=("lead_handler",),
+               fields=(Field("progress", "text"),), effects=("record_progress",)),
+    Transition("note_progress", ("opinion",), "opinion", ("assigned_handler",), guards=("lead_handler",),
+               fields=(Field("progress", "text"),), effects=("record_progress",)),
     Transition("rate", ("replied",), "closed", ("author",),
                fields=(Field("satisfaction", "choice", choices=SATISFACTION),),
                effects=("record_rating",)),

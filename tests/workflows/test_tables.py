@@ -68,6 +68,7 @@ PROPOSAL = {
     ("graded", "adopt"): {"committee"},
     ("graded", "not_adopt"): {"committee"},
     ("implementing", "report_implemented"): {"assigned_handler"},
+    ("implementing", "note_progress"): {"assigned_handler"},  # 办理进展 (issue 18)
     ("implemented", "reward"): {"committee"},
     ("rewarded", "close"): {"scheduler"},
 }
@@ -86,6 +87,8 @@ MOTION = {
     ("submitted", "not_file"): {"motion_committee"},
     ("handling", "reply"): {"assigned_handler"},
     ("opinion", "reply"): {"assigned_handler"},
+    ("handling", "note_progress"): {"assigned_handler"},  # 办理进展 (issue 18)
+    ("opinion", "note_progress"): {"assigned_handler"},
     ("replied", "rate"): {"author"},
     ("replied", "rate_unsatisfied"): {"author"},
     ("replied", "auto_close"): {"scheduler"},
@@ -144,6 +147,7 @@ FIELDS = {
         "not_adopt": {"reply": ("text", True)},
         "report_implemented": {"result": ("text", True), "benefit": ("money", True)},
         "reward": {"bonus": ("money", False)},
+        "note_progress": {"progress": ("text", True)},
     },
     "motion": {
         "file": {"department": ("department", True), "co_departments": ("departments", False),
@@ -153,6 +157,7 @@ FIELDS = {
         "not_file": {"reason": ("text", True)},
         "reply": {"text": ("text", True)},
         "rate": {"satisfaction": ("choice", True)},
+        "note_progress": {"progress": ("text", True)},
     },
 }
 
@@ -392,6 +397,8 @@ def test_rule_guards(kind, trigger, guards):
     ("motion", "lapse", {"notify_author"}),
     ("motion", "reply", {"record_reply", "issue_notice"}),
     ("motion", "rate_unsatisfied", {"reopen"}),
+    ("motion", "note_progress", {"record_progress"}),
+    ("proposal", "note_progress", {"record_progress"}),
 ])
 def test_rule_effects(kind, trigger, effects):
     for t in workflows.get(kind).transitions:
