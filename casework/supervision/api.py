@@ -27,8 +27,13 @@ class ProgressNoteOut(Schema):
     text = String(required=True)
 
 
+class ProgressNoteItem(ProgressNoteOut):
+    """A note in a list (its own class: APIFlask registers a class met nested in a list and as an output
+    twice)."""
+
+
 class ProgressNoteList(Schema):
-    items = List(Nested(ProgressNoteOut), required=True)
+    items = List(Nested(ProgressNoteItem), required=True)
 
 
 class ProgressNoteIn(Schema):
@@ -59,8 +64,12 @@ class SlipOut(Schema):
     transitions = List(String(), metadata={"description": "what the caller may do now: answer, close"})
 
 
+class SlipItem(SlipOut):
+    """A slip in a list (see ProgressNoteItem)."""
+
+
 class SlipList(Schema):
-    items = List(Nested(SlipOut), required=True)
+    items = List(Nested(SlipItem), required=True)
 
 
 class SlipIn(Schema):
@@ -118,14 +127,6 @@ def _note_out(n) -> dict:
             "by": n.user.username, "text": n.text}
 
 
-@bp.get("/cases/<kind>/<int:case_id>/progress")
-@bp.output(ProgressNoteList)
-@bp.doc(summary="A motion's or proposal's progress notes (办理进展), oldest first")
-def progress(kind: str, case_id: int):
-    case = kinds.load(kind, case_id, user())
-    return {"items": [_note_out(n) for n in ops.notes_of(case)]}
-
-
 @bp.post("/cases/<kind>/<int:case_id>/progress")
 @bp.input(ProgressNoteIn, validation=False)
 @bp.output(ProgressNoteOut, status_code=201)
@@ -139,14 +140,6 @@ def add_progress(kind: str, case_id: int, json_data=None):
     out = _note_out(ops.notes_of(case)[-1])
     db.session.commit()
     return out
-
-
-@bp.get("/cases/<kind>/<int:case_id>/slips")
-@bp.output(SlipList)
-@bp.doc(summary="A case's supervision slips (督办单) that the caller may see, oldest first")
-def case_slips(kind: str, case_id: int):
-    case = kinds.load(kind, case_id, user())
-    return {"items": [_slip_out(s) for s in ops.for_case(case) if ops.may_see(user(), s)]}
 
 
 @bp.post("/cases/<kind>/<int:case_id>/slips")
@@ -164,13 +157,6 @@ def issue(kind: str, case_id: int, json_data=None):
     out = _slip_out(slip)
     db.session.commit()
     return out
-
-
-@bp.get("/slips")
-@bp.output(SlipList)
-@bp.doc(summary="The open slips addressed to the caller's departments, earliest reply-by date first")
-def my_slips():
-    return {"items": [_slip_out(s) for s in ops.open_for_user(user())]}
 
 
 @bp.get("/slips/<int:slip_id>")
@@ -214,6 +200,29 @@ def close(slip_id: int, json_data=None):
 @bp.doc(summary="A slip's audit trail (issue, answer, close) with the hash chain's state")
 def slip_audit(slip_id: int):
     return subject_audit(ops.load(slip_id, user()))
+
+
+@bp.get("/cases/<kind>/<int:case_id>/progress")
+@bp.output(ProgressNoteList)
+@bp.doc(summary="A motion's or proposal's progress notes (办理进展), oldest first")
+def progress(kind: str, case_id: int):
+    case = kinds.load(kind, case_id, user())
+    return {"items": [_note_out(n) for n in ops.notes_of(case)]}
+
+
+@bp.get("/cases/<kind>/<int:case_id>/slips")
+@bp.output(SlipList)
+@bp.doc(summary="A case's supervision slips (督办单) that the caller may see, oldest first")
+def case_slips(kind: str, case_id: int):
+    case = kinds.load(kind, case_id, user())
+    return {"items": [_slip_out(s) for s in ops.for_case(case) if ops.may_see(user(), s)]}
+
+
+@bp.get("/slips")
+@bp.output(SlipList)
+@bp.doc(summary="The open slips addressed to the caller's departments, earliest reply-by date first")
+def my_slips():
+    return {"items": [_slip_out(s) for s in ops.open_for_user(user())]}
 
 
 class BoardQuery(Schema):
