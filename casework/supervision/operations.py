@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from workflows import supervision as rules
 
-from ..accounts.models import Department, DepartmentMember, Unit, User
+from ..accounts.models import Department, Unit, User
 from ..clock import local, to_utc, today, utcnow
 from ..core import calendar, engine, settings
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound
