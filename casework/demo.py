@@ -45,6 +45,7 @@ USERS = [  # username, name, employee no, phone, unit, roles at units
     ("rep3", "谢文斌", "E1803", "13800001803", "G11", [("worker", "G11"), ("representative", "HQ")]),
 ]
 HANDLERS = [("handler1", "TECH")]
+LEADERS = {("handler1", "TECH")}  # 部门负责人: gets the department's 督办单
 FUNDS = [  # code, name, purpose, incomes (source, yuan, note)
     ("AID", "困难职工救助基金", "aid", [("union_dues", 80000, "年度工会经费划拨"),
                                      ("government", 30000, "财政帮扶补助"),
@@ -92,7 +93,8 @@ def load() -> dict[str, int]:
     db.session.flush()
     for username, code in HANDLERS:
         if code and not any(m.department_id == depts[code].id for m in users[username].departments):
-            db.session.add(DepartmentMember(user=users[username], department=depts[code]))
+            db.session.add(DepartmentMember(user=users[username], department=depts[code],
+                                            leader=(username, code) in LEADERS))
     for code, name, purpose, incomes in FUNDS:
         fund = db.session.scalar(select(Fund).where(Fund.code == code))
         if fund is None:

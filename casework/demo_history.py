@@ -494,7 +494,10 @@ def motion_story(r: Replay, spec: Motion, session: CongressSession) -> Iterator:
     if spec.outcome == "opinion":
         r.fire(case, "convert_to_opinion", "motions1", department="TECH", note="作为意见建议转生产技术部办理")
     else:
-        r.fire(case, "file", "motions1", department="TECH", co_departments=list(spec.co_departments))
+        extra = {"deadline": calendar.add_working_days(local(utcnow()).date(), spec.deadline_days).isoformat()
+                 } if spec.deadline_days else {}
+        r.fire(case, "file", "motions1", department="TECH", co_departments=list(spec.co_departments), **extra)
+    yield from _supervision(r, spec, case)
     if spec.stop == "handling":
         return
     yield r.later(spec.reply_days, "15:00")
@@ -510,6 +513,33 @@ def motion_story(r: Replay, spec: Motion, session: CongressSession) -> Iterator:
         r.fire(case, "rate", spec.author, satisfaction="basically_satisfied")
     else:
         r.fire(case, "rate", spec.author, satisfaction=spec.rating)
+
+
+def _supervision(r: Replay, spec: Motion, case: Case) -> Iterator:
+    """What happens while the department handles it: progress notes, a staff slip, answers on open slips.
+    The sweep's own slips come from the morning runs."""
+    from .supervision import operations as supervision
+    done = 0
+    events = sorted([(days, "note", text) for days, text in spec.progress]
+                    + ([(spec.staff_slip[0], "slip", spec.staff_slip[1:])] if spec.staff_slip else [])
+                    + ([(spec.slip_answer[0], "answer", spec.slip_answer[1])] if spec.slip_answer else []),
+                    key=lambda e: e[0])
+    for days, what, value in events:
+        moment = r.later(days - done, "16:20")
+        if moment > r.end:
+            return
+        yield moment
+        done = days
+        if what == "note":
+            r.fire(case, "progress", "handler1", text=value)
+        elif what == "slip":
+            colour, remark = value
+            supervision.issue(case, r.user("staff1"), colour=colour, remark=remark)
+        else:
+            for slip in supervision.for_case(case):
+                if slip.status == "issued":
+                    supervision.answer(slip, r.user("handler1"), value)
+        db.session.commit()
 
 
 # -- the rest of the union's year --------------------------------------------------------------

@@ -316,6 +316,10 @@ class Motion:
     reopen_comment: str = ""
     second_reply: str = ""
     stop: str | None = None
+    deadline_days: int = 0  # a handling deadline this many working days after filing (0: the default)
+    progress: tuple[tuple[int, str], ...] = ()  # 办理进展: (working days after filing, the note)
+    slip_answer: tuple[int, str] | None = None  # the department answers its open 督办单 (days after filing)
+    staff_slip: tuple[int, str, str] | None = None  # staff issue a slip: (days after filing, colour, remark)
 
 
 MOTIONS = [
@@ -323,17 +327,20 @@ MOTIONS = [
            "一车间、二车间部分区域照明不足，灯具老化，夜班作业存在安全隐患，职工反映强烈。",
            "建议对车间照明系统进行全面检测，更换老化灯具，增设局部作业照明，并纳入年度安全技术措施计划。",
            ("month", 2, 2), co_departments=("LOG",),
+           progress=((8, "已完成一车间照明检测，正在编制灯具更换方案。"), (16, "一车间灯具更换完毕，二车间正在施工。")),
            reply="生产技术部会同后勤保障部完成了一车间、二车间照明检测，更换灯具312盏，增设局部作业照明46处，"
                  "各作业区照度均已达到国家标准要求。"),
     Motion("M2", "rep2", "关于加强高温季节车间防暑降温工作的提案",
            "夏季车间温度高，部分工位超过35℃，职工中暑风险大。",
            "建议增设通风降温设备，高温时段调整作业安排，足额发放防暑降温用品。",
            ("month", 2, 3), co_departments=("LOG", "HR"), reply_days=25, rating="basically_satisfied",
+           progress=((8, "冷风机已完成选型采购。"), (16, "冷风机安装完成，错峰作业方案已报人力资源部。"),
+                     (23, "防暑降温用品已发放到各班组。")),
            reply="已为各车间增设工业冷风机20台，高温时段实行错峰作业，并按标准发放防暑降温用品和高温津贴。"),
     Motion("M3", "rep3", "关于治理冲压车间噪声的提案",
            "冲压车间噪声长期超过85分贝，职工听力受到影响。",
            "建议从设备源头进行减振降噪改造，同时为一线职工配发合格的护听器，定期开展职业健康检查。",
-           ("month", 2, 4), reply_days=18, rating="reopen",
+           ("month", 2, 4), reply_days=18, rating="reopen", progress=((9, "隔音罩已订货，预计下周安装。"),),
            reply="已对3台冲床加装隔音罩，并为一线职工配发降噪耳塞。",
            reopen_comment="隔音罩效果有限，噪声仍然较大，希望从设备源头治理。",
            second_reply="已将冲压设备减振降噪改造列入技改项目，完成2台冲床基础减振改造，车间噪声平均下降6分贝，"
@@ -353,13 +360,24 @@ MOTIONS = [
     Motion("M7", "rep1", "关于完善一线岗位劳动防护用品配备的提案",
            "部分一线岗位劳动防护用品更换周期长，款式不适合夏季作业。",
            "建议按岗位风险重新核定劳动防护用品配备标准，缩短易耗品更换周期。",
-           ("ago", 22), co_departments=("HR",), stop="handling"),
+           ("ago", 22), co_departments=("HR",), stop="handling",
+           staff_slip=(15, "yellow", "请尽快报送办理进展，说明防护用品配备标准的修订安排。")),
     Motion("M8", "rep2", "关于改善夜班职工通勤条件的提案",
            "夜班下班时间为凌晨，公交已停运，职工多骑电动车回家，存在交通安全隐患。",
            "建议开通夜班通勤班车，或与公交公司协商延长末班车运营时间。", ("ago", 3), stop="cosigning"),
     Motion("M9", "rep3", "关于开展职工子女暑期托管的提案",
            "双职工家庭子女暑期无人照看，职工后顾之忧较大。",
            "建议由工会牵头，利用职工之家场地开办暑期托管班。", ("ago", 6), stop="submitted"),
+    # Under supervision now: a deadline two working days away (blue), one passed and answered on its slip (red).
+    Motion("M10", "rep3", "关于增设厂区电动车充电桩的提案",
+           "职工骑电动车上下班的越来越多，厂区没有集中充电点，私拉电线充电存在火灾隐患。",
+           "建议在厂区停车棚增设集中充电桩，并落实消防安全措施。", ("ago", 14), stop="handling",
+           deadline_days=10, progress=((3, "已会同后勤保障部勘察停车棚场地，正在询价。"),)),
+    Motion("M11", "rep2", "关于规范职工休息室管理的提案",
+           "部分车间职工休息室被挪作仓库，夜班职工无处休息。",
+           "建议清理被占用的休息室，明确管理责任部门，配齐桌椅和饮水设施。", ("ago", 20), stop="handling",
+           deadline_days=8, progress=((3, "已开展各车间休息室使用情况摸排。"),),
+           slip_answer=(10, "已清理被占用的休息室4间，桌椅和饮水设施正在采购，12个工作日内完成并书面答复。")),
 ]
 
 

@@ -36,6 +36,8 @@ STATE_LABELS = {
     "proposed": _l("Awaiting the committee's vote"), "registered": _l("Registered"), "removed": _l("Removed"),
     "awaiting_signoff": _l("Awaiting sign-off"), "scheduled": _l("Scheduled"), "posted": _l("Posted"),
     "ended": _l("Ended"), "superseded": _l("Superseded"),
+    # a supervision slip's
+    "issued": _l("Issued"), "answered": _l("Answered"),
 }
 
 TRIGGER_LABELS = {
@@ -59,7 +61,14 @@ TRIGGER_LABELS = {
     "reply": _l("Reply"), "rate": _l("Rate the reply"), "rate_unsatisfied": _l("Unsatisfied: reopen"),
     "sign_off": _l("Sign off"), "end": _l("End of posting period"), "supersede": _l("Superseded by a correction"),
     "recheck": _l("Yearly re-check"), "remove": _l("Remove from the register"), "propose": _l("Propose again"),
+    "progress": _l("Add a progress note"), "answer": _l("Answer the slip"),
 }
+
+# 督办 slips: their colours and why each was issued (workflows/supervision.py).
+SLIP_COLOUR_LABELS = {"blue": _l("Blue slip"), "yellow": _l("Yellow slip"), "red": _l("Red slip")}
+SLIP_REASON_LABELS = {"overdue": _l("Past the handling deadline"), "unsatisfied": _l("The reply was rated unsatisfied"),
+                      "no_progress": _l("No progress note for too long"), "deadline_near": _l("The deadline is near"),
+                      "staff": _l("Issued by union staff")}
 
 FIELD_LABELS = {
     "category": _l("Category"), "amount_requested": _l("Amount requested (yuan)"),
@@ -80,6 +89,7 @@ FIELD_LABELS = {
     "out_of_pocket": _l("Out-of-pocket medical cost (yuan)"), "child_name": _l("Child's name"),
     "school": _l("School"), "admission_year": _l("Admission year"), "tuition": _l("Tuition (yuan)"),
     "coproposers": _l("Co-proposers"), "original": _l("Original proposal"),
+    "progress": _l("Progress so far"),
 }
 
 CHOICE_LABELS = {

@@ -58,6 +58,13 @@ def test_the_cli_loads_a_year_that_fills_dashboard_board_queues_and_ledgers(app,
     overdue = db.session.scalar(select(func.count()).select_from(Case).where(
         Case.kind == "proposal", Case.state == "implementing", Case.deadline < today()))
     assert overdue == 1
+    # 督办: slips of every colour, from the sweep and from staff, one answered on the slip; progress notes.
+    from casework.supervision.models import ProgressNote, Slip
+    slips = db.session.scalars(select(Slip)).all()
+    assert {s.colour for s in slips if s.status != "closed"} == {"blue", "yellow", "red"}
+    assert {s.issued_by_id is None for s in slips} == {True, False}
+    assert any(s.colour == "red" and s.status == "answered" for s in slips)
+    assert db.session.scalar(select(func.count()).select_from(ProgressNote)) >= 5
 
     # The dashboard's default period (this year, the top unit) has numbers in every table.
     top = db.session.scalar(select(Unit).where(Unit.parent_id.is_(None)))

@@ -92,7 +92,7 @@ def test_a_motion_from_draft_to_closed_through_the_api(demo, session, api, hr_ha
     assert out["state"] == "handling" and out["deadline"] == "2027-01-15"
     queue = api.as_("handler1").get("/api/v1/queue").get_json()["items"]
     assert [(q["case"]["id"], q["transitions"], q["case"]["deadline"]) for q in queue] == \
-        [(out["id"], ["reply"], "2027-01-15")]
+        [(out["id"], ["reply", "progress"], "2027-01-15")]
     # The co-handling department sees it, and is told who replies.
     co = api.as_("handler2").get("/api/v1/motions/co-handling").get_json()["items"]
     assert [(m["id"], m["co_departments"]) for m in co] == [(out["id"], [hr_handler.departments[0].department_id])]
@@ -271,7 +271,7 @@ ALLOWED = {  # state -> trigger -> who may fire it
     "draft": {"open_for_cosigning": {"rep1"}},
     "cosigning": {"cosign": {"rep2", "rep3"}, "withdraw_cosign": {"rep2", "rep3"}, "submit": {"rep1"}},
     "submitted": {t: {"motions1"} for t in ("file", "merge", "convert_to_opinion", "not_file")},
-    "handling": {"reply": {"handler1"}},
+    "handling": {"reply": {"handler1"}, "progress": {"handler1"}},
     "replied": {"rate": {"rep1"}, "rate_unsatisfied": {"rep1"}},
 }
 PEOPLE = ("rep1", "rep2", "rep3", "motions1", "handler1", "staff1", "committee1", "worker1", "admin")

@@ -250,7 +250,7 @@ ALLOWED = {  # state -> trigger -> who may fire it (everyone else of PEOPLE is r
     "submitted": {"accept": {"staff1"}, "decline": {"staff1"}},
     "evaluating": {"score": {"evaluator1", "evaluator2"}, "grade": {"staff1"}},
     "graded": {"adopt": set(COMMITTEE), "not_adopt": set(COMMITTEE)},
-    "implementing": {"report_implemented": {"handler1"}},
+    "implementing": {"report_implemented": {"handler1"}, "progress": {"handler1"}},
     "implemented": {"reward": set(COMMITTEE)},
 }
 PEOPLE = ("worker1", "worker2", "staff1", "committee1", "evaluator1", "handler1", "rep1", "admin")

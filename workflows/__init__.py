@@ -2,7 +2,7 @@
 `casework` applies them."""
 from __future__ import annotations
 
-from . import aid, board, motion, proposal, register
+from . import aid, board, motion, proposal, register, supervision
 from .base import Field, Transition, Workflow
 
 WORKFLOWS: dict[str, Workflow] = {
@@ -14,6 +14,7 @@ WORKFLOWS: dict[str, Workflow] = {
 SUBJECTS: dict[str, Workflow] = {
     "register": register.WORKFLOW,
     "board": board.WORKFLOW,
+    "supervision": supervision.WORKFLOW,
 }
 
 
@@ -41,15 +42,16 @@ EFFECTS = frozenset({
     "assign_evaluators", "record_score", "compute_grade", "assign_department", "record_implementation",
     "pay_reward", "record_reply", "join_disclosure", "answer_objection", "publish_correction",
     "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",
-    "issue_notice", "refer_to_parent",
+    "issue_notice", "refer_to_parent", "record_progress",
 })
 # The effects the register's and the board's workflows name.
-SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf"})
+SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf",
+                             "record_slip_answer", "close_slip"})
 # Branch selectors the engine answers by name for `Workflow.run`.
 CONDITIONS = frozenset({"posting_open", "reconsider", "above_threshold"})
 # Units other than the case's whose committee votes (`Transition.level`), resolved by name.
 LEVELS = frozenset({"parent_union"})
 
 __all__ = ["WORKFLOWS", "SUBJECTS", "GUARDS", "EFFECTS", "SUBJECT_EFFECTS", "CONDITIONS", "LEVELS", "get", "aid",
-           "proposal", "motion", "register", "board",
+           "proposal", "motion", "register", "board", "supervision",
            "Field", "Transition", "Workflow"]

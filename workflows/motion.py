@@ -55,6 +55,11 @@ TRANSITIONS = [
                guards=("lead_handler",),
                fields=(Field("text", "text"),),
                effects=("record_reply", "start_deadline", "issue_notice")),
+    # 办理进展: the lead department notes where the work stands; the case stays where it is.
+    Transition("progress", ("handling",), "handling", ("assigned_handler",), guards=("lead_handler",),
+               fields=(Field("text", "text"),), effects=("record_progress",)),
+    Transition("progress", ("opinion",), "opinion", ("assigned_handler",), guards=("lead_handler",),
+               fields=(Field("text", "text"),), effects=("record_progress",)),
     Transition("rate", ("replied",), "closed", ("author",),
                fields=(Field("satisfaction", "choice", choices=SATISFACTION),),
                effects=("record_rating",)),

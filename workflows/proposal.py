@@ -66,6 +66,9 @@ TRANSITIONS = [
     Transition("report_implemented", ("implementing",), "implemented", ("assigned_handler",),
                fields=(Field("result", "text"), Field("benefit", "money")),
                effects=("record_implementation",)),
+    # 办理进展 on an adopted proposal; the case stays where it is.
+    Transition("progress", ("implementing",), "implementing", ("assigned_handler",),
+               fields=(Field("text", "text"),), effects=("record_progress",)),
     Transition("reward", ("implemented",), "rewarded", ("committee",), vote=True,
                fields=(Field("bonus", "money", required=False, decisive=True),),
                effects=("pay_reward", "join_disclosure", "issue_notice")),

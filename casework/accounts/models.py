@@ -7,7 +7,7 @@ from datetime import date, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
-from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String,
+from sqlalchemy import (Boolean, false as sa_false, CheckConstraint, Date, DateTime, ForeignKey, Integer, String,
                         UniqueConstraint, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -69,6 +69,10 @@ class Department(db.Model):
     @property
     def handlers(self) -> list[User]:
         return [m.user for m in self.members]
+
+    @property
+    def leaders(self) -> list[User]:
+        return [m.user for m in self.members if m.leader]
 
 
 class User(UserMixin, db.Model):
@@ -186,6 +190,8 @@ class DepartmentMember(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The department's leader (部门负责人): a handler who also gets its 督办单.
+    leader: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     department: Mapped[Department] = relationship(back_populates="members")
     user: Mapped[User] = relationship(back_populates="departments")
     __table_args__ = (UniqueConstraint("department_id", "user_id"),)

@@ -462,13 +462,14 @@ def _audit(step: Step, to_state: str, vote: bool = False, first: bool = False) -
     return entry
 
 
-def record_creation(case, user: User | None, comment: str = "") -> AuditEntry:
-    """The first audit entry of a new case (its draft), or of another subject in the state it starts in."""
+def record_creation(case, user: User | None, comment: str = "", changes: dict | None = None) -> AuditEntry:
+    """The first audit entry of a new case (its draft), or of another subject in the state it starts in;
+    `changes` binds what came with it (e.g. the number and hash of a notice issued with it) into the chain."""
     wf = workflows.get(case.workflow_kind)
     state = case.state or wf.initial
     t = Transition("create", (state,), state, ("author",) if user is not None else ("scheduler",))
     step = Step(case=case, workflow=wf, transition=t, user=user, role=t.roles[0], delegate_of=None, data={},
-                comment=comment, now=utcnow(), from_state=state)
+                comment=comment, now=utcnow(), from_state=state, changes=dict(changes or {}))
     db.session.flush()
     entry = _audit(step, state, first=True)
     # Written now: a step in the same transaction reads the chain without flushing (see `_audit`).

@@ -50,6 +50,9 @@ KINDS: dict[str, NoticeKind] = {k.name: k for k in (
     NoticeKind("annual_aid", "年度困难职工帮扶工作统计报告", "帮统", statistics=True),
     NoticeKind("annual_proposal", "年度合理化建议工作报告", "建统", statistics=True),
     NoticeKind("annual_motion", "年度职代会提案工作报告", "提统", statistics=True),
+    # 督办: a slip to a handling department (on its case), and the monthly bulletin of a unit's figures.
+    NoticeKind("supervision_slip", "督办单", "督"),
+    NoticeKind("supervision_bulletin", "督办通报", "督通", statistics=True),
 )}
 
 

@@ -76,6 +76,7 @@ PROPOSAL = {
     ("graded", "adopt"): {"committee"},
     ("graded", "not_adopt"): {"committee"},
     ("implementing", "report_implemented"): {"assigned_handler"},
+    ("implementing", "progress"): {"assigned_handler"},  # 办理进展 (issue 18)
     ("implemented", "reward"): {"committee"},
     ("rewarded", "close"): {"scheduler"},
 }
@@ -94,6 +95,8 @@ MOTION = {
     ("submitted", "not_file"): {"motion_committee"},
     ("handling", "reply"): {"assigned_handler"},
     ("opinion", "reply"): {"assigned_handler"},
+    ("handling", "progress"): {"assigned_handler"},  # 办理进展 (issue 18)
+    ("opinion", "progress"): {"assigned_handler"},
     ("replied", "rate"): {"author"},
     ("replied", "rate_unsatisfied"): {"author"},
     ("replied", "auto_close"): {"scheduler"},
@@ -154,6 +157,7 @@ FIELDS = {
         "not_adopt": {"reply": ("text", True)},
         "report_implemented": {"result": ("text", True), "benefit": ("money", True)},
         "reward": {"bonus": ("money", False)},
+        "progress": {"text": ("text", True)},
     },
     "motion": {
         "file": {"department": ("department", True), "co_departments": ("departments", False),
@@ -163,6 +167,7 @@ FIELDS = {
         "not_file": {"reason": ("text", True)},
         "reply": {"text": ("text", True)},
         "rate": {"satisfaction": ("choice", True)},
+        "progress": {"text": ("text", True)},
     },
 }
 
@@ -407,6 +412,8 @@ def test_rule_guards(kind, trigger, guards):
     ("motion", "merge", {"merge_into"}),
     ("motion", "reply", {"record_reply", "issue_notice"}),
     ("motion", "rate_unsatisfied", {"reopen"}),
+    ("motion", "progress", {"record_progress"}),
+    ("proposal", "progress", {"record_progress"}),
 ])
 def test_rule_effects(kind, trigger, effects):
     for t in workflows.get(kind).transitions:

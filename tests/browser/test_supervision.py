@@ -1,0 +1,81 @@
+"""督办 in Chromium: staff issue a red slip on a motion, the department answers it from its queue, and the
+supervision board shows the answered red slip against the department."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from ..factories import fire, new_case
+from .conftest import sign_in as as_user
+
+
+@pytest.fixture()
+def filed(app, live):
+    """A motion filed to 生产技术部 (made in a thread of its own: signing the filing notice runs an event loop,
+    and Playwright's runs in this one)."""
+    out = {}
+
+    def make():
+        from casework.accounts.models import User
+        from casework.core.models import CongressSession
+        from casework.extensions import db
+        with app.app_context():
+            who = {u.username: u for u in db.session.scalars(select(User))}
+            session = db.session.scalar(select(CongressSession))
+            case = new_case("motion", who["rep1"], session=session.id, title="关于规范职工休息室管理的提案",
+                            reasons="休息室被挪作仓库", proposal_text="清理并配齐设施")
+            for trigger, name, data in (("open_for_cosigning", "rep1", {}), ("cosign", "rep2", {}),
+                                        ("cosign", "rep3", {}), ("submit", "rep1", {}),
+                                        ("file", "motions1", {"department": "TECH", "deadline": "2026-12-10"})):
+                fire(case, trigger, who[name], **data)
+            db.session.commit()
+            out["case"] = case.id, case.number
+            db.session.remove()
+
+    worker = threading.Thread(target=make)
+    worker.start()
+    worker.join()
+    return out["case"]
+
+
+def test_the_department_answers_a_red_slip_and_the_board_shows_it(live, filed, page):
+    from casework.extensions import db
+    from casework.supervision.models import Slip
+    case_id, number = filed
+
+    as_user(page, live, "staff1")
+    page.goto(f"{live}/cases/motion/{case_id}")
+    page.click("details:has(form[action$='/slips']) > summary")
+    page.select_option("form[action$='/slips'] select[name=colour]", value="red")
+    page.fill("form[action$='/slips'] textarea[name=remark]", "请本周内答复")
+    with page.expect_navigation():
+        page.click("form[action$='/slips'] button[type=submit]")
+    assert page.locator(".flash.success").count()
+    slip_number = page.locator(".slip-red a").first.inner_text()
+    assert slip_number.startswith("工督〔")
+
+    as_user(page, live, "handler1")
+    page.goto(live + "/work")
+    with page.expect_navigation():
+        page.click(f".supervision-queue a:has-text('{slip_number}')")
+    page.fill("textarea[name=answer]", "已清理被占用的休息室，设施下周配齐")
+    with page.expect_navigation():
+        page.click("form[action$='/answer'] button[type=submit]")
+    assert page.locator(".flash.success").count()
+    assert "已清理被占用的休息室" in page.inner_text("dd.answer")
+    try:
+        assert db.session.scalar(select(Slip.status).where(Slip.number == slip_number)) == "answered"
+    finally:
+        db.session.rollback()
+
+    as_user(page, live, "committee1")
+    page.goto(live + "/supervision")
+    row = page.locator("table.supervision-board tr:has-text('生产技术部')")
+    cells = row.locator("td").all_inner_texts()
+    assert cells[1] == "生产技术部" and cells[2] == "1"  # one open item
+    assert cells[5] == "1"  # one red slip
+    assert cells[7].startswith("100%")  # answered by its reply-by date
+    assert page.locator(f"table.open-slips tr:has-text('{slip_number}')").count() == 1
+    assert number in page.inner_text("table.open-slips")
