@@ -372,6 +372,17 @@ def motion_reply():
     return lambda: fire(case, "reply", _u("handler1"), text="已增设两个窗口，错峰就餐")
 
 
+def motion_progress():
+    _hr_handler()
+    case = _motion("handling")
+    return lambda: fire(case, "progress", _u("handler1"), text="已与食堂承包方商谈")
+
+
+def proposal_progress():
+    case = _proposal("implementing")
+    return lambda: fire(case, "progress", _u("handler1"), text="已采购传感器，下周安装")
+
+
 def motion_rate():
     _hr_handler()
     case = _motion("replied")
@@ -431,6 +442,7 @@ ROWS = [  # kind, trigger, destination, the way there, who is told
     ("proposal", "adopt", "implementing", proposal_adopt, OWNER | VOTERS | {"handler1"}),
     ("proposal", "not_adopt", "not_adopted", proposal_not_adopt, OWNER | VOTERS),
     ("proposal", "report_implemented", "implemented", proposal_report_implemented, OWNER | COMMITTEE),
+    ("proposal", "progress", "implementing", proposal_progress, OWNER),
     ("proposal", "reward", "rewarded", proposal_reward, OWNER | VOTERS),
     ("proposal", "close", "closed", proposal_close, OWNER),
     ("motion", "open_for_cosigning", "cosigning", motion_open, {"rep1"}),
@@ -443,6 +455,7 @@ ROWS = [  # kind, trigger, destination, the way there, who is told
     ("motion", "convert_to_opinion", "opinion", motion_convert, {"rep1", "handler1"}),
     ("motion", "not_file", "not_filed", motion_not_file, {"rep1", "rep2", "rep3"}),
     ("motion", "reply", "replied", motion_reply, {"rep1", "rep2", "rep3"}),
+    ("motion", "progress", "handling", motion_progress, {"rep1", "rep2", "rep3"}),
     ("motion", "rate", "closed", motion_rate, {"handler1", "handler2"}),
     ("motion", "rate_unsatisfied", "handling", motion_rate_unsatisfied, {"handler1", "handler2"}),
     ("motion", "auto_close", "closed", motion_auto_close, {"rep1"}),

@@ -95,7 +95,8 @@ def test_a_progress_note_is_a_step_of_the_engine_shown_to_author_and_cosigners(d
         got = api.as_(reader).get(f"/api/v1/cases/motion/{motion.id}/progress").get_json()
         assert [n["text"] for n in got["items"]] == ["已与食堂承包方商谈，拟于下月起延长至21点"]
         assert _db.session.scalar(select(Notification).where(
-            Notification.user_id == demo[reader].id, Notification.subject.like("【办理进展】%")))
+            Notification.user_id == demo[reader].id, Notification.case_id == motion.id,
+            Notification.subject.like("%" + motion.number + "%")))
     # Nobody else writes one: not the author, not the committee.
     for who in ("rep1", "motions1"):
         r = api.as_(who).post(f"/api/v1/cases/motion/{motion.id}/progress", json={"text": "x"}, headers=EN)

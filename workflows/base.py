@@ -36,7 +36,7 @@ REVIEW_ROLES = frozenset({
 # Who a step can tell besides the roles above (casework/notifications resolves each name): the co-signers
 # of a motion, the committee members who voted in the round that carried, the author of the motion one
 # was merged into.
-AUDIENCES = ("cosigners", "voters", "merge_target_author")
+AUDIENCES = ("cosigners", "coproposers", "voters", "merge_target_author")
 
 FIELD_TYPES = ("text", "money", "date", "int", "usernames", "username", "choice", "department",
                "departments", "case", "bool")

@@ -72,6 +72,7 @@ TRANSITIONS = [
 
 # Who is told of each step (casework/notifications; README "Who is told when").
 NOTIFY = {
+    "progress": tell("author", "cosigners"),  # 办理进展
     "open_for_cosigning": tell("author"),
     "cosign": tell("author"),
     "withdraw_cosign": tell("author"),

@@ -79,6 +79,7 @@ TRANSITIONS = [
 
 # Who is told of each step (casework/notifications; README "Who is told when").
 NOTIFY = {
+    "progress": tell("author", "coproposers"),  # 办理进展
     "submit": tell("author", "union_staff"),
     "accept": tell("author", "assigned_evaluator"),
     "decline": tell("author"),

@@ -8,8 +8,6 @@ parent's rejection ends the request, with the parent's reasons, in a letter the 
 """
 from __future__ import annotations
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -20,7 +18,7 @@ from ..core.models import Vote
 from ..core.votes import tally_of
 from ..extensions import db
 from ..funds import operations as funds
-from ..labels import CHOICE_LABELS, KIND_LABELS
+from ..labels import CHOICE_LABELS
 from ..money import format_money
 from .models import CATEGORIES
 

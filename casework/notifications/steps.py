@@ -79,6 +79,7 @@ def _party(role: str):
 audience("visitor")(_party("visitor"))
 audience("assigned_evaluator")(_party("evaluator"))
 audience("cosigners")(_party("cosigner"))
+audience("coproposers")(_party("coproposer"))
 
 
 @audience("assigned_handler")

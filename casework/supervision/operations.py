@@ -97,11 +97,7 @@ def record_progress(step) -> ProgressNote:
     note = ProgressNote(case_id=case.id, department_id=case.department_id, user_id=step.user.id,
                         at=step.now, text=step.data["text"])
     db.session.add(note)
-    readers = {case.applicant_id: case.applicant}
-    readers.update({p.user_id: p.user for p in case.parties if p.role in ("cosigner", "coproposer")})
-    for person in readers.values():
-        notify(person, f"【办理进展】{case_ref(case)}",
-               f"承办部门{case.department.name}报送了办理进展：{note.text}", case)
+    # the author and co-signers hear of it through the step (workflows' NOTIFY)
     step.record("progress_note", None, note.text)
     return note
 
