@@ -80,6 +80,7 @@ from casework.extensions import db
 from casework.accounts.models import User
 from casework.aid.models import AidRequest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 app = create_app()
 with app.app_context():
     user = db.session.scalar(select(User).where(User.username == sys.argv[2]))
@@ -96,6 +97,11 @@ with app.app_context():
     except CaseworkError as exc:
         db.session.rollback()
         print(exc.code)
+    except OperationalError as exc:  # SQLite: the other writer held the lock past the busy timeout
+        if "locked" not in str(exc):
+            raise
+        db.session.rollback()
+        print("busy")
 '''
 
 
@@ -138,11 +144,13 @@ def test_final_approvals_from_two_processes_move_the_case_once(app, demo, db, da
             if p.poll() is None:
                 p.kill()
                 p.communicate()
+    assert all(o[0].strip() for o in outs), outs  # each process said how its vote went
     answers = sorted(o[0].strip().splitlines()[-1] for o in outs)
-    # One vote carries the case; the other finds it changed (stale) or already past the vote.
+    # One vote carries the case; the other finds it changed (stale) or already past the vote, or, on a machine
+    # so loaded that the first writer held SQLite's lock past the busy timeout, was refused unwritten.
     assert answers[0] == "moved" or answers[1] == "moved", outs
     assert answers.count("moved") == 1, outs
-    assert set(answers) - {"moved"} <= {"stale", "not_possible", "voted"}, outs
+    assert set(answers) - {"moved"} <= {"stale", "not_possible", "voted", "busy"}, outs
     reserves = db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
         LedgerEntry.case_id == case_id, LedgerEntry.kind == "reserve"))
     assert reserves == 1
