@@ -29,7 +29,7 @@ class BaseForm(FlaskForm):
 
     def data_for_engine(self) -> dict:
         return {name: field.data for name, field in self._fields.items()
-                if name not in ("csrf_token", "version", "comment", "submit")}
+                if name not in ("csrf_token", "version", "comment", "submit", "confirm")}
 
 
 def transition_form(transition, *, departments=(), prefix: str = "") -> BaseForm:
@@ -63,6 +63,10 @@ def transition_form(transition, *, departments=(), prefix: str = "") -> BaseForm
                                         description=_l("User names, separated by commas"))
         elif f.type == "case":
             attrs[f.name] = IntegerField(label, validators=required)
+    if transition.irreversible:
+        # Rendered last, right above the button; without it ticked the step does not fire.
+        attrs["confirm"] = BooleanField(_l("I confirm: this step cannot be undone"), validators=[
+            InputRequired(message=_l("Tick the box to confirm: this step cannot be undone."))])
     cls = type(f"Form_{transition.trigger}", (BaseForm,), attrs)
     return cls(prefix=prefix)
 

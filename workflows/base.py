@@ -32,6 +32,12 @@ REVIEW_ROLES = frozenset({
     "assigned_evaluator", "assigned_handler", "visitor", "group_leader",
 })
 
+# Steps that cannot be undone: the web form asks the person to confirm before firing them (the API does
+# not: its callers confirm in their own way). Declared here once, read through `Transition.irreversible`.
+IRREVERSIBLE_TRIGGERS = frozenset({
+    "withdraw", "withdraw_consent", "reject", "decline", "not_adopt", "not_file", "uphold_objection",
+})
+
 FIELD_TYPES = ("text", "money", "date", "int", "usernames", "username", "choice", "department",
                "departments", "case", "bool")
 
@@ -69,6 +75,10 @@ class Transition:
     effects: tuple[str, ...] = ()      # side-effect names the engine runs in the same transaction
     automatic: bool = False            # fired by the scheduler only
     comment_required: bool = False
+
+    @property
+    def irreversible(self) -> bool:
+        return self.trigger in IRREVERSIBLE_TRIGGERS
 
     def to_dict(self) -> dict:
         return {"trigger": self.trigger, "source": list(self.source), "dest": self.dest,
