@@ -39,6 +39,7 @@ def test_submitted_aid_names_the_staff_and_the_working_day_deadline(app, demo):
     assert "已提交" in html
     assert "工会干事" in html and demo["staff1"].name in html  # the role, then the people by name
     assert "staff1" not in html  # never a user name
+    assert "代为申请的工会小组长" not in html  # nobody applied on the worker's behalf: no such party
     assert str(case.deadline) in html and "5 个工作日" in html  # aid_intake_days, counted from today
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 import workflows
+from workflows.base import PARTY_ROLES
 
 from ..accounts.models import DepartmentMember, RoleAssignment, Unit, User
 from ..clock import today
@@ -58,7 +59,8 @@ def next_step(case) -> NextStep:
         roles: list[str] = []
         for t in candidates:
             roles += [r for r in t.roles if r not in roles]
-        actors = [] if automatic else [_actor(case, r) for r in roles if r != "scheduler"]
+        actors = [] if automatic else [a for a in (_actor(case, r) for r in roles if r != "scheduler")
+                                       if a is not None]
         steps.append(Step(trigger, trigger_label(trigger), actors, automatic))
     out = NextStep(case.state, str(STATE_LABELS.get(case.state, case.state)),
                    step_label(case.kind, case.state) if case.state in STEP_LABELS.get(case.kind, {}) else "",
@@ -72,8 +74,11 @@ def next_step(case) -> NextStep:
     return out
 
 
-def _actor(case, role: str) -> Actor:
+def _actor(case, role: str) -> Actor | None:
+    """Who may act in `role`; None for a party role nobody holds on this case (no filer, no evaluators yet)."""
     names = _names(case, role)
+    if names == [] and role in PARTY_ROLES:
+        return None
     actor = Actor(role, role_label(role))
     if names is not None:
         actor.names = sorted(set(names))[:MAX_NAMES]
