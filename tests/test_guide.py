@@ -157,16 +157,44 @@ def test_not_file_needs_the_confirmation(app, demo):
     _refused_then_done(_as(app, "motions1"), case, "not_file", {"reason": "属于个人诉求"}, "not_filed")
 
 
-def test_a_committee_vote_to_reject_needs_the_confirmation_per_voter(app, demo):
-    case = aid_to(demo, "pending_approval")
-    url = f"/cases/aid/{case.id}"
+def _objected(demo):
+    case = aid_to(demo, "posted")
+    fire(case, "object", None)
+    return case
+
+
+def _graded(demo):
+    from .test_proposals import walk
+    return walk(demo, "graded")
+
+
+VOTES = {  # each committee vote that cannot be undone: the case it needs, the voter's inputs
+    "reject": (lambda demo: aid_to(demo, "pending_approval"), {"reason": "收入超过困难标准"}),
+    "uphold_objection": (_objected, {"answer": "经核实收入情况不符"}),
+    "not_adopt": (_graded, {"reply": "暂不具备实施条件"}),
+}
+
+
+@pytest.mark.parametrize("trigger", list(VOTES))
+def test_each_vote_that_cannot_be_undone_needs_the_voters_confirmation(app, demo, trigger):
+    make, inputs = VOTES[trigger]
+    case = make(demo)
+    url = f"/cases/{case.kind}/{case.id}"
+    fields = {f"{trigger}-{k}": v for k, v in inputs.items()}
     b = _as(app, "committee1")
-    r = b.post(f"{url}/do/reject", {"reject-reason": "不符合条件", "reject-version": case.version}, form_page=url)
+    r = b.post(f"{url}/do/{trigger}", {**fields, f"{trigger}-version": case.version}, form_page=url)
     assert r.status_code == 422 and "请勾选确认" in r.get_data(as_text=True)
-    r = b.post(f"{url}/do/reject", {"reject-reason": "不符合条件", "reject-version": case.version,
-                                    "reject-confirm": "y"}, form_page=url)
+    voted = select(Vote).where(Vote.case_id == case.id, Vote.trigger == trigger)
+    assert _db.session.scalar(voted) is None
+    r = b.post(f"{url}/do/{trigger}", {**fields, f"{trigger}-version": case.version, f"{trigger}-confirm": "y"},
+               form_page=url)
     assert r.status_code == 302
-    assert _db.session.scalar(select(Vote).where(Vote.case_id == case.id, Vote.trigger == "reject")) is not None
+    assert _db.session.scalar(voted) is not None
+
+
+def test_every_irreversible_trigger_has_a_web_test():
+    web_tested = {"withdraw", "withdraw_consent", "decline", "not_file", *VOTES}
+    assert web_tested == IRREVERSIBLE_TRIGGERS
 
 
 def test_the_api_needs_no_confirmation(api, demo):
