@@ -211,3 +211,27 @@ def test_a_returned_request_shows_its_reason_at_the_top(app, demo):
     top = panel(html)
     assert "请补充医院出具的诊断证明" in top and demo["staff1"].name in top
     assert html.index(top) < html.index('class="timeline"')  # above the details, not only in the timeline
+
+
+def _filed_motion(demo, department: str):
+    session = _db.session.scalar(select(CongressSession))
+    case = new_case("motion", demo["rep1"], session=session.id)
+    fire(case, "open_for_cosigning", demo["rep1"])
+    for r in ("rep2", "rep3"):
+        fire(case, "cosign", demo[r])
+    fire(case, "submit", demo["rep1"])
+    fire(case, "file", demo["motions1"], department=department)
+    return case
+
+
+def test_a_motion_being_handled_names_the_departments_handlers_and_its_deadline(app, demo):
+    case = _filed_motion(demo, "TECH")
+    html = panel(_as(app, "rep1").get(f"/cases/motion/{case.id}").get_data(as_text=True))
+    assert "承办部门" in html and demo["handler1"].name in html and "handler1" not in html
+    assert "30 个工作日" in html  # motion_handling_days
+
+
+def test_a_department_without_handlers_still_shows_whose_turn_it_is(app, demo):
+    case = _filed_motion(demo, "HR")
+    html = panel(_as(app, "rep1").get(f"/cases/motion/{case.id}").get_data(as_text=True))
+    assert "<strong>答复</strong>：承办部门</li>" in html

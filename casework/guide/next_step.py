@@ -1,7 +1,7 @@
 """The case panel's facts: the state, who acts next and by when, from the workflow's transitions."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -22,7 +22,7 @@ MAX_NAMES = 5
 class Actor:
     role: str
     label: str
-    names: list[str] = field(default_factory=list)
+    names: list[str] | None = None   # None: too many to list (every other representative)
     more: bool = False
 
 
@@ -59,8 +59,10 @@ def next_step(case) -> NextStep:
         roles: list[str] = []
         for t in candidates:
             roles += [r for r in t.roles if r not in roles]
-        actors = [] if automatic else [a for a in (_actor(case, r) for r in roles if r != "scheduler")
-                                       if a is not None]
+        every = [] if automatic else [_actor(case, r) for r in roles if r != "scheduler"]
+        # A party role nobody holds on this case (no filer, no evaluators yet) is left out, unless the step
+        # has nobody else: then the role stands alone, so the page shows whose turn it is even when unstaffed.
+        actors = [a for a in every if not (a.role in PARTY_ROLES and a.names == [])] or every
         steps.append(Step(trigger, trigger_label(trigger), actors, automatic))
     out = NextStep(case.state, str(STATE_LABELS.get(case.state, case.state)),
                    step_label(case.kind, case.state) if case.state in STEP_LABELS.get(case.kind, {}) else "",
@@ -74,11 +76,9 @@ def next_step(case) -> NextStep:
     return out
 
 
-def _actor(case, role: str) -> Actor | None:
-    """Who may act in `role`; None for a party role nobody holds on this case (no filer, no evaluators yet)."""
+def _actor(case, role: str) -> Actor:
+    """Who may act in `role`: its label, and people's names where they can be listed."""
     names = _names(case, role)
-    if names == [] and role in PARTY_ROLES:
-        return None
     actor = Actor(role, role_label(role))
     if names is not None:
         actor.names = sorted(set(names))[:MAX_NAMES]
