@@ -68,7 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 CAPABILITIES = (
-    ".accounts.views", ".accounts.mine", ".admin", ".web", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
+    ".accounts.views", ".accounts.mine", ".admin", ".web", ".guide", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
     ".notices", ".disclosure", ".proposals.views", ".motions.views", ".stats", ".exports", ".roster", ".register",
     ".ops", ".privacy", ".supervision", ".api", ".cli",
 )

@@ -34,7 +34,7 @@ class BaseForm(FlaskForm):
 
     def data_for_engine(self) -> dict:
         return {name: field.data for name, field in self._fields.items()
-                if name not in ("csrf_token", "version", "comment", "submit")}
+                if name not in ("csrf_token", "version", "comment", "submit", "confirm")}
 
 
 def transition_form(transition, *, departments=(), prefix: str = "") -> BaseForm:
@@ -66,6 +66,10 @@ def transition_form(transition, *, departments=(), prefix: str = "") -> BaseForm
                                                 validate_choice=False)
         elif f.type in ("usernames", "username"):
             attrs[f.name] = StringField(label, render_kw=kw, description=_l("User names, separated by commas"))
+    if transition.irreversible:
+        # Rendered last, right above the button; without it ticked the step does not fire.
+        attrs["confirm"] = BooleanField(_l("I confirm: this step cannot be undone"), validators=[
+            InputRequired(message=_l("Tick the box to confirm: this step cannot be undone."))])
     cls = type(f"Form_{transition.trigger}", (BaseForm,), attrs)
     return cls(prefix=prefix)
 

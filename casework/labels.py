@@ -17,6 +17,14 @@ ROLE_LABELS = {
     "motion_committee": _l("Motion committee"), "admin": _l("Administrator"),
 }
 
+# The roles a person holds towards one case (workflows/base.py PARTY_ROLES), as the case page names them.
+PARTY_ROLE_LABELS = {
+    "applicant": _l("The applicant"), "filer": _l("The group leader who applied"), "author": _l("The author"),
+    "cosigner_candidate": _l("Other representatives of the session"),
+    "assigned_evaluator": _l("The assigned evaluators"), "assigned_handler": _l("The handling department"),
+    "visitor": _l("The assigned visitors"), "scheduler": _l("The system, automatically"),
+}
+
 UNIT_LEVEL_LABELS = {"federation": _l("Union federation"), "branch": _l("Branch union"),
                      "group": _l("Union group")}
 

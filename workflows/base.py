@@ -37,6 +37,11 @@ REVIEW_ROLES = frozenset({
 # of a motion, the committee members who voted in the round that carried, the author of the motion one
 # was merged into.
 AUDIENCES = ("cosigners", "coproposers", "voters", "merge_target_author")
+# Steps that cannot be undone: the web form asks the person to confirm before firing them (the API does
+# not: its callers confirm in their own way). Declared here once, read through `Transition.irreversible`.
+IRREVERSIBLE_TRIGGERS = frozenset({
+    "withdraw", "withdraw_consent", "reject", "decline", "not_adopt", "not_file", "uphold_objection",
+})
 
 FIELD_TYPES = ("text", "money", "date", "int", "usernames", "username", "choice", "department",
                "departments", "case", "bool")
@@ -81,6 +86,10 @@ class Transition:
     # Votes of these triggers on the same case bar their seats from this vote: a member of both
     # committees votes once on a case.
     once_with: tuple[str, ...] = ()
+
+    @property
+    def irreversible(self) -> bool:
+        return self.trigger in IRREVERSIBLE_TRIGGERS
 
     def to_dict(self) -> dict:
         return {"trigger": self.trigger, "source": list(self.source), "dest": self.dest,

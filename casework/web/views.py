@@ -193,12 +193,24 @@ def _render_case(case, forms, status=200):
     # Money inputs are kept in fen: the timeline shows them in yuan, by the field type each step declares.
     money_fields = {(t.trigger, f.name) for t in workflows.get(case.kind).transitions
                     for f in t.fields if f.type == "money"}
+    level = kinds.view_level(case, current_user)
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
-                           money_fields=money_fields,
+                           money_fields=money_fields, return_reason=_return_reason(case, entries, level),
                            votes=votes, tally=vote_service.tally(case) if votes else [],
                            quorum=vote_service.quorum(case) if votes else None,
                            reviewer=sees_reviewer_notes(current_user, case),
-                           level=kinds.view_level(case, current_user)), status
+                           level=level), status
+
+
+def _return_reason(case, entries, level):
+    """A returned case's reason, for the top of the page: the latest return's, as the timeline has it."""
+    if case.state != "returned" or level != "full":
+        return None
+    for e in reversed(entries):
+        if e.trigger == "return_for_info":
+            return {"reason": e.changes.get("inputs", {}).get("reason") or e.comment,
+                    "actor": e.actor.name if e.actor else None}
+    return None
 
 
 @bp.route("/cases/<kind>/<int:case_id>/do/<trigger>", methods=["POST"])

@@ -10,7 +10,8 @@ from ..factories import aid_to
 
 # Routes anyone may read without signing in.
 PUBLIC = {"accounts.login", "static", "openapi.spec", "api.openapi_page", "api_tokens.create_token", "ops.healthz",
-          "roster.activate_page", "roster.activate_account"}
+          "roster.activate_page", "roster.activate_account",
+          "guide.workflows_help"}  # the workflows are the union's published rules
 PUBLIC_PREFIXES = ("/board", "/verify")
 # Who is who towards worker1's aid case: worker1 (owner, 一车间小组), leader1 (same group, no reviewer role for
 # other people's cases except as group leader of that group), worker3 (another branch).
