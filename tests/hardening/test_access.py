@@ -52,7 +52,7 @@ def test_state_changing_routes_are_post_and_need_csrf(app, demo):
         assert "GET" not in rule.methods or rule.endpoint in {
             "accounts.login", "accounts.account", "accounts.tokens", "privacy.my_data", "privacy.corrections_page", "admin.user_edit", "admin.units", "admin.departments",
             "admin.department_edit", "admin.unit_settings", "admin.calendar_days", "web.case_new",
-            "web.case_edit"} or rule.rule.startswith(PUBLIC_PREFIXES), rule.rule  # GET shows the form
+            "web.case_edit", "robots.index", "robots.edit"} or rule.rule.startswith(PUBLIC_PREFIXES), rule.rule  # GET shows the form
         url = _url(rule, case)
         if url is None:
             continue
