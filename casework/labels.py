@@ -200,3 +200,14 @@ def in_chinese(mapping: dict, code, default: str | None = None) -> str:
         return code if default is None else default
     with force_locale("zh"):
         return str(mapping[code])
+
+
+# 督办单 (casework/supervision): a slip's colour and why it was issued, as notices and mails print them.
+SLIP_COLOUR_LABELS = {"blue": _l("Blue"), "yellow": _l("Yellow"), "red": _l("Red")}
+SLIP_REASON_LABELS = {
+    "overdue": _l("The handling deadline has passed"),
+    "unsatisfied": _l("The result of the handling was rated unsatisfactory"),
+    "no_progress": _l("No progress has been reported for a long time"),
+    "deadline_near": _l("The handling deadline is near"),
+    "staff": _l("Supervised by union staff"),
+}

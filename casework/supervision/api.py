@@ -43,7 +43,7 @@ class ProgressNoteIn(Schema):
 
 class SlipOut(Schema):
     id = Integer(required=True)
-    number = String(required=True, metadata={"description": "文号 of the 督办单", "example": "工督〔2026〕3号"})
+    number = String(required=True, metadata={"description": "the slip's reference number", "example": "工督〔2026〕3号"})
     case = String(required=True, metadata={"description": "the case's number"})
     case_id = Integer(required=True)
     kind = String(required=True)

@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from workflows import supervision as rules
 
+from .. import labels
+
 from ..accounts.models import Department, Unit, User
 from ..clock import local, to_utc, today, utcnow
 from ..core import calendar, engine, settings
@@ -40,9 +42,6 @@ settings.declare("slip_reply_days", rules.SETTINGS["slip_reply_days"], "count",
 # Who issues slips and sees the supervision board.
 STAFF = ("union_staff",)
 BOARD_ROLES = ("union_staff", "committee", "motion_committee", "admin")
-COLOUR_ZH = {"blue": "蓝色", "yellow": "黄色", "red": "红色"}
-REASON_ZH = {"overdue": "已超过办理时限", "unsatisfied": "办理结果被评为不满意", "no_progress": "长期未报送办理进展",
-             "deadline_near": "办理时限临近", "staff": "工会工作人员督办"}
 # A rating as a number, for the board's average (满意 3, 基本满意 2, 不满意 1).
 RATING_SCORE = {"satisfied": 3, "basically_satisfied": 2, "unsatisfied": 1}
 
@@ -140,8 +139,8 @@ def issue(case: Case, user: User | None, *, colour: str, reason: str = "staff", 
     db.session.flush()  # a second slip for the same condition stops here, on the unique key
     leaders = [u.name for u in case.department.leaders]
     values = {"department": case.department.name, "leaders": leaders, "case_number": case.number,
-              "case_title": case.title, "case_kind": _kind_zh(case), "colour": COLOUR_ZH[colour],
-              "colour_key": colour, "reason": REASON_ZH.get(reason, reason), "remark": slip.remark,
+              "case_title": case.title, "case_kind": _kind_zh(case), "colour": labels.in_chinese(labels.SLIP_COLOUR_LABELS, colour),
+              "colour_key": colour, "reason": labels.in_chinese(labels.SLIP_REASON_LABELS, reason), "remark": slip.remark,
               "deadline": date_zh(case.deadline) if case.deadline else "", "reply_by": date_zh(reply_by)}
     unit = notices.issuing_unit(case)
     notice = notices.issue("supervision_slip", unit=unit, values=values, case=case, subject=f"slip:{slip.id}",
@@ -150,8 +149,8 @@ def issue(case: Case, user: User | None, *, colour: str, reason: str = "staff", 
     engine.record_creation(slip, user, slip.remark, changes={
         "case": case.number, "colour": colour, "reason": reason, "reply_by": reply_by.isoformat(),
         "notices": [f"{notice.number} sha256:{notice.sha256}"]})
-    subject = f"【{COLOUR_ZH[colour]}督办】{notice.number} {case.number}"
-    body = (f"{case_ref(case)}：{REASON_ZH.get(reason, reason)}。"
+    subject = f"【{labels.in_chinese(labels.SLIP_COLOUR_LABELS, colour)}督办】{notice.number} {case.number}"
+    body = (f"{case_ref(case)}：{labels.in_chinese(labels.SLIP_REASON_LABELS, reason)}。"
             + (f"办理时限为{date_zh(case.deadline)}。" if case.deadline else "")
             + f"请于{date_zh(reply_by)}前在督办单上答复。" + (f"督办意见：{slip.remark}" if slip.remark else ""))
     for person in addressees(case.department):
@@ -160,7 +159,7 @@ def issue(case: Case, user: User | None, *, colour: str, reason: str = "staff", 
 
 
 def _kind_zh(case: Case) -> str:
-    return {"motion": "提案", "proposal": "合理化建议"}.get(case.kind, case.kind)
+    return labels.in_chinese(labels.KIND_LABELS, case.kind)
 
 
 def load(slip_id: int, user: User) -> Slip:
