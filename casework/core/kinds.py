@@ -44,6 +44,9 @@ class KindSpec:
     assignable: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # value -> a SELECT of the ids of this kind's cases in that category (the list filter "category")
     category_filter: Callable[[str], Any] | None = None
+    # the case's attributes whose words the search index holds; () keeps the kind's text out of it (aid:
+    # its title is the category, its details are private)
+    search_fields: tuple[str, ...] = ()
 
 
 KINDS: dict[str, KindSpec] = {}
