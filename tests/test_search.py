@@ -147,3 +147,14 @@ def test_similar_proposals_for_an_author_are_public_or_own(demo, api):
     assert all(0 < i["similarity"] <= 1 for i in items)
     assert api.as_("worker1").post("/api/v1/proposals/similar", json={}).get_json()["items"] == []
     assert api.as_("worker1").post("/api/v1/proposals/similar", json={"title": 5}).status_code == 200
+
+
+def test_the_author_sees_similar_proposals_on_the_new_proposal_page(demo, web):
+    own = walk(demo, "submitted", author="worker1", **LIGHTS)
+    web.login("worker1")
+    page = web.get("/proposals/new").get_data(as_text=True)
+    assert 'id="similar"' in page and 'data-url="/proposals/similar"' in page
+    r = web.post("/proposals/new", {"title": "照明加装感应开关", "problem": "", "suggestion": "", "do": "check"})
+    assert r.status_code == 200 and own.number in r.get_data(as_text=True)
+    r = web.post("/proposals/similar", {"title": "照明加装感应开关"}, form_page="/proposals/new")
+    assert [m["number"] for m in r.get_json()["items"]] == [own.number]
