@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, column, false, func, or_, select, text
+from sqlalchemy import Integer, column, false, func, select, text, union
 
 from ..accounts.models import User
 from ..clock import to_utc
@@ -41,27 +41,31 @@ def parse_kind(raw: str | None) -> str | None:
 
 
 def _words_match(words: list[str]):
-    """Cases whose indexed words hold every one of `words`, through the database's full-text index."""
+    """The ids of cases whose indexed words hold every one of `words`, through the full-text index."""
     if db.engine.dialect.name == "sqlite":
         query = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-        ids = (text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q").bindparams(q=query)
-               .columns(column("rowid", Integer)))
-        return Case.id.in_(ids)
+        return (select(column("rowid", Integer)).select_from(text("search_fts"))
+                .where(text("search_fts MATCH :q").bindparams(q=query)))
     tsv = func.to_tsvector(text("'simple'"), SearchText.tokens)
     tsq = func.plainto_tsquery(text("'simple'"), " ".join(words))
-    return Case.id.in_(select(SearchText.case_id).where(tsv.op("@@")(tsq)))
+    return select(SearchText.case_id).where(tsv.op("@@")(tsq))
 
 
 def search_filter(q: str):
+    """The matching cases as one IN over a UNION of narrow selects: each read once, then the newest-first
+    page only probes the set (an OR per row made a rare word cost a scan of every case)."""
     q = q.strip()[:MAX_QUERY]
+    if not q:
+        return false()
     text_kinds = sorted(k for k, spec in kinds.KINDS.items() if spec.search_fields)
-    conds = [Case.number.contains(q.upper(), autoescape=True),
-             and_(Case.kind.in_(text_kinds), Case.title.contains(q, autoescape=True)),
-             Case.applicant_id.in_(select(User.id).where(User.name.contains(q, autoescape=True)))]
+    parts = [select(Case.id).where(Case.number.contains(q.upper(), autoescape=True)),
+             select(Case.id).where(Case.kind.in_(text_kinds), Case.title.contains(q, autoescape=True)),
+             select(Case.id).where(Case.applicant_id.in_(
+                 select(User.id).where(User.name.contains(q, autoescape=True))))]
     words = tokens(q, for_query=True)[:MAX_WORDS]
     if words:
-        conds.append(_words_match(words))
-    return or_(*conds) if q else false()
+        parts.append(_words_match(words))
+    return Case.id.in_(union(*parts))
 
 
 def search(viewer: User, q: str, *, kind: str | None = None, start: date | None = None,
