@@ -70,7 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
 CAPABILITIES = (
     ".accounts.views", ".accounts.mine", ".admin", ".web", ".guide", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
     ".notices", ".disclosure", ".proposals.views", ".motions.views", ".stats", ".exports", ".roster", ".register",
-    ".ops", ".privacy", ".supervision", ".api", ".cli",
+    ".ops", ".privacy", ".supervision", ".search", ".api", ".cli",
 )
 
 

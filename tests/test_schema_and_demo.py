@@ -10,11 +10,13 @@ from casework.accounts.models import RoleAssignment, User
 from casework.core.models import Case
 from casework.funds.models import Fund
 from casework.funds.operations import ledger_balance
+from casework.search.models import include_name
 
 
 def test_migrations_match_the_models(db):
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, db.metadata)
     assert diff == []
 
 

@@ -46,6 +46,9 @@ class KindSpec:
     category_filter: Callable[[str], Any] | None = None
     # (case, viewer) -> fields that only one case's page or GET shows: they cost queries a list would repeat
     detail: Callable[[Any, User], dict] | None = None
+    # the case's attributes whose words the search index holds; () keeps the kind's text out of it (aid:
+    # its title is the category, its details are private)
+    search_fields: tuple[str, ...] = ()
 
 
 KINDS: dict[str, KindSpec] = {}

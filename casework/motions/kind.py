@@ -41,4 +41,5 @@ def _fields(case: Motion, viewer: User) -> dict:
 
 SPEC = register(KindSpec(kind="motion", model=Motion, parse=_parse, fields=_fields,
                          owner=lambda values, user: (values["session"].unit, user),
-                         title=lambda v: v["title"]))
+                         title=lambda v: v["title"],
+                         search_fields=("title", "reasons", "proposal_text")))

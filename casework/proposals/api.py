@@ -108,6 +108,32 @@ def mark_duplicate(case_id: int, json_data=None):
     return kinds.serialize(case, user())
 
 
+class SimilarIn(Schema):
+    title = String()
+    problem = String()
+    suggestion = String()
+
+
+class SimilarMatch(Schema):
+    id = Integer()
+    number = String()
+    title = String()
+    similarity = Float(metadata={"description": "TF-IDF cosine of the two texts, 0-1"})
+
+
+class SimilarMatches(Schema):
+    items = List(Nested(SimilarMatch), required=True)
+
+
+@bp.post("/proposals/similar")
+@bp.input(SimilarIn, validation=False)
+@bp.output(SimilarMatches)
+@bp.doc(summary="Earlier proposals like a text being written: those on the public board and the caller's own")
+def similar(json_data=None):
+    body = json_body()
+    return {"items": ops.similar_for_author(user(), body.get("title"), body.get("problem"), body.get("suggestion"))}
+
+
 @bp.get("/proposals/annual")
 @bp.output(ProposalAnnual)
 @bp.doc(summary="A unit's proposals of one year: collected, graded, adopted, implemented, benefit, rewards",

@@ -77,4 +77,5 @@ def _missing(case: Proposal) -> str | None:
 
 SPEC = register(KindSpec(kind="proposal", model=Proposal, parse=_parse, fields=_fields,
                          owner=lambda values, user: (user.unit, user), title=lambda v: v["title"],
-                         missing=_missing, assignable=(("evaluators", ("evaluator",)),)))
+                         missing=_missing, assignable=(("evaluators", ("evaluator",)),),
+                         search_fields=("title", "problem", "suggestion", "expected_benefit")))

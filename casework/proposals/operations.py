@@ -9,7 +9,7 @@ from sqlalchemy import and_, case as when, func, or_, select
 
 from ..accounts.models import Unit, User
 from ..clock import to_utc
-from ..core import engine
+from ..core import engine, settings
 from ..core.errors import Conflict, Forbidden, Invalid
 from ..core.inputs import record_id
 from ..core.models import AuditEntry, Case, CaseParty
@@ -43,6 +43,27 @@ def duplicates(case: Proposal, viewer: User, limit: int = 5) -> list[tuple[Propo
         if other is not None and can_view(viewer, other):
             out.append((other, score))
     return out[:limit]
+
+
+def similar_for_author(user: User, title, problem, suggestion, limit: int = 5) -> list[dict]:
+    """Earlier proposals like a text being written, for its author: only proposals posted on the public
+    board and the author's own (written or co-proposed), never others' that only staff may read."""
+    texts = [v if isinstance(v, str) else "" for v in (title, problem, suggestion)]
+    if not any(t.strip() for t in texts):
+        return []
+    from ..disclosure.models import Disclosure, DisclosureItem
+    public = (select(DisclosureItem.case_id).join(Disclosure, Disclosure.id == DisclosureItem.disclosure_id)
+              .where(Disclosure.kind == "proposal", Disclosure.status.in_(("posted", "ended")),
+                     DisclosureItem.withdrawn.is_(False), DisclosureItem.case_id.is_not(None)))
+    co = select(CaseParty.case_id).where(CaseParty.user_id == user.id, CaseParty.role == "coproposer")
+    among = select(Proposal.id).where(Proposal.state != "draft", or_(
+        Proposal.id.in_(public), Proposal.applicant_id == user.id, Proposal.created_by_id == user.id,
+        Proposal.id.in_(co)))
+    threshold = settings.get(user.unit, "duplicate_threshold") / 100
+    found = similar.ranked(similar.terms_of(*[t[:20000] for t in texts]), among, limit=limit, threshold=threshold)
+    cases = {p.id: p for p in db.session.scalars(select(Proposal).where(Proposal.id.in_([i for i, _s in found])))}
+    return [{"id": i, "number": cases[i].number, "title": cases[i].title, "similarity": score}
+            for i, score in found if i in cases]
 
 
 def find(ref) -> Proposal | None:

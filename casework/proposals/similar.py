@@ -6,10 +6,7 @@ thousands of proposals; the few best candidates are then scored exactly.
 """
 from __future__ import annotations
 
-import logging
 import math
-import re
-import threading
 from collections import Counter, defaultdict
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +14,7 @@ from sqlalchemy import event, func, select
 
 from ..core import settings
 from ..core.models import Case
+from ..core.text import WORD as _WORD, segmenter
 from ..extensions import db
 from .models import Proposal, ProposalTerm
 
@@ -24,9 +22,6 @@ settings.declare("duplicate_threshold", 30, "percent",
                  _l("How alike (cosine similarity, in percent) a new proposal and an earlier one must be for "
                     "reviewers to see it as a possible duplicate."))
 
-_lock = threading.Lock()
-_jieba = None
-_WORD = re.compile(r"^[\w\u4e00-\u9fff]+$")
 # Words every proposal uses; they would only add noise.
 STOPWORDS = frozenset("""
 的 了 在 是 和 与 及 对 将 把 被 为 等 也 就 都 而 或 但 并 从 到 由 以 于 之 其 这 那 有 无 不 没 很 太
@@ -35,19 +30,6 @@ STOPWORDS = frozenset("""
 """.split())
 TITLE_WEIGHT = 2  # a title's words count twice: it names the subject
 CANDIDATES = 30
-
-
-def segmenter():
-    """jieba, initialised once per process (it loads its dictionary and logs to stderr otherwise)."""
-    global _jieba
-    if _jieba is None:
-        with _lock:
-            if _jieba is None:
-                import jieba
-                jieba.setLogLevel(logging.WARNING)
-                jieba.initialize()
-                _jieba = jieba
-    return _jieba
 
 
 def words(text: str) -> list[str]:
@@ -87,11 +69,15 @@ def similar(proposal: Proposal, *, limit: int = 5, threshold: float | None = Non
     """[(proposal id, cosine)] of earlier submitted proposals, best first, at or above the threshold."""
     if threshold is None:
         threshold = settings.get(proposal.unit, "duplicate_threshold") / 100
-    query = _terms(proposal)
+    earlier = select(Proposal.id).where(Proposal.id < proposal.id, Proposal.state != "draft")
+    return ranked(_terms(proposal), earlier, limit=limit, threshold=threshold)
+
+
+def ranked(query: Counter, among, *, limit: int, threshold: float) -> list[tuple[int, float]]:
+    """[(proposal id, cosine)] of the proposals in `among` (a SELECT of ids) most like the words `query`."""
     if not query:
         return []
-    earlier = select(Proposal.id).where(Proposal.id < proposal.id, Proposal.state != "draft")
-    # Every submitted proposal is indexed: IDF counts over all of them, candidates are the earlier ones.
+    # Every submitted proposal is indexed: IDF counts over all of them, candidates come from `among`.
     n_docs = db.session.scalar(select(func.count()).select_from(Case).where(Case.kind == "proposal",
                                                                                  Case.state != "draft"))
     if not n_docs:
@@ -105,7 +91,7 @@ def similar(proposal: Proposal, *, limit: int = 5, threshold: float | None = Non
     partial: dict[int, float] = defaultdict(float)
     for pid, term, tf in db.session.execute(
             select(ProposalTerm.proposal_id, ProposalTerm.term, ProposalTerm.tf)
-            .where(ProposalTerm.term.in_(rare), ProposalTerm.proposal_id < proposal.id)):
+            .where(ProposalTerm.term.in_(rare), ProposalTerm.proposal_id.in_(among))):
         partial[pid] += q_vec[term] * _weight(tf, idf[term])
     best = sorted(partial, key=partial.get, reverse=True)[:CANDIDATES]
     if not best:
@@ -115,14 +101,11 @@ def similar(proposal: Proposal, *, limit: int = 5, threshold: float | None = Non
     for pid, term, tf in db.session.execute(select(ProposalTerm.proposal_id, ProposalTerm.term, ProposalTerm.tf)
                                             .where(ProposalTerm.proposal_id.in_(best))):
         vectors[pid][term] = tf
-    live = set(db.session.scalars(earlier.where(Proposal.id.in_(best))))
     more = _df({t for v in vectors.values() for t in v if t not in idf})
     for t, n in more.items():
         idf[t] = math.log((n_docs + 1) / (n + 1)) + 1
     scored = []
     for pid in best:
-        if pid not in live:
-            continue
         vec = {t: _weight(tf, idf.get(t, 1.0)) for t, tf in vectors[pid].items()}
         norm = math.sqrt(sum(w * w for w in vec.values()))
         if not norm:

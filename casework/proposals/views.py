@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -41,10 +41,23 @@ def new():
     return render_template("proposals/new.html", form=SubmitForm())
 
 
+@bp.post("/proposals/similar")
+@login_required
+def similar():
+    """What the page's script shows while the author writes (the same answer as the API's)."""
+    form = request.form
+    return jsonify(items=ops.similar_for_author(current_user, form.get("title"), form.get("problem"),
+                                                form.get("suggestion")))
+
+
 @bp.post("/proposals/new")
 @login_required
 def create():
     form = SubmitForm()
+    if request.form.get("do") == "check":
+        # Without the script: the same list, shown above the unchanged form, nothing saved.
+        matches = ops.similar_for_author(current_user, form.title.data, form.problem.data, form.suggestion.data)
+        return render_template("proposals/new.html", form=form, matches=matches, checked=True)
     if form.validate_on_submit():
         now = request.form.get("do") == "submit"
 

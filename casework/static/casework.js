@@ -33,3 +33,37 @@ document.addEventListener("DOMContentLoaded", function () {
   }
   setTimeout(poll, 500);
 });
+
+// While an author writes a proposal: earlier ones like it (public or their own), fetched as they pause typing.
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.getElementById("similar");
+  if (!box || !box.dataset.url) return;
+  var form = box.closest("form"), list = box.querySelector("ul"), none = box.querySelector("[data-none]");
+  var alike = box.querySelector("template[data-alike]").innerHTML, timer = null, asked = "";
+  function ask() {
+    var data = new FormData();
+    ["csrf_token", "title", "problem", "suggestion"].forEach(function (name) {
+      var field = form.elements[name];
+      data.append(name, field ? field.value : "");
+    });
+    var key = data.get("title") + "\n" + data.get("problem") + "\n" + data.get("suggestion");
+    if (key === asked || !key.trim()) return;
+    asked = key;
+    fetch(box.dataset.url, {method: "POST", body: data, credentials: "same-origin"})
+      .then(function (r) { return r.json(); }).then(function (body) {
+        list.textContent = "";
+        body.items.forEach(function (m) {
+          var li = document.createElement("li"), a = document.createElement("a"), s = document.createElement("span");
+          a.href = "/cases/proposal/" + m.id; a.textContent = m.number + " " + m.title;
+          s.className = "muted"; s.textContent = " " + alike.replace("PERCENT", Math.round(m.similarity * 100));
+          li.appendChild(a); li.appendChild(s); list.appendChild(li);
+        });
+        none.hidden = body.items.length > 0;
+        box.hidden = body.items.length === 0;
+      }).catch(function () { asked = ""; });
+  }
+  ["title", "problem", "suggestion"].forEach(function (name) {
+    var field = form.elements[name];
+    if (field) field.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 700); });
+  });
+});
