@@ -2,9 +2,7 @@
 started here as a real HTTP server on 127.0.0.1 and spoken to by boto3 over HTTP, as MinIO or OSS would be)."""
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 import tarfile
 from pathlib import Path
 
@@ -21,35 +19,7 @@ from .factories import aid_to, fire, new_case
 from .test_attachments import EN, PDF, _upload
 from .test_backup import _close, _installation, _new_database
 
-BUCKET = "casework-test"
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def s3_server():
-    """moto's S3 server on a free local port; boto3 finds it through its own AWS_ENDPOINT_URL."""
-    from moto.server import ThreadedMotoServer
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    env = {**S3_ENV, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    import boto3
-    boto3.client("s3").create_bucket(Bucket=BUCKET)
-    yield env["AWS_ENDPOINT_URL"]
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    server.stop()
+from .conftest import S3_BUCKET as BUCKET, free_port as _free_port
 
 
 def _s3(prefix: str | None = None) -> S3Store:
