@@ -238,3 +238,17 @@ def test_restore_refuses_a_store_holding_other_bytes(app, app_store, api, demo, 
         assert target.keys() == [name] and target.get(name) == b"%PDF-1.4 something else"
     finally:
         _close(other)
+
+
+def test_backup_with_the_store_unreachable_is_one_clear_line(app, demo, tmp_path):
+    saved = app.extensions.get("casework_store")
+    app.extensions["casework_store"] = S3Store(BUCKET, "x", client=_unreachable_client())
+    try:
+        with pytest.raises(backup.Refused) as err:
+            backup.dump(tmp_path / "b.tar.gz")
+    finally:
+        app.extensions.pop("casework_store")
+        if saved is not None:
+            app.extensions["casework_store"] = saved
+    assert err.value.reason == "store" and "s3://casework-test/x" in str(err.value)
+    assert "\n" not in str(err.value) and not (tmp_path / "b.tar.gz").exists()

@@ -1,15 +1,16 @@
 """`casework backup FILE` and `casework restore FILE`: every table and the uploaded files in one signed .tar.gz;
 restore keeps nothing (rows or files) unless the archive passes every check.
 
-The archive holds one JSON Lines file per table (rows in primary-key order), the upload directory, and a
+The archive holds one JSON Lines file per table (rows in primary-key order), the files of the store
+(casework/storage.py: the upload directory or the object store's prefix), and a
 manifest with the SHA-256 and row count of each table and the SHA-256 and size of each file, signed with an HMAC
 under a key derived from SECRET_KEY. Restore goes into a freshly migrated database at the backup's schema
 revision: every table empty except those marked `info={"seeded": True}` (rows a migration inserts, which the
 archive's rows replace). Before anything is kept it checks the archive against its manifest and signature, the
 funds' totals against their ledger lines, every attachment's file, then (inside the one transaction that loads
 the rows) every audit chain `verify-audit` checks, each case's state against its chain, each issued notice
-against its bytes and each posted board item against its posting notice. Files are staged beside the upload
-directory and moved in only after the commit.
+against its bytes and each posted board item against its posting notice. Files are staged (beside the upload
+directory, for the folder) and put into the store only after the commit.
 """
 from __future__ import annotations
 
