@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -90,6 +91,34 @@ def _redis_url(env) -> str:
     return url
 
 
+def _storage(env) -> tuple[str, str, str] | None:
+    """CASEWORK_STORAGE_URL: unset for the local upload folder, or s3://bucket/prefix for object storage."""
+    raw = (env.get("CASEWORK_STORAGE_URL") or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme != "s3":
+        raise ConfigError(f"CASEWORK_STORAGE_URL={raw!r}: only s3://bucket/prefix is supported "
+                          "(leave it unset for the local folder CASEWORK_UPLOAD_DIR)")
+    bucket = parts.netloc
+    if not bucket:
+        raise ConfigError(f"CASEWORK_STORAGE_URL={raw!r} names no bucket: use s3://bucket/prefix")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket) or parts.query or parts.fragment:
+        raise ConfigError(f"CASEWORK_STORAGE_URL={raw!r}: {bucket!r} is not a bucket name (3-63 lower-case "
+                          "letters, digits, dots and hyphens), or the address carries a query")
+    prefix = parts.path.strip("/")
+    if any(p in (".", "..") for p in prefix.split("/")) or "//" in prefix:
+        raise ConfigError(f"CASEWORK_STORAGE_URL={raw!r}: the prefix {prefix!r} has empty or dot parts")
+    endpoint = (env.get("AWS_ENDPOINT_URL") or "").strip()
+    if endpoint and (urlsplit(endpoint).scheme not in ("http", "https") or not urlsplit(endpoint).hostname):
+        raise ConfigError(f"AWS_ENDPOINT_URL={endpoint!r} is not an http(s) address such as "
+                          "https://minio.example.org:9000")
+    if bool(env.get("AWS_ACCESS_KEY_ID")) != bool(env.get("AWS_SECRET_ACCESS_KEY")):
+        raise ConfigError("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together for "
+                          "CASEWORK_STORAGE_URL")
+    return ("s3", bucket, prefix)
+
+
 def _secret_key(env, instance_path: Path) -> str:
     key = env.get("CASEWORK_SECRET_KEY")
     if key:
@@ -159,6 +188,7 @@ def from_env(instance_path: str, env=None) -> dict:
         "BABEL_DEFAULT_TIMEZONE": tz,
         "MAX_CONTENT_LENGTH": _int(env, "CASEWORK_MAX_UPLOAD_MB", 10, 1, 200) * 1024 * 1024,
         "CASEWORK_UPLOAD_DIR": upload_dir,
+        "CASEWORK_STORAGE": _storage(env),
         "SESSION_COOKIE_SECURE": _bool(env, "CASEWORK_COOKIE_SECURE", False),
         "RATELIMIT_STORAGE_URI": _redis_url(env),
         "CASEWORK_LIMITS": _limits(env),

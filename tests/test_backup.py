@@ -137,8 +137,21 @@ def _assert_freshly_migrated(other):
 
 # -- the round trip ------------------------------------------------------------------------------------------
 
-def test_demo_history_round_trips_into_a_freshly_migrated_database(app, history, database_url, tmp_path):
+def _stored(store) -> dict[str, str]:
+    return {name: hashlib.sha256(store.get(name)).hexdigest() for name in store.keys()}
+
+
+@pytest.mark.parametrize("kind", ["folder", "s3"])
+def test_demo_history_round_trips_into_a_freshly_migrated_database(app, history, database_url, tmp_path, kind,
+                                                                   request):
+    from casework.storage import FolderStore, S3Store
     other = _installation(app, _new_database(database_url, tmp_path, "roundtrip"), tmp_path)
+    if kind == "s3":
+        request.getfixturevalue("s3_server")
+        from .conftest import S3_BUCKET
+        other.extensions["casework_store"] = S3Store(S3_BUCKET, f"roundtrip-{tmp_path.name}")
+    else:
+        other.extensions["casework_store"] = FolderStore(other.config["CASEWORK_UPLOAD_DIR"])
     try:
         with other.app_context():
             seeded = {name: lines for name, lines in _snapshot().items() if lines}
@@ -160,8 +173,10 @@ def test_demo_history_round_trips_into_a_freshly_migrated_database(app, history,
             # The grants token is renewed, so that no grant cached before the restore is ever served.
             assert len(restored["grants_version"]) == 1 and restored["grants_version"] != history.snapshot[
                 "grants_version"]
-            assert _files(Path(other.config["CASEWORK_UPLOAD_DIR"])) == {
+            assert _stored(other.extensions["casework_store"]) == {
                 name: f["sha256"] for name, f in history.manifest["files"].items()}
+            if kind == "s3":
+                assert not Path(other.config["CASEWORK_UPLOAD_DIR"]).exists()  # nothing on the local disk
             # New rows get fresh ids (PostgreSQL's sequences were moved past the restored rows).
             from casework.core.models import Case
 

@@ -112,11 +112,11 @@ def test_withdraw_consent_keeps_files_when_the_step_fails(demo, app):
                      uploaded_by_id=demo["worker1"].id)
     _db.session.add(att)
     _db.session.commit()
-    path = att_ops._path(stored)
-    assert path.exists()
+    from casework.storage import store
+    assert store().exists(stored)
     assert att_ops.erase_for(case) == 1
     _db.session.rollback()
-    assert path.exists() and _db.session.get(Attachment, att.id) is not None
+    assert store().exists(stored) and _db.session.get(Attachment, att.id) is not None
     assert att_ops.erase_for(case) == 1
     _db.session.commit()
-    assert not path.exists() and _db.session.get(Attachment, att.id) is None
+    assert not store().exists(stored) and _db.session.get(Attachment, att.id) is None

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import secrets
 import unicodedata
-from pathlib import Path
 
 from flask import current_app, send_file
 from flask_babel import get_locale
@@ -20,11 +18,12 @@ from sqlalchemy.orm import Session
 import workflows
 
 from ..core import settings
-from ..core.errors import Forbidden, Invalid, NotFound, TooLarge
+from ..core.errors import Forbidden, Invalid, NotFound, TooLarge, Unavailable
 from ..core.models import Attachment, Case
 from ..core.permissions import can_view, roles_at, sees_reviewer_notes
 from ..extensions import db
 from ..labels import DOC_LABELS
+from ..storage import StoreError, store
 from ..privacy import access
 from . import pdfcheck
 
@@ -186,7 +185,7 @@ def save(case: Case, upload, doc_type, user) -> Attachment:
         db.session.add(att)
         db.session.flush()
     except Exception:
-        _path(stored).unlink(missing_ok=True)
+        store().delete(stored)
         raise
     return att
 
@@ -208,10 +207,14 @@ def _refuse_active_pdf(data: bytes) -> None:
 
 def send(att: Attachment):
     """The file as a download: never inline, never sniffed into HTML by the browser."""
-    path = _path(att.stored_name)
+    key = _key(att.stored_name)
     try:
         # Files are small (the per-file limit): read at once, so no handle outlives the response.
-        data = path.read_bytes() if path is not None else None
+        data = store().get(key) if key is not None else None
+    except StoreError:
+        current_app.logger.exception("attachment store unreachable")
+        raise Unavailable(_("The file store cannot be reached just now. Try again in a few minutes."),
+                          code="store_unavailable") from None
     except OSError:
         data = None
     if data is None:
@@ -231,24 +234,21 @@ def serialize(att: Attachment, url: str) -> dict:
             "uploaded_by": att.uploaded_by.username, "at": att.at.isoformat() + "Z", "url": url}
 
 
-def _folder() -> Path:
-    return Path(current_app.config["CASEWORK_UPLOAD_DIR"])
-
-
-def _path(stored_name: str) -> Path | None:
-    # Stored names are our own hex tokens; anything else never reaches the file system.
+def _key(stored_name: str) -> str | None:
+    # Stored names are our own hex tokens; anything else never reaches the store.
     if not re.fullmatch(r"[0-9a-f]{16,64}", stored_name or ""):
         return None
-    return _folder() / stored_name
+    return stored_name
 
 
 def _write(data: bytes) -> str:
-    folder = _folder()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     name = secrets.token_hex(16)
-    fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    try:
+        store().put(name, data, exclusive=True)
+    except StoreError:
+        current_app.logger.exception("attachment store unreachable")
+        raise Unavailable(_("The file store cannot be reached just now; nothing was saved. Try again in a few "
+                            "minutes."), code="store_unavailable") from None
     db.session.info.setdefault(PENDING, []).append(name)
     return name
 
@@ -270,9 +270,7 @@ def erase_for(case: Case) -> int:
 def _kept(session):
     session.info.pop(PENDING, None)
     for name in session.info.pop(DOOMED, ()):
-        path = _path(name)
-        if path is not None:
-            path.unlink(missing_ok=True)
+        _forget(name)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -281,6 +279,15 @@ def _discard(session, transaction):
     if transaction.parent is None:
         session.info.pop(DOOMED, None)  # not committed: the rows stay, so do their files
         for name in session.info.pop(PENDING, ()):
-            path = _path(name)
-            if path is not None:
-                path.unlink(missing_ok=True)
+            _forget(name)
+
+
+def _forget(name: str) -> None:
+    key = _key(name)
+    if key is None:
+        return
+    try:
+        store().delete(key)
+    except StoreError:
+        # The row is gone already; a file left behind is found by the next backup's listing, never served.
+        current_app.logger.warning("attachment file %s could not be deleted from the store", key)

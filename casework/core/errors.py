@@ -56,3 +56,7 @@ class TooLarge(CaseworkError):
 
 class Invalid(CaseworkError):
     status, code = 422, "invalid"
+
+
+class Unavailable(CaseworkError):
+    status, code = 503, "unavailable"

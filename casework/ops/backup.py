@@ -1,15 +1,16 @@
 """`casework backup FILE` and `casework restore FILE`: every table and the uploaded files in one signed .tar.gz;
 restore keeps nothing (rows or files) unless the archive passes every check.
 
-The archive holds one JSON Lines file per table (rows in primary-key order), the upload directory, and a
+The archive holds one JSON Lines file per table (rows in primary-key order), the files of the store
+(casework/storage.py: the upload directory or the object store's prefix), and a
 manifest with the SHA-256 and row count of each table and the SHA-256 and size of each file, signed with an HMAC
 under a key derived from SECRET_KEY. Restore goes into a freshly migrated database at the backup's schema
 revision: every table empty except those marked `info={"seeded": True}` (rows a migration inserts, which the
 archive's rows replace). Before anything is kept it checks the archive against its manifest and signature, the
 funds' totals against their ledger lines, every attachment's file, then (inside the one transaction that loads
 the rows) every audit chain `verify-audit` checks, each case's state against its chain, each issued notice
-against its bytes and each posted board item against its posting notice. Files are staged beside the upload
-directory and moved in only after the commit.
+against its bytes and each posted board item against its posting notice. Files are staged (beside the upload
+directory, for the folder) and put into the store only after the commit.
 """
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 
 import click
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Date, DateTime, LargeBinary, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, ProgrammingError
@@ -100,8 +100,28 @@ def _revisions() -> list[str]:
                                   "first.")) from None
 
 
-def _upload_dir() -> Path:
-    return Path(current_app.config["CASEWORK_UPLOAD_DIR"])
+class _Checked:
+    """The file store, with its failures as one-line refusals."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        from ..storage import StoreError
+        method = getattr(self.inner, name)
+
+        def call(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except StoreError as exc:
+                raise Refused("store", _("The file store cannot be reached (%(store)s): %(error)s",
+                                         store=repr(self.inner), error=str(exc))) from None
+        return call
+
+
+def _store() -> _Checked:
+    from ..storage import store
+    return _Checked(store())
 
 
 # -- backup -------------------------------------------------------------------------------------------------
@@ -120,7 +140,7 @@ def dump(path: Path) -> dict[str, int]:
 
 
 def _write(path: Path, revisions: list[str]) -> dict[str, int]:
-    uploads = _upload_dir()
+    uploads = _store()
     manifest = {"format": FORMAT, "revisions": revisions, "tables": {}, "files": {}}
     with tempfile.TemporaryDirectory() as work, tarfile.open(path, "w:gz", compresslevel=6) as tar:
         for table in _tables():
@@ -132,10 +152,10 @@ def _write(path: Path, revisions: list[str]) -> dict[str, int]:
                     rows += 1
             tar.add(staged, arcname=f"{TABLES}{table.name}.jsonl")
             manifest["tables"][table.name] = {"rows": rows, "sha256": digest.hexdigest()}
-        files = sorted(f for f in uploads.rglob("*") if f.is_file()) if uploads.is_dir() else []
-        for file in files:
-            name = file.relative_to(uploads).as_posix()
-            data = file.read_bytes()  # read once: what is hashed is what is archived
+        for name in uploads.keys():
+            data = uploads.get(name)  # read once: what is hashed is what is archived
+            if data is None:
+                continue  # deleted since the listing (its row went with it)
             manifest["files"][name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
             _add_bytes(tar, f"{UPLOADS}{name}", data)
         _attachments_have_files(_attachment_rows(db.session.execute(
@@ -176,8 +196,8 @@ def _attachments_have_files(rows, files: dict):
 def restore(path: Path) -> dict[str, int]:
     """Check the archive, load it into this (freshly migrated) database and commit, then move its files into
     the upload directory; returns the row count of each table. Raises Refused, having kept nothing."""
-    uploads = _upload_dir()
-    parent = uploads.parent if uploads.parent.is_dir() else None  # same file system: the move is a rename
+    uploads = _store()
+    parent = uploads.staging_dir()  # beside the folder: the move is a rename
     stage = Path(tempfile.mkdtemp(prefix=".casework-restore-", dir=parent))
     try:
         manifest = _unpack(path, stage)
@@ -300,9 +320,13 @@ def _check_target(manifest: dict, stage: Path, uploads: Path):
         if not table.info.get("seeded") and db.session.scalar(select(func.count()).select_from(table)):
             raise Refused("not_empty", _("The database is not empty (table %(table)s has rows): restore only into "
                                          "a freshly migrated database.", table=table.name))
+    held = set(uploads.keys())
     for name, entry in manifest["files"].items():
-        there = uploads / Path(*PurePosixPath(name).parts)
-        if there.exists() and hashlib.sha256(there.read_bytes()).hexdigest() != entry["sha256"]:
+        there = uploads.get(name) if name in held else None
+        if there is not None and hashlib.sha256(there).hexdigest() != entry["sha256"]:
+            if uploads.staging_dir() is None:
+                raise Refused("uploads_not_empty", _("The file store already holds another file named "
+                                                     "%(name)s: restore into an empty store.", name=name))
             raise Refused("uploads_not_empty", _("The upload directory already holds another file named "
                                                  "%(name)s: restore into an empty upload directory.", name=name))
 
@@ -448,17 +472,12 @@ def _reset_sequences():
                 f"COALESCE((SELECT MAX(\"{pk[0].name}\") FROM \"{table.name}\"), 0) + 1, false)"))
 
 
-def _move_files(staged: Path, uploads: Path, files: dict):
-    uploads.mkdir(parents=True, exist_ok=True, mode=0o700)
+def _move_files(staged: Path, uploads, files: dict):
+    held = set(uploads.keys())
     for name in files:
-        source, target = staged / Path(*PurePosixPath(name).parts), uploads / Path(*PurePosixPath(name).parts)
-        if target.exists():
+        if name in held:
             continue  # the same bytes (checked before loading)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(source, target)
-        except OSError:
-            shutil.move(source, target)  # another file system
+        uploads.put_file(name, staged / Path(*PurePosixPath(name).parts))
 
 
 # -- commands -----------------------------------------------------------------------------------------------
