@@ -728,7 +728,8 @@ def pending_codes(unit: Unit | None = None, import_id: int | None = None) -> lis
     return out
 
 
-def reissue(user: User, *, printable: bool = True, lifetime: timedelta = timedelta(days=ACTIVATION_DAYS)) -> str:
+def reissue(user: User, *, printable: bool = True,
+            lifetime: timedelta = timedelta(days=ACTIVATION_DAYS)) -> str:
     """A fresh code for one member (a lost list, an expired code, a forgotten password); the old ones stop
     working. A code handed over at once (a password reset by staff) keeps no copy for the printed list."""
     _void_codes([user.id])
@@ -740,8 +741,8 @@ def reissue(user: User, *, printable: bool = True, lifetime: timedelta = timedel
 
 
 def reset_link_token(user: User, lifetime: timedelta) -> str:
-    """A one-time secret for an e-mailed reset link, kept only as its SHA-256 among the member's codes. Earlier
-    codes stay valid: anybody can ask for a link by name, and that must not void a printed activation slip."""
+    """A one-time secret for an e-mailed reset link, kept only as its SHA-256 among the member's codes.
+    Earlier codes stay valid: anybody can ask for a link by name, and that must not void a printed slip."""
     token = secrets.token_hex(32).upper()
     db.session.add(Activation(user_id=user.id, code_hash=Activation.digest(token), code_encrypted=None,
                               expires_at=utcnow() + lifetime))
@@ -788,5 +789,6 @@ def identity_of(user: User) -> UserIdentity | None:
 
 
 __all__ = ["import_roster", "import_now", "save_upload", "run_saved", "Report", "refusal_file",
-           "refused_rows", "escape_cell", "pending_codes", "reissue", "activate", "reset_link_token", "reset_with_token", "COLUMNS", "HEADER_ZH",
+           "refused_rows", "escape_cell", "pending_codes", "reissue", "activate", "reset_link_token",
+           "reset_with_token", "COLUMNS", "HEADER_ZH",
            "ROLE_ZH", "FIELD_ZH"]

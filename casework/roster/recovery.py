@@ -61,8 +61,9 @@ def forgot():
             db.session.commit()
         log_event("password_reset_requested", known=user is not None)
         # One answer whether the account exists, has an address or not: nobody learns who is registered.
-        flash(_("If this account has an e-mail address, a link to choose a new password is on its way. It works "
-                "once, within an hour. No e-mail? Ask the union staff of your unit for a reset code."), "info")
+        flash(_("If this account has an e-mail address, a link to choose a new password is on its way. It "
+                "works once, within an hour. No e-mail? Ask the union staff of your unit for a reset code."),
+              "info")
         return redirect(url_for("roster.forgot"))
     status = 422 if form is not None and form.errors else 200
     return render_template("roster/forgot.html", form=form, by_mail=by_mail), status
@@ -97,8 +98,8 @@ def reset_code():
         person = find_login(form.login.data)
         if person is None or not person.active or not (
                 has_role(current_user, "union_staff", person.unit) or has_role(current_user, "admin")):
-            form.form_errors.append(_("No active member of your units with this employee number, phone or user "
-                                      "name."))
+            form.form_errors.append(_("No active member of your units with this employee number, phone or "
+                                      "user name."))
         else:
             code = reissue(person, printable=False, lifetime=CODE_LIFETIME)
             note_account(current_user, person, "reset code issued")
