@@ -105,6 +105,9 @@ def test_without_mail_the_page_says_whom_to_ask_and_staff_issue_a_code(demo, web
     assert "/staff/reset-code" in web.get("/account").get_data(as_text=True)
     r = web.post("/staff/reset-code", {"login": "nobody-here"})
     assert r.status_code == 422
+    for elevated in ("admin", "staff1"):  # a code signs in as the person: never for a reviewer or an admin
+        r = web.post("/staff/reset-code", {"login": elevated})
+        assert r.status_code == 422 and "管理员" in r.get_data(as_text=True)
     r = web.post("/staff/reset-code", {"login": "E1001"})
     assert r.status_code == 200
     code = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', r.get_data(as_text=True)).group(1)

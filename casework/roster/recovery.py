@@ -26,6 +26,7 @@ from .views import bp
 
 LINK_LIFETIME = timedelta(hours=1)
 CODE_LIFETIME = timedelta(days=3)
+MEMBER_ROLES = ("worker", "representative", "group_leader")  # the accounts union staff may give a code to
 
 
 class ForgotForm(BaseForm):
@@ -100,6 +101,10 @@ def reset_code():
                 has_role(current_user, "union_staff", person.unit) or has_role(current_user, "admin")):
             form.form_errors.append(_("No active member of your units with this employee number, phone or "
                                       "user name."))
+        elif not has_role(current_user, "admin") and any(a.role not in MEMBER_ROLES for a in person.roles):
+            # A code signs in as that person: staff must not take over a reviewer's or an admin's account.
+            form.form_errors.append(_("Only an administrator can give a code to someone who holds a reviewing "
+                                      "or administrative role."))
         else:
             code = reissue(person, printable=False, lifetime=CODE_LIFETIME)
             note_account(current_user, person, "reset code issued")
