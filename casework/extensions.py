@@ -42,7 +42,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[], key_prefix="ca
 # Each scope is one budget per address, shared by the web page and the API operation that do the same thing.
 # These are the defaults; CASEWORK_LIMIT_<SCOPE> (config.py) replaces one, e.g. for a works behind one NAT address.
 LIMITS = {
-    "sign-in": "20 per minute; 200 per hour",       # /login, POST /api/v1/tokens, /activate/code
+    "sign-in": "20 per minute; 200 per hour",  # /login(/forgot, /reset), POST /api/v1/tokens, /activate/code
     "public-post": "10 per minute; 100 per day",    # objections and reports, web and API
     "challenge": "30 per minute; 600 per day",      # new human checks for the API
     "lookup": "30 per minute; 1000 per day",        # /board/track, /verify, GET /api/v1/objections/<code>

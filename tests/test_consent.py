@@ -39,7 +39,7 @@ def test_no_submission_without_consent_api(demo, api):
 
 def test_the_form_shows_the_text_it_stores(demo, web):
     web.login("worker1")
-    page = web.get("/cases/aid/new").get_data(as_text=True)
+    page = web.get("/cases/aid/new?category=hardship").get_data(as_text=True)
     shown = consent.text_for(consent.CURRENT, demo["worker1"].unit)
     assert shown.splitlines()[0] in page and "保存期限" in page
     assert page.index('id="consent-notice"') < page.index('name="circumstances"')  # before the questions

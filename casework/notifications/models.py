@@ -97,6 +97,19 @@ def notify(user: User, subject: str, body: str = "", case: Case | None = None) -
     return note
 
 
+def mail_only(user: User, subject: str, body: str) -> MailOutbox | None:
+    """An e-mail with no inbox notice, sent at once whatever the person's digest setting (a password reset
+    link: the person cannot sign in to read the inbox). None when mail is off or the person has no address."""
+    if not (mail_enabled() and user.email and user.active):
+        return None
+    from .mail import signature
+    row = MailOutbox(user_id=user.id, to_addr=user.email, subject=subject[:200],
+                     body="\n".join([f"{user.name}，您好：", "", body.strip(), "", signature()]))
+    db.session.add(row)
+    db.session.info.setdefault("casework_outbox", []).append(row)
+    return row
+
+
 def unread_count(user: User) -> int:
     from sqlalchemy import func
     return db.session.scalar(select(func.count()).select_from(Notification)

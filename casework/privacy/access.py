@@ -53,6 +53,19 @@ def note_export(user, what: str) -> None:
         _append(values)
 
 
+def note_account(actor, person, what: str) -> None:
+    """Records an account event (a reset code issued, a password set with a code or link) on the "accounts"
+    chain: who did it (None: the person themself, signed out), for whom, from where."""
+    values = {"chain": "accounts", "case_id": None, "user_id": getattr(actor, "id", None) or person.id,
+              "actor_label": getattr(actor, "username", None) or person.username,
+              "what": f"{what}: {person.username}"[:120], "allowed": True, "at": utcnow(),
+              "address": (request.remote_addr or "")[:64] if has_request_context() else ""}
+    if has_request_context():
+        g.setdefault("casework_reads", []).append(values)
+    else:
+        _append(values)
+
+
 def _append(values: dict) -> None:
     _append_all([values])
 

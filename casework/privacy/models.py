@@ -17,7 +17,8 @@ GENESIS = "0" * 64
 
 class AccessEntry(db.Model):
     """One read (or refused attempt) of a case's sensitive parts. `chain` is "case:<id>" for a case's
-    reads and "exports" for exports that span cases; each chain has its own gap-free sequence."""
+    reads, "exports" for exports that span cases and "accounts" for reset codes and their use; each chain
+    has its own gap-free sequence."""
     __tablename__ = "access_entries"
     id: Mapped[int] = mapped_column(primary_key=True)
     chain: Mapped[str] = mapped_column(String(40))

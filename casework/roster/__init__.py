@@ -10,6 +10,7 @@ from . import models  # noqa: F401  (tables)
 
 def register(app: Flask):
     from . import api, cli  # noqa: F401  (the API blueprint and the `import-roster` command)
+    from . import recovery  # noqa: F401  (its pages join the roster blueprint)
     from .views import admin_bp, bp
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)

@@ -724,14 +724,46 @@ def pending_codes(unit: Unit | None = None, import_id: int | None = None) -> lis
     return out
 
 
-def reissue(user: User) -> str:
-    """A fresh code for one member (a lost list, an expired code); the old ones stop working."""
+def reissue(user: User, *, printable: bool = True,
+            lifetime: timedelta = timedelta(days=ACTIVATION_DAYS)) -> str:
+    """A fresh code for one member (a lost list, an expired code, a forgotten password); the old ones stop
+    working. A code handed over at once (a password reset by staff) keeps no copy for the printed list."""
     _void_codes([user.id])
     code = new_code()
     db.session.add(Activation(user_id=user.id, code_hash=Activation.digest(code),
-                              code_encrypted=crypto.encrypt(code),
-                              expires_at=utcnow() + timedelta(days=ACTIVATION_DAYS)))
+                              code_encrypted=crypto.encrypt(code) if printable else None,
+                              expires_at=utcnow() + lifetime))
     return code
+
+
+def reset_link_token(user: User, lifetime: timedelta) -> str:
+    """A one-time secret for an e-mailed reset link, kept only as its SHA-256 among the member's codes.
+    Earlier codes stay valid: anybody can ask for a link by name, and that must not void a printed slip."""
+    token = secrets.token_hex(32).upper()
+    db.session.add(Activation(user_id=user.id, code_hash=Activation.digest(token), code_encrypted=None,
+                              expires_at=utcnow() + lifetime))
+    return token
+
+
+def _set_password_with(user: User, act: Activation, password: str) -> User:
+    from ..accounts import auth
+    user.set_password(password)
+    user.session_epoch = (user.session_epoch or 0) + 1
+    auth.revoke_all(user)  # a new password ends the old sessions and API tokens alike
+    act.used_at, act.code_encrypted = utcnow(), None
+    _void_codes([user.id])
+    return user
+
+
+def reset_with_token(token: str, password: str) -> User | None:
+    """Sets a new password if the link's token is unused and unexpired; it and every other code then stop
+    working. None otherwise."""
+    act = db.session.scalar(select(Activation).where(
+        Activation.code_hash == Activation.digest((token or "").strip()), Activation.used_at.is_(None),
+        Activation.voided_at.is_(None), Activation.expires_at > utcnow()))
+    if act is None or not act.user.active:
+        return None
+    return _set_password_with(act.user, act, password)
 
 
 def activate(login: str, code: str, password: str) -> User | None:
@@ -745,11 +777,7 @@ def activate(login: str, code: str, password: str) -> User | None:
         Activation.used_at.is_(None), Activation.voided_at.is_(None), Activation.expires_at > utcnow()))
     if act is None:
         return None
-    user.set_password(password)
-    user.session_epoch = (user.session_epoch or 0) + 1
-    act.used_at, act.code_encrypted = utcnow(), None
-    _void_codes([user.id])
-    return user
+    return _set_password_with(user, act, password)
 
 
 def identity_of(user: User) -> UserIdentity | None:
@@ -757,5 +785,5 @@ def identity_of(user: User) -> UserIdentity | None:
 
 
 __all__ = ["import_roster", "import_now", "save_upload", "run_saved", "Report", "refusal_file",
-           "refused_rows", "escape_cell", "pending_codes", "reissue", "activate", "COLUMNS", "HEADER_ZH",
-           ]
+           "refused_rows", "escape_cell", "pending_codes", "reissue", "activate", "reset_link_token",
+           "reset_with_token", "COLUMNS", "HEADER_ZH"]

@@ -298,6 +298,8 @@ def activate_account():
                                       "next. Ask your union staff for a new code."))
         else:
             auth.succeeded(account, address)
+            from ..privacy.access import note_account
+            note_account(None, user, "password set with a one-time code")
             db.session.commit()
             flash(_("Your account is active. Sign in with your new password."), "success")
             return redirect(url_for("accounts.login"))

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired
 
-from ..aid.kind import DETAILS
+from ..aid.kind import DETAIL_NAMES, DETAILS
 from ..aid.models import CATEGORIES
+from ..core import settings
 from ..core.inputs import MAX_TEXT
 from ..core.models import CongressSession
 from ..extensions import db
@@ -24,8 +26,8 @@ LONG = {"required": True, "maxlength": MAX_TEXT}
 
 
 class AidForm(BaseForm):
-    category = SelectField(FIELD_LABELS["category"], choices=opts((c, CHOICE_LABELS[c]) for c in CATEGORIES),
-                           validate_choice=False, render_kw=REQUIRED)
+    # Chosen first, on its own step (?category=…): the form then holds that category's questions only.
+    category = HiddenField(validators=[InputRequired()])
     amount_requested = StringField(FIELD_LABELS["amount_requested"],
                                    render_kw={**REQUIRED, "inputmode": "decimal", "placeholder": "0.00"})
     # Consent comes before the sensitive questions (PIPL art. 29): the notice stands above the form.
@@ -41,18 +43,54 @@ class AidForm(BaseForm):
                             description=_l("Group leaders: the member you apply for. Leave empty for yourself."))
 
 
-def _detail_field(name: str, kind: str, category: str):
-    kw = {"data-category": category, "maxlength": 200}
+    stray: list[str] = []
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.stray:
+            # Never dropped unseen: answers to another category's questions are refused, by name.
+            self.form_errors.append(_l("These answers belong to another category and cannot be saved with "
+                                       "this one: %(fields)s. Choose that category, or leave them empty.",
+                                       fields="、".join(str(FIELD_LABELS[n]) for n in self.stray)))
+            return False
+        return ok
+
+
+def _detail_field(name: str, kind: str):
+    kw = {"maxlength": 200}
     if kind in ("int", "money"):
         kw["inputmode"] = "numeric" if kind == "int" else "decimal"
     field = TextAreaField if name == "cause" else StringField
     return field(FIELD_LABELS[name], render_kw=kw)
 
 
-# The category's own questions; the page shows those of the chosen category (casework.js).
+# Every category's questions; form_for keeps those of the chosen one.
 for _category, _fields in DETAILS.items():
     for _name, _kind in _fields:
-        setattr(AidForm, _name, _detail_field(_name, _kind, _category))
+        setattr(AidForm, _name, _detail_field(_name, _kind))
+
+
+def aid_categories(user) -> list[dict]:
+    """Each category with its questions, its cap and the documents it needs, at the user's unit: step one of
+    the aid form, shown before anything is saved."""
+    from ..attachments.operations import doc_label
+    out = []
+    for category in CATEGORIES:
+        docs = [d for d in settings.get(user.unit, f"aid_docs_{category}") or [] if isinstance(d, str)]
+        out.append({"code": category, "label": CHOICE_LABELS[category],
+                    "cap": format_money(settings.get(user.unit, f"aid_cap_{category}")),
+                    "docs": [doc_label(d) for d in docs],
+                    "questions": [FIELD_LABELS[n] for n, _k in DETAILS[category]]})
+    return out
+
+
+def chosen_category(values, case=None) -> str | None:
+    """The category the request (GET ?category=…, or the posted form) names, else the draft's own; None when
+    none is valid (step one)."""
+    raw = values.get("category")
+    if raw in CATEGORIES:
+        return raw
+    return case.category if case is not None and raw in (None, "") else None
 
 
 class ProposalForm(BaseForm):
@@ -72,7 +110,7 @@ class MotionForm(BaseForm):
 FORMS = {"aid": AidForm, "proposal": ProposalForm, "motion": MotionForm}
 
 
-def form_for(kind: str, user, case=None) -> BaseForm:
+def form_for(kind: str, user, case=None, category: str | None = None, posted=None) -> BaseForm:
     data = None
     if case is not None:
         data = {name: getattr(case, name, None) for name in FORMS[kind]().data}
@@ -90,9 +128,23 @@ def form_for(kind: str, user, case=None) -> BaseForm:
         sessions = db.session.scalars(select(CongressSession).where(CongressSession.status != "closed")
                                       .order_by(CongressSession.starts_on.desc())).all()
         form.session.choices = opts((str(s.id), s.name) for s in sessions)
-    if kind == "aid" and not _leads_a_group(user):
-        del form.consent_how  # only a group leader applying for a member records how they consented
+    if kind == "aid":
+        _one_category(form, category, posted)
+        if not _leads_a_group(user):
+            del form.consent_how  # only a group leader applying for a member records how they consented
+            del form.applicant   # and only a group leader applies on a member's behalf
     return form
+
+
+def _one_category(form: AidForm, category: str | None, posted) -> None:
+    own = {n for n, _k in DETAILS.get(category or "", ())}
+    if category:
+        form.category.data = category
+    form.stray = [n for n in DETAIL_NAMES if n not in own and posted is not None
+                  and str(posted.get(n) or "").strip()]
+    for name in DETAIL_NAMES:
+        if name not in own:
+            delattr(form, name)
 
 
 def _leads_a_group(user) -> bool:

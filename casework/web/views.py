@@ -129,13 +129,39 @@ def queue_bulk():
 def case_new(kind: str):
     if kind not in kinds.KINDS:
         abort(404)
-    form = case_forms.form_for(kind, current_user)
+    if kind == "aid" and case_forms.chosen_category(request.values) is None:
+        return _aid_step_one()
+    form = _form(kind)
     if form.validate_on_submit() and (case := form.commit(
             lambda: kinds.create(kind, form.data_for_engine(), current_user))):
         flash(_("Draft %(number)s saved. Submit it when it is complete.", number=case.number), "success")
         return redirect(url_for("web.case_view", kind=kind, case_id=case.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("cases/new.html", form=form, kind=kind, kind_label=KIND_LABELS[kind]), status
+    return render_template("cases/new.html", form=form, kind=kind, kind_label=KIND_LABELS[kind],
+                           category=_category_info(form)), status
+
+
+def _form(kind: str, case=None):
+    """The kind's form; an aid request's holds the chosen category's questions only."""
+    if kind != "aid":
+        return case_forms.form_for(kind, current_user, case)
+    category = case_forms.chosen_category(request.values, case)
+    return case_forms.form_for(kind, current_user, case, category=category,
+                               posted=request.form if request.method == "POST" else None)
+
+
+def _category_info(form):
+    code = getattr(getattr(form, "category", None), "data", None)
+    return next((c for c in case_forms.aid_categories(current_user) if c["code"] == code), None)
+
+
+def _aid_step_one(case=None):
+    """Step one of the aid form: the category, with each one's questions, cap and documents (a GET form, so
+    it works without JavaScript)."""
+    if request.method == "POST":
+        flash(_("Choose the category of your request first."), "error")
+    return render_template("cases/aid_category.html", categories=case_forms.aid_categories(current_user),
+                           case=case, kind_label=KIND_LABELS["aid"]), 422 if request.method == "POST" else 200
 
 
 @bp.route("/cases/<kind>/<int:case_id>/edit", methods=["GET", "POST"])
@@ -144,12 +170,16 @@ def case_edit(kind: str, case_id: int):
     case = _load(kind, case_id)
     if case.state != "draft" or current_user.id not in (case.applicant_id, case.created_by_id):
         abort(403)
-    form = case_forms.form_for(kind, current_user, case)
+    if kind == "aid" and (request.args.get("step") == "category"
+                          or case_forms.chosen_category(request.values, case) is None):
+        return _aid_step_one(case)
+    form = _form(kind, case)
     if form.validate_on_submit() and form.commit(
             lambda: kinds.update_draft(case, form.data_for_engine(), current_user) or case):
         flash(_("Draft saved."), "success")
         return redirect(url_for("web.case_view", kind=kind, case_id=case.id))
-    return render_template("cases/new.html", form=form, kind=kind, kind_label=KIND_LABELS[kind], case=case)
+    return render_template("cases/new.html", form=form, kind=kind, kind_label=KIND_LABELS[kind], case=case,
+                           category=_category_info(form))
 
 
 def _load(kind: str, case_id: int):

@@ -11,7 +11,9 @@ def test_hardship_case_from_application_to_disbursement(live, page, tmp_path, cl
     proof.write_bytes(PDF)
     _as(page, live, "worker1")
     page.goto(live + "/cases/aid/new")
-    page.select_option("select[name=category]", "hardship")
+    page.check("input[name=category][value=hardship]")  # step one shows the cap and the documents
+    assert "收入证明" in page.content()
+    page.click("form.step button[type=submit]")
     page.fill("input[name=amount_requested]", "3000.00")
     page.fill("textarea[name=circumstances]", "爱人重病住院，两个孩子上学，家庭收入微薄")
     page.fill("input[name=household_size]", "4")

@@ -1,0 +1,84 @@
+"""The aid form asks one category at a time (issue 17): the category first (a GET step, no JavaScript needed),
+then only its questions with its cap and documents; answers to another category's questions are refused by
+name, never dropped; the "on behalf of" field only for group leaders."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from casework.aid.kind import DETAILS
+from casework.aid.models import AidRequest
+from casework.core import settings
+from casework.extensions import db as _db
+from casework.money import format_money
+from casework.privacy import consent
+
+QUESTION = 'name="{}"'
+
+
+def _answers(category: str) -> dict:
+    return {"category": category, "amount_requested": "300.00", "circumstances": "说明",
+            "consent_agree": "y", "consent_version": consent.CURRENT}
+
+
+def test_step_one_shows_every_category_with_its_cap_and_documents_and_no_question(demo, web):
+    web.login("worker1")
+    page = web.get("/cases/aid/new").get_data(as_text=True)
+    assert 'method="get"' in page and page.count('name="category"') == len(DETAILS)
+    for category in DETAILS:
+        cap = format_money(settings.get(demo["worker1"].unit, f"aid_cap_{category}"))
+        assert f'value="{category}"' in page and f"最高 {cap} 元" in page
+    assert "收入证明" in page and "医疗费用票据" in page
+    assert 'name="amount_requested"' not in page and 'name="household_size"' not in page
+
+
+@pytest.mark.parametrize("category", list(DETAILS))
+def test_each_category_shows_only_its_own_questions_and_cap(demo, web, category):
+    web.login("worker1")
+    page = web.get(f"/cases/aid/new?category={category}").get_data(as_text=True)
+    own = {n for n, _k in DETAILS[category]}
+    for other in {n for fields in DETAILS.values() for n, _k in fields}:
+        assert (QUESTION.format(other) in page) == (other in own), other
+    cap = format_money(settings.get(demo["worker1"].unit, f"aid_cap_{category}"))
+    assert f"最高 {cap} 元" in page and f'name="category" type="hidden" value="{category}"' in page
+
+
+def test_an_answer_to_another_categorys_question_is_refused_by_name(demo, web):
+    web.login("worker1")
+    r = web.post("/cases/aid/new", {**_answers("holiday_visit"), "diagnosis": "肺癌"})
+    assert r.status_code == 422
+    assert "诊断" in r.get_data(as_text=True) and "肺癌" not in r.get_data(as_text=True)
+    assert _db.session.scalar(select(func.count()).select_from(AidRequest)) == 0
+    # Empty fields of other categories (an old form) are no answer: nothing to refuse.
+    r = web.post("/cases/aid/new", {**_answers("holiday_visit"), "diagnosis": " "})
+    assert r.status_code in (302, 303)
+
+
+def test_posting_without_a_category_goes_back_to_step_one(demo, web):
+    web.login("worker1")
+    r = web.post("/cases/aid/new", {**_answers(""), "category": "nonsense"})
+    assert r.status_code == 422 and 'method="get"' in r.get_data(as_text=True)
+
+
+def test_only_group_leaders_see_the_on_behalf_field(demo, web):
+    web.login("worker1")
+    assert 'name="applicant"' not in web.get("/cases/aid/new?category=hardship").get_data(as_text=True)
+    # and a worker cannot send it anyway: the form holds no such field, the request is their own
+    r = web.post("/cases/aid/new", {**_answers("holiday_visit"), "applicant": "worker2"})
+    assert r.status_code in (302, 303)
+    case = _db.session.scalar(select(AidRequest))
+    assert case.applicant.username == "worker1"
+    web.post("/logout", {}, form_page="/account")
+    web.login("leader1")
+    assert 'name="applicant"' in web.get("/cases/aid/new?category=hardship").get_data(as_text=True)
+
+
+def test_a_draft_keeps_its_category_and_can_change_it_at_step_one(demo, web):
+    web.login("worker1")
+    web.post("/cases/aid/new", {**_answers("hardship"), "household_size": "3"})
+    case = _db.session.scalar(select(AidRequest))
+    page = web.get(f"/cases/aid/{case.id}/edit").get_data(as_text=True)
+    assert 'name="household_size"' in page and 'name="diagnosis"' not in page
+    assert 'type="radio"' in web.get(f"/cases/aid/{case.id}/edit?step=category").get_data(as_text=True)
+    page = web.get(f"/cases/aid/{case.id}/edit?category=illness").get_data(as_text=True)
+    assert 'name="diagnosis"' in page and 'name="household_size"' not in page
