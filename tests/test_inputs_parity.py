@@ -56,8 +56,9 @@ def test_a_transition_field_says_the_same_on_the_page_and_in_the_api(app, demo, 
     assert on_page == [in_api]
 
 
+# (The category is not among them: on the page it is step one of the aid form, a choice among links.)
 @pytest.mark.parametrize("field,bad", [("amount_requested", "12.345"), ("amount_requested", "1_000"),
-                                       ("category", "lottery"), ("circumstances", "说" * 20001)])
+                                       ("circumstances", "说" * 20001)])
 def test_a_create_field_says_the_same_on_the_page_and_in_the_api(app, demo, api, field, bad):
     body = {"category": "hardship", "amount_requested": "500", "circumstances": "说明", field: bad}
     r = _web(app, "worker1").post("/cases/aid/new", body)
