@@ -56,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         _tune_engine(db.engine)
 
-    from . import aid, models, motions, proposals  # noqa: F401  (tables, kinds, rules)
+    from . import aid, handling, models, motions, proposals  # noqa: F401  (tables, kinds, rules)
     from .core import engine, rules  # noqa: F401
     from importlib import import_module
     # Each capability mounts its own pages, API blueprint and commands; the API is mounted last

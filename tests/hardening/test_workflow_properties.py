@@ -43,6 +43,8 @@ INPUTS = {
     "convert_to_opinion": [{"department": "HR"}],
     "not_file": [{"reason": "不属于职代会职权"}],
     "reply": [{"text": "已落实"}],
+    "return_misrouted": [{"reason": "不属于本部门职责"}, {}],
+    "contribute": [{"text": "同意"}],
     "rate": [{"satisfaction": "satisfied"}],
 }
 
