@@ -69,7 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 CAPABILITIES = (
     ".accounts.views", ".accounts.mine", ".admin", ".web", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
-    ".notices", ".disclosure", ".proposals.views", ".motions.views", ".stats", ".exports", ".roster", ".register",
+    ".notices", ".disclosure", ".proposals.views", ".motions.views", ".handling.views", ".stats", ".exports", ".roster", ".register",
     ".ops", ".privacy", ".api", ".cli",
 )
 
