@@ -115,8 +115,10 @@ def test_an_unsigned_motion_is_reminded_on_its_receipt_date_then_escalated_once(
     out = handling(api, case)
     assert out["awaiting_receipt"] is False and out["routings"][0]["acknowledged_on"] == "2026-12-18"
     assert out["routings"][0]["acknowledged_by"] == "handler1"
+    # Signed for: the step is no longer offered, and trying it again says why.
+    assert "acknowledge" not in api.as_("handler1").get(f"/api/v1/cases/motion/{case.id}").get_json()["transitions"]
     r = api.as_("handler1").post(f"/api/v1/cases/motion/{case.id}/transitions/acknowledge", json={}, headers=EN)
-    assert r.status_code == 422 and r.get_json()["error"]["message"] == "Your department signed for this case already."
+    assert r.status_code == 403 and r.get_json()["error"]["message"] == "Your department signed for this case already."
 
 
 def test_a_motion_signed_for_in_time_gets_no_receipt_reminder(demo, db, clock):

@@ -54,7 +54,7 @@ TRANSITIONS = [
     Transition("not_file", ("submitted",), "not_filed", ("motion_committee",),
                fields=(Field("reason", "text"),),
                effects=("record_reply", "notify_author", "issue_notice")),
-    Transition("acknowledge", ("handling",), "handling", ("assigned_handler",),
+    Transition("acknowledge", ("handling",), "handling", ("receiving_handler",),
                guards=("lead_handler", "not_acknowledged"),
                effects=("record_receipt",)),
     # The reason is checked by a guard, to say what it is for; it is required all the same.

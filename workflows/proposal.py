@@ -65,7 +65,7 @@ TRANSITIONS = [
                fields=(Field("reply", "text"),),
                effects=("record_reply", "notify_author", "issue_notice")),
     # The department signs for an adopted proposal (签收); the implementation deadline counts from then.
-    Transition("acknowledge", ("implementing",), "implementing", ("assigned_handler",),
+    Transition("acknowledge", ("implementing",), "implementing", ("receiving_handler",),
                guards=("not_acknowledged",),
                effects=("record_receipt",)),
     # 退办: back to `graded`, where the committee adopts it again for another department.

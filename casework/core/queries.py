@@ -23,7 +23,10 @@ _PARTY_WHERE = {
         CaseParty.user_id == u.id, CaseParty.role == "visitor")),
     "assigned_handler": lambda u: Case.department_id.in_(select(DepartmentMember.department_id).where(
         DepartmentMember.user_id == u.id)),
-    # Refined by the role's resolver: only while the department's opinion is awaited.
+    # Refined by the roles' resolvers: only while the department has not signed for it, or while its
+    # opinion is awaited.
+    "receiving_handler": lambda u: Case.department_id.in_(select(DepartmentMember.department_id).where(
+        DepartmentMember.user_id == u.id)),
     "co_handler": lambda u: Case.id.in_(select(CaseCoDepartment.case_id).where(
         CaseCoDepartment.department_id.in_(select(DepartmentMember.department_id).where(
             DepartmentMember.user_id == u.id)))),

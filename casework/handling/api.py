@@ -37,7 +37,8 @@ class OpinionOut(Schema):
 
 class HandlingOut(Schema):
     routings = List(Nested(RoutingOut), required=True)
-    opinions = List(Nested(OpinionOut), required=True, metadata={"description": "会办意见 of the current routing"})
+    opinions = List(Nested(OpinionOut), required=True,
+                    metadata={"description": "会办意见 of the current routing"})
     awaiting_receipt = Boolean()
     receipt_due = String(allow_none=True)
     working_days = Integer(metadata={"description": "working days spent with departments in all"})

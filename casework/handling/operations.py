@@ -28,7 +28,8 @@ def current_routing(case) -> Routing | None:
 
 
 def opinions_of(routing: Routing) -> list[Opinion]:
-    return list(db.session.scalars(select(Opinion).where(Opinion.routing_id == routing.id).order_by(Opinion.id)))
+    return list(db.session.scalars(select(Opinion).where(Opinion.routing_id == routing.id)
+                                   .order_by(Opinion.id)))
 
 
 def pending_opinions(case, departments=None) -> list[Opinion]:

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..core import calendar, settings
-from ..core.engine import Step, effect, guard, party
+from ..core.engine import Step, effect, guard, party, refusal
 from ..core.errors import Invalid
 from ..clock import local, today
 from ..extensions import db
@@ -35,6 +35,24 @@ settings.declare("opinion_days", 10, "days",
 ROUTERS = {"motion": "motion_committee", "proposal": "committee"}
 
 
+@party("receiving_handler")
+def _is_receiving_handler(user, case):
+    if case.department_id is None or case.department_id not in user.department_ids():
+        return False
+    routing = ops.current_routing(case)
+    return routing is not None and routing.acknowledged_at is None
+
+
+@refusal("receiving_handler")
+def _why_not_receiving(user, case, trigger):
+    if case.department_id is not None and case.department_id in user.department_ids():
+        return _("Your department signed for this case already.")
+    if set(getattr(case, "co_department_ids", None) or ()) & user.department_ids():
+        return _("Only the lead department (%(name)s) signs for this motion; co-handling departments give "
+                 "their opinions.", name=case.department.name if case.department else "—")
+    return None
+
+
 @party("co_handler")
 def _is_co_handler(user, case):
     if case.kind != "motion":
@@ -47,7 +65,8 @@ def _is_co_handler(user, case):
 def _not_returned_by(step: Step):
     dept = step.data.get("department")
     last = ops.last_routing(step.case)
-    if dept is not None and last is not None and last.returned_at is not None and last.department_id == dept.id:
+    if dept is not None and last is not None and last.returned_at is not None \
+            and last.department_id == dept.id:
         return _("%(name)s returned this case as not its own: route it to another department.",
                  name=dept.name)
     return None
@@ -84,8 +103,8 @@ def _within_window(step: Step):
     days = int(step.setting("return_window_days"))
     signed = local(routing.acknowledged_at).date()
     if calendar.working_days_between(signed, today()) > days:
-        return _("A case can be returned only within %(n)s working days of signing for it (signed on %(on)s).",
-                 n=days, on=signed.isoformat())
+        return _("A case can be returned only within %(n)s working days of signing for it "
+                 "(signed on %(on)s).", n=days, on=signed.isoformat())
     return None
 
 
@@ -101,8 +120,8 @@ def _opinions_in(step: Step):
     waiting = [o for o in ops.pending_opinions(step.case) if o.due >= today()]
     if not waiting:
         return None
-    return _("The reply waits for the opinions of the co-handling departments: %(names)s. It can be sent once "
-             "they are in, or after their deadline (%(due)s).",
+    return _("The reply waits for the opinions of the co-handling departments: %(names)s. It can be sent "
+             "once they are in, or after their deadline (%(due)s).",
              names=", ".join(o.department.name for o in waiting),
              due=max(o.due for o in waiting).isoformat())
 

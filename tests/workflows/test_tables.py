@@ -24,7 +24,7 @@ ROLES = (
     "worker", "representative", "group_leader", "union_staff", "committee", "fund_manager",
     "evaluator", "motion_committee", "admin",
     "applicant", "filer", "author", "cosigner_candidate", "assigned_evaluator", "assigned_handler",
-    "co_handler", "visitor", "scheduler",
+    "receiving_handler", "co_handler", "visitor", "scheduler",
 )
 
 # ----------------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ PROPOSAL = {
     ("evaluating", "grade"): {"union_staff"},
     ("graded", "adopt"): {"committee"},
     ("graded", "not_adopt"): {"committee"},
-    ("implementing", "acknowledge"): {"assigned_handler"},
+    ("implementing", "acknowledge"): {"receiving_handler"},
     ("implementing", "return_misrouted"): {"assigned_handler"},
     ("implementing", "report_implemented"): {"assigned_handler"},
     ("implemented", "reward"): {"committee"},
@@ -86,7 +86,7 @@ MOTION = {
     ("submitted", "merge"): {"motion_committee"},
     ("submitted", "convert_to_opinion"): {"motion_committee"},
     ("submitted", "not_file"): {"motion_committee"},
-    ("handling", "acknowledge"): {"assigned_handler"},
+    ("handling", "acknowledge"): {"receiving_handler"},
     ("handling", "return_misrouted"): {"assigned_handler"},
     ("handling", "contribute"): {"co_handler"},
     ("handling", "reply"): {"assigned_handler"},
