@@ -390,7 +390,7 @@ def test_a_co_handling_departments_handler_reads_the_case_like_the_lead_departme
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert case.reasons in text and case.proposal_text in text and "生产技术部" in text
-    assert "本部门为此提案的协办部门" in text  # and is told the lead department replies for all
+    assert "本部门为此提案的会办部门" in text  # and is told the lead department replies for all
     page = web.get("/cases?kind=motion").get_data(as_text=True)
     assert case.number in page and other.number not in page
     assert web.get(f"/cases/motion/{other.id}").status_code == 404
