@@ -19,10 +19,8 @@ from ..notifications.models import notify
 from ..scheduler.models import ScheduledEffect
 from ..scheduler.sweep import PHASES, _latest_deadline, _setting_range, due_task, holders, phase_of
 from .models import Opinion, Routing
+from .operations import HANDLING
 from .rules import ROUTERS
-
-HANDLING = ("handling", "implementing")
-
 
 def _members(department_id: int) -> list[User]:
     return list(db.session.scalars(select(User).join(DepartmentMember, DepartmentMember.user_id == User.id)

@@ -51,10 +51,19 @@ def staffed(department_ids) -> set[int]:
         DepartmentMember.department_id.in_(list(department_ids)), User.active.is_(True))))
 
 
-def days_spent(routing: Routing, on: date | None = None) -> int:
-    """Working days the case spent with the department: from the routing to its return, or to `on`."""
+HANDLING = ("handling", "implementing")
+
+
+def days_spent(routing: Routing, on: date | None = None, case=None) -> int:
+    """Working days the case spent with the department: from the routing to its return, or to when the case
+    left handling (replied, implemented), or to `on`."""
     start = local(routing.routed_at).date()
-    end = local(routing.returned_at).date() if routing.returned_at else (on or today())
+    if routing.returned_at:
+        end = local(routing.returned_at).date()
+    elif case is not None and case.state not in HANDLING and case.state_entered_at:
+        end = local(case.state_entered_at).date()
+    else:
+        end = on or today()
     return max(calendar.working_days_between(start, end), 0)
 
 
@@ -72,7 +81,7 @@ def handling(case) -> dict:
                  "acknowledged_on": _day(r.acknowledged_at),
                  "acknowledged_by": r.acknowledged_by.username if r.acknowledged_by else None,
                  "returned_on": _day(r.returned_at), "return_reason": r.return_reason,
-                 "working_days": days_spent(r, on)} for r in rows]
+                 "working_days": days_spent(r, on, case)} for r in rows]
     opinions = [{"department": o.department.name, "department_code": o.department.code,
                  "due": o.due.isoformat(), "text": o.text, "submitted_on": _day(o.submitted_at),
                  "on_time": None if o.submitted_at is None else local(o.submitted_at).date() <= o.due,
