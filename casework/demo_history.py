@@ -35,7 +35,8 @@ from .core import calendar, engine, kinds
 from .core.errors import CaseworkError
 from .core.models import Case, CongressSession
 from .demo_story import (AID, BRANCH, BRANCH_FUND, BRANCH_GROUP, BRANCH_INCOMES, BRANCH_PEOPLE, BRANCH_THRESHOLDS,
-                         DOCS, INCOMES, MOTIONS, PROPOSALS, REPORT, Aid, Motion, Proposal, Start)
+                         CO_HANDLERS, DOCS, HANDLER_OF, INCOMES, MOTIONS, PROPOSALS, REPORT, Aid, Motion, Proposal,
+                         Start)
 from .extensions import db
 
 HISTORY_DAYS = 300  # at least this much history, so the finished stories have room before the recent ones
@@ -447,6 +448,9 @@ def proposal_story(r: Replay, spec: Proposal) -> Iterator:
         else:
             deadline = local(utcnow()).date() + timedelta(days=spec.deadline_days)
             r.fire(case, "adopt", voter, department="TECH", deadline=deadline.isoformat())
+    if not spec.not_adopt:
+        yield r.later(0, "16:40")
+        r.fire(case, "acknowledge", "handler1")  # 签收 the day it was adopted: its deadline stands
     if spec.not_adopt or spec.stop == "implementing":
         return
     yield _start(r, spec.implemented_at) if spec.implemented_at else r.later(25, "15:30")
@@ -494,13 +498,28 @@ def motion_story(r: Replay, spec: Motion, session: CongressSession) -> Iterator:
     if spec.outcome == "opinion":
         r.fire(case, "convert_to_opinion", "motions1", department="TECH", note="作为意见建议转生产技术部办理")
     else:
+        if spec.returned_by:  # filed to a department that is not responsible: it returns it (退办)
+            r.fire(case, "file", "motions1", department=spec.returned_by)
+            yield r.later(1, "09:20")
+            r.fire(case, "acknowledge", HANDLER_OF[spec.returned_by])
+            yield r.later(2, "14:30")
+            r.fire(case, "return_misrouted", HANDLER_OF[spec.returned_by], reason=spec.return_reason)
+            yield r.later(1, "10:15")
         extra = {"deadline": calendar.add_working_days(local(utcnow()).date(), spec.deadline_days).isoformat()
                  } if spec.deadline_days else {}
-        r.fire(case, "file", "motions1", department="TECH", co_departments=list(spec.co_departments), **extra)
+        r.fire(case, "file", "motions1", department=spec.department, co_departments=list(spec.co_departments),
+               **extra)
+        yield r.later(1, "09:20")
+        r.fire(case, "acknowledge", HANDLER_OF[spec.department])
+    elapsed = 0
+    for dept, days, text in sorted(spec.opinions, key=lambda o: o[1]):
+        yield r.later(days - elapsed, "16:10")
+        r.fire(case, "contribute", HANDLER_OF[dept], text=text)
+        elapsed = days
     yield from _supervision(r, spec, case)
     if spec.stop == "handling":
         return
-    yield r.later(spec.reply_days, "15:00")
+    yield r.later(max(spec.reply_days - elapsed, 1), "15:00")
     r.fire(case, "reply", "handler1", text=spec.reply)
     if spec.rating == "none":
         return  # no rating: it closes by itself after 10 working days
@@ -642,6 +661,25 @@ def _quietly():
         logger.setLevel(level)
 
 
+def _co_handlers(r: Replay) -> None:
+    """The co-handling departments' handlers join with the history (the demo union has the lead's only)."""
+    from .accounts.models import Department, DepartmentMember, RoleAssignment
+    from .demo import PASSWORD
+    unit = r.user("handler1").unit
+    for username, name, employee_no, phone, code in CO_HANDLERS:
+        if db.session.scalar(select(User).where(User.username == username)) is not None:
+            continue
+        user = User(username=username, name=name, employee_no=employee_no, phone=phone, unit=unit,
+                    email=f"{username}@union.example.com")
+        user.set_password(PASSWORD)
+        user.roles.append(RoleAssignment(role="worker", unit=unit))
+        db.session.add(user)
+        db.session.flush()
+        dept = db.session.scalar(select(Department).where(Department.code == code))
+        db.session.add(DepartmentMember(user=user, department=dept))
+    db.session.commit()
+
+
 def load_history(now: datetime | None = None) -> dict | None:
     """Replays the demo history up to `now` (default: now). Returns what it made, or None when the database
     already has cases (then it adds nothing). Needs the demo union (demo.load) first; commits as it goes."""
@@ -652,6 +690,7 @@ def load_history(now: datetime | None = None) -> dict | None:
                                 .order_by(CongressSession.id))
     for username in ("staff1", "fund1", "handler1", "motions1", "rep1", "committee5", "evaluator2"):
         r.user(username)  # fails early, with a clear message, without the demo union
+    _co_handlers(r)
     if session is None:
         raise HistoryError("the demo union has no open congress session; load the demo union first")
     # The session opens in the history's third month, when its motions are raised, and is still open for

@@ -307,7 +307,13 @@ class Motion:
     proposal_text: str
     start: Start
     outcome: str = "file"  # file, merge, opinion, not_file
+    department: str = "TECH"  # the lead department it is filed to (at last)
     co_departments: tuple[str, ...] = ()
+    # 退办: first filed to this department, which signs for it and returns it with `return_reason`.
+    returned_by: str = ""
+    return_reason: str = ""
+    # 会办意见: (department, working days after the lead's receipt, text); a co-handler not named gives none.
+    opinions: tuple[tuple[str, int, str], ...] = ()
     reason: str = ""  # not_file
     merge_into: str = ""
     reply: str = ""
@@ -328,6 +334,7 @@ MOTIONS = [
            "建议对车间照明系统进行全面检测，更换老化灯具，增设局部作业照明，并纳入年度安全技术措施计划。",
            ("month", 2, 2), co_departments=("LOG",),
            progress=((8, "已完成一车间照明检测，正在编制灯具更换方案。"), (16, "一车间灯具更换完毕，二车间正在施工。")),
+           opinions=(("LOG", 6, "后勤保障部负责灯具采购和线路检修，已排入本月维修计划，配合生产技术部完成改造。"),),
            reply="生产技术部会同后勤保障部完成了一车间、二车间照明检测，更换灯具312盏，增设局部作业照明46处，"
                  "各作业区照度均已达到国家标准要求。"),
     Motion("M2", "rep2", "关于加强高温季节车间防暑降温工作的提案",
@@ -336,6 +343,9 @@ MOTIONS = [
            ("month", 2, 3), co_departments=("LOG", "HR"), reply_days=25, rating="basically_satisfied",
            progress=((8, "冷风机已完成选型采购。"), (16, "冷风机安装完成，错峰作业方案已报人力资源部。"),
                      (23, "防暑降温用品已发放到各班组。")),
+           # HR's opinion comes two working days after its deadline: the case shows it as late.
+           opinions=(("LOG", 5, "后勤保障部负责采购冷风机并安排安装，防暑降温用品按月发放到班组。"),
+                     ("HR", 12, "人力资源部同意高温时段错峰作业，高温津贴按国家标准随工资发放。")),
            reply="已为各车间增设工业冷风机20台，高温时段实行错峰作业，并按标准发放防暑降温用品和高温津贴。"),
     Motion("M3", "rep3", "关于治理冲压车间噪声的提案",
            "冲压车间噪声长期超过85分贝，职工听力受到影响。",
@@ -362,6 +372,11 @@ MOTIONS = [
            "建议按岗位风险重新核定劳动防护用品配备标准，缩短易耗品更换周期。",
            ("ago", 22), co_departments=("HR",), stop="handling",
            staff_slip=(15, "yellow", "请尽快报送办理进展，说明防护用品配备标准的修订安排。")),
+    Motion("M12", "rep3", "关于规范职工加班与调休管理的提案",
+           "部分班组加班后调休难以落实，加班时长统计不规范，职工意见较大。",
+           "建议统一加班审批和记录办法，加班后一个月内安排调休，确实无法调休的依法支付加班工资。",
+           ("ago", 18), returned_by="TECH", department="HR", stop="handling",
+           return_reason="职工加班审批、调休安排和加班工资属于人力资源部职责，不属于生产技术部职责范围，请重新交办。"),
     Motion("M8", "rep2", "关于改善夜班职工通勤条件的提案",
            "夜班下班时间为凌晨，公交已停运，职工多骑电动车回家，存在交通安全隐患。",
            "建议开通夜班通勤班车，或与公交公司协商延长末班车运营时间。", ("ago", 3), stop="cosigning"),
@@ -379,6 +394,13 @@ MOTIONS = [
            deadline_days=8, progress=((3, "已开展各车间休息室使用情况摸排。"),),
            slip_answer=(10, "已清理被占用的休息室4间，桌椅和饮水设施正在采购，12个工作日内完成并书面答复。")),
 ]
+
+
+# Handlers of the co-handling departments (username, name, employee no, phone, department), who join the
+# demo union with its history; the lead department's handler of each department gives its steps.
+CO_HANDLERS = [("handler2", "曹丽", "E1702", "13800001702", "LOG"),
+               ("handler3", "彭志刚", "E1703", "13800001703", "HR")]
+HANDLER_OF = {"TECH": "handler1", "LOG": "handler2", "HR": "handler3"}
 
 
 # -- the rest of the union's year --------------------------------------------------------------

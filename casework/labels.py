@@ -67,6 +67,8 @@ TRIGGER_LABELS = {
     "withdraw_cosign": _l("Withdraw co-signature"), "lapse": _l("Lapsed"), "file": _l("File the motion"),
     "merge": _l("Merge"), "convert_to_opinion": _l("Convert to opinion"), "not_file": _l("Do not file"),
     "reply": _l("Reply"), "rate": _l("Rate the reply"), "rate_unsatisfied": _l("Unsatisfied: reopen"),
+    "acknowledge": _l("Sign for it"), "return_misrouted": _l("Return as not ours"),
+    "contribute": _l("Give the co-handling opinion"),
     "sign_off": _l("Sign off"), "end": _l("End of posting period"), "supersede": _l("Superseded by a correction"),
     "recheck": _l("Yearly re-check"), "remove": _l("Remove from the register"), "propose": _l("Propose again"),
     "progress": _l("Add a progress note"), "answer": _l("Answer the slip"),

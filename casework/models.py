@@ -6,6 +6,7 @@ from .core.calendar import CalendarDay  # noqa: F401
 from .core.models import (Attachment, AuditEntry, Case, CaseParty, CongressSession, Serial,  # noqa: F401
                           UnitSetting, Vote)
 from .funds.models import Fund, LedgerEntry  # noqa: F401
+from .handling.models import Opinion, Routing  # noqa: F401
 from .motions.models import Motion  # noqa: F401
 from .notifications.models import Notification  # noqa: F401
 from .notifications.robots import ChatRobot, RobotOutbox  # noqa: F401

@@ -46,6 +46,21 @@ def fire(case, trigger: str, user, comment: str = "", version: int | None = None
     return outcome
 
 
+def sign_for(case, handler, opinions: str | None = None):
+    """The lead department signs for a routed case (签收); with `opinions`, every co-handling department
+    gives that opinion (会办意见) through one of its members, so the reply need not wait."""
+    from casework.accounts.models import DepartmentMember
+    from sqlalchemy import select
+
+    from casework.handling.operations import pending_opinions
+    fire(case, "acknowledge", handler)
+    for opinion in pending_opinions(case) if opinions is not None else ():
+        member = db.session.scalar(select(DepartmentMember).where(
+            DepartmentMember.department_id == opinion.department_id).order_by(DepartmentMember.id).limit(1))
+        if member is not None:
+            fire(case, "contribute", member.user, text=opinions)
+
+
 def aid_to(users, state: str, **data):
     """An aid request of worker1 walked along the happy path until it reaches `state`."""
     case = new_case("aid", users["worker1"], **data)

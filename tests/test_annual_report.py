@@ -143,6 +143,7 @@ def _proposal(demo, i, rng):
         deadline = lambda: (today() + timedelta(days=days)).isoformat()  # noqa: E731
         yield lambda: [fire(case, "adopt", demo[c], department="TECH", deadline=deadline())
                        for c in COMMITTEE]
+        yield lambda: fire(case, "acknowledge", demo["handler1"])
         yield lambda: fire(case, "report_implemented", demo["handler1"], result="完成",
                            benefit=f"{rng.randint(1, 90) * 1000}.00")
         if rng.random() < 0.7:
@@ -174,6 +175,7 @@ def _motion(demo, i, rng, anchor):
             if rng.random() < 0.6:
                 data["deadline"] = (today() + timedelta(days=rng.randint(1, 6))).isoformat()
             yield lambda: fire(case, "file", demo["motions1"], **data)
+            yield lambda: fire(case, "acknowledge", demo["handler1"])
         yield lambda: fire(case, "reply", demo["handler1"], text="已办理")
         rating = rng.random()
         if rating < 0.3 and case.state == "replied":

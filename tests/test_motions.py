@@ -19,7 +19,7 @@ from casework.extensions import db as _db
 from casework.motions.models import Motion
 from casework.notifications.models import Notification
 
-from .factories import fire, new_case, walk_steps
+from .factories import fire, new_case, sign_for, walk_steps
 
 EN = {"Accept-Language": "en"}
 
@@ -62,7 +62,8 @@ def walk(demo, session, state: str, author="rep1", **data) -> Motion:
         ("submitted", lambda: fire(case, "submit", demo[author])),
         ("handling", lambda: fire(case, "file", demo["motions1"], department="TECH", co_departments=["HR"],
                                   deadline="2027-01-15")),
-        ("replied", lambda: fire(case, "reply", demo["handler1"], text="已增设两个窗口，错峰就餐")),
+        ("replied", lambda: (sign_for(case, demo["handler1"], opinions="同意，配合调整班次"),
+                             fire(case, "reply", demo["handler1"], text="已增设两个窗口，错峰就餐"))),
     ]
     return walk_steps(case, state, steps)
 
@@ -92,12 +93,15 @@ def test_a_motion_from_draft_to_closed_through_the_api(demo, session, api, hr_ha
     assert out["state"] == "handling" and out["deadline"] == "2027-01-15"
     queue = api.as_("handler1").get("/api/v1/queue").get_json()["items"]
     assert [(q["case"]["id"], q["transitions"], q["case"]["deadline"]) for q in queue] == \
-        [(out["id"], ["reply", "progress"], "2027-01-15")]
+        [(out["id"], ["acknowledge", "return_misrouted", "reply", "progress"], "2027-01-15")]
+    # The lead department signs for it (签收) the same day: the planned deadline stands.
+    assert go("handler1", "acknowledge")["deadline"] == "2027-01-15"
     # The co-handling department sees it, and is told who replies.
     co = api.as_("handler2").get("/api/v1/motions/co-handling").get_json()["items"]
     assert [(m["id"], m["co_departments"]) for m in co] == [(out["id"], [hr_handler.departments[0].department_id])]
+    go("handler2", "contribute", text="同意错峰安排")
     go("handler1", "reply", text="已增设两个窗口")
-    assert api.as_("rep1").get(url).get_json()["reply"] == "已增设两个窗口"
+    assert api.as_("rep1").get(url).get_json()["reply"] == "已增设两个窗口\n\n会办意见：\n人力资源部：同意错峰安排"
     clock.move_to("2026-12-01 10:00:00 +08:00")
     out = go("rep1", "rate_unsatisfied", comment="高峰时段仍然拥挤")
     assert out["state"] == "handling" and out["reopened"] is True
@@ -271,7 +275,7 @@ ALLOWED = {  # state -> trigger -> who may fire it
     "draft": {"open_for_cosigning": {"rep1"}},
     "cosigning": {"cosign": {"rep2", "rep3"}, "withdraw_cosign": {"rep2", "rep3"}, "submit": {"rep1"}},
     "submitted": {t: {"motions1"} for t in ("file", "merge", "convert_to_opinion", "not_file")},
-    "handling": {"reply": {"handler1"}, "progress": {"handler1"}},
+    "handling": {t: {"handler1"} for t in ("acknowledge", "return_misrouted", "reply", "progress")},
     "replied": {"rate": {"rep1"}, "rate_unsatisfied": {"rep1"}},
 }
 PEOPLE = ("rep1", "rep2", "rep3", "motions1", "handler1", "staff1", "committee1", "worker1", "admin")
@@ -305,6 +309,7 @@ def test_session_report_with_on_time_rate(demo, session, api, web, clock):
     on_time = walk(demo, session, "replied")
     late = walk(demo, session, "handling", author="rep2")
     overdue = walk(demo, session, "handling", author="rep3")
+    sign_for(late, demo["handler1"])  # on the day it was filed: the planned deadline stands
     walk(demo, session, "draft")  # drafts are nobody's business yet
     clock.move_to("2027-01-20 10:00:00 +08:00")  # after the 2027-01-15 deadline
     fire(late, "reply", demo["handler1"], text="迟到的答复")
@@ -379,7 +384,7 @@ def test_a_co_handling_departments_handler_reads_the_case_like_the_lead_departme
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert case.reasons in text and case.proposal_text in text and "生产技术部" in text
-    assert "本部门为此提案的协办部门" in text  # and is told the lead department replies for all
+    assert "本部门为此提案的会办部门" in text  # and is told the lead department replies for all
     page = web.get("/cases?kind=motion").get_data(as_text=True)
     assert case.number in page and other.number not in page
     assert web.get(f"/cases/motion/{other.id}").status_code == 404

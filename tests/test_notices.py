@@ -308,6 +308,7 @@ def test_proposal_not_adopted_reply_letter(demo):
 def test_proposal_reward_certificate_and_reply(demo):
     p = proposal_graded(demo, scores=(90, 88))
     vote(p, "adopt", demo, department="TECH", deadline=(today() + timedelta(days=30)).isoformat())
+    fire(p, "acknowledge", demo["handler1"])
     fire(p, "report_implemented", demo["handler1"], result="已上线电子交接单", benefit="15000.00")
     vote(p, "reward", demo)
     certificate, reply = notices(p)
@@ -330,6 +331,7 @@ def test_motion_filing_and_replies(demo):
                      "《关于改善职工食堂的提案》", "予以立案", "生产技术部", "后勤保障部协办", "2027年1月8日",
                      "罗春梅、谢文斌", "提案审查委员会"):
         assert expected in text, expected
+    fire(m, "acknowledge", demo["handler1"])
     fire(m, "reply", demo["handler1"], text="已增设两个就餐窗口，并延长供餐时间半小时。")
     first = notices(m, "motion_reply")[0]
     text = text_of(first.pdf)

@@ -19,7 +19,7 @@ from casework.disclosure import operations as disclosure
 from casework.extensions import db as _db
 from casework.notifications.models import Notification
 from casework.notifications.steps import recipients, replaying
-from tests.factories import aid_to, attach, end_posting_now, fire, new_case
+from tests.factories import aid_to, attach, end_posting_now, fire, new_case, sign_for
 from tests.test_motions import walk as motion_walk
 from tests.test_proposals import walk as proposal_walk
 
@@ -290,6 +290,7 @@ def proposal_not_adopt():
 
 def proposal_report_implemented():
     case = _proposal("implementing")
+    sign_for(case, _u("handler1"))
     return lambda: fire(case, "report_implemented", _u("handler1"), result="已改造完成", benefit="12000.00")
 
 
@@ -369,7 +370,35 @@ def motion_not_file():
 def motion_reply():
     _hr_handler()
     case = _motion("handling")
+    sign_for(case, _u("handler1"), opinions="同意，配合调整班次")
     return lambda: fire(case, "reply", _u("handler1"), text="已增设两个窗口，错峰就餐")
+
+
+def motion_acknowledge():
+    case = _motion("handling")
+    return lambda: fire(case, "acknowledge", _u("handler1"))
+
+
+def motion_return_misrouted():
+    case = _motion("handling")
+    return lambda: fire(case, "return_misrouted", _u("handler1"), reason="职工食堂属于后勤保障部职责")
+
+
+def motion_contribute():
+    _hr_handler()
+    case = _motion("handling")
+    sign_for(case, _u("handler1"))
+    return lambda: fire(case, "contribute", _u("handler2"), text="同意，配合调整班次")
+
+
+def proposal_acknowledge():
+    case = _proposal("implementing")
+    return lambda: fire(case, "acknowledge", _u("handler1"))
+
+
+def proposal_return_misrouted():
+    case = _proposal("implementing")
+    return lambda: fire(case, "return_misrouted", _u("handler1"), reason="该改造属于设备动力部职责")
 
 
 def motion_progress():
@@ -443,6 +472,8 @@ ROWS = [  # kind, trigger, destination, the way there, who is told
     ("proposal", "not_adopt", "not_adopted", proposal_not_adopt, OWNER | VOTERS),
     ("proposal", "report_implemented", "implemented", proposal_report_implemented, OWNER | COMMITTEE),
     ("proposal", "progress", "implementing", proposal_progress, OWNER),
+    ("proposal", "acknowledge", "implementing", proposal_acknowledge, OWNER),
+    ("proposal", "return_misrouted", "graded", proposal_return_misrouted, OWNER | COMMITTEE),
     ("proposal", "reward", "rewarded", proposal_reward, OWNER | VOTERS),
     ("proposal", "close", "closed", proposal_close, OWNER),
     ("motion", "open_for_cosigning", "cosigning", motion_open, {"rep1"}),
@@ -456,6 +487,9 @@ ROWS = [  # kind, trigger, destination, the way there, who is told
     ("motion", "not_file", "not_filed", motion_not_file, {"rep1", "rep2", "rep3"}),
     ("motion", "reply", "replied", motion_reply, {"rep1", "rep2", "rep3"}),
     ("motion", "progress", "handling", motion_progress, {"rep1", "rep2", "rep3"}),
+    ("motion", "acknowledge", "handling", motion_acknowledge, {"rep1"}),
+    ("motion", "return_misrouted", "submitted", motion_return_misrouted, {"rep1", "motions1"}),
+    ("motion", "contribute", "handling", motion_contribute, {"handler1"}),
     ("motion", "rate", "closed", motion_rate, {"handler1", "handler2"}),
     ("motion", "rate_unsatisfied", "handling", motion_rate_unsatisfied, {"handler1", "handler2"}),
     ("motion", "auto_close", "closed", motion_auto_close, {"rep1"}),

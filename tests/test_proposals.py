@@ -38,8 +38,9 @@ def walk(demo, state: str, *, author="worker1", scores=(90, 80), **data) -> Prop
         ("graded", lambda: fire(case, "grade", demo["staff1"])),
         ("implementing", lambda: [fire(case, "adopt", demo[c], department="TECH", deadline="2026-12-31")
                                   for c in COMMITTEE]),
-        ("implemented", lambda: fire(case, "report_implemented", demo["handler1"], result="已改造完成",
-                                     benefit="12000.00")),
+        ("implemented", lambda: (fire(case, "acknowledge", demo["handler1"]),
+                                 fire(case, "report_implemented", demo["handler1"], result="已改造完成",
+                                      benefit="12000.00"))),
         ("rewarded", lambda: [fire(case, "reward", demo[c], comment="予以表彰") for c in COMMITTEE]),
     ]
     return walk_steps(case, state, steps)
@@ -127,6 +128,7 @@ def test_from_submission_to_reward_through_the_api(demo, api):
     for c in COMMITTEE:
         out = go(c, "adopt", department="TECH", deadline="2026-12-31")
     assert out["state"] == "implementing" and out["deadline"] == "2026-12-31"
+    go("handler1", "acknowledge")
     out = go("handler1", "report_implemented", result="已全车间推广", benefit="30000.00")
     assert out["benefit"] == "30000.00"
     for c in COMMITTEE:
@@ -250,7 +252,7 @@ ALLOWED = {  # state -> trigger -> who may fire it (everyone else of PEOPLE is r
     "submitted": {"accept": {"staff1"}, "decline": {"staff1"}},
     "evaluating": {"score": {"evaluator1", "evaluator2"}, "grade": {"staff1"}},
     "graded": {"adopt": set(COMMITTEE), "not_adopt": set(COMMITTEE)},
-    "implementing": {"report_implemented": {"handler1"}, "progress": {"handler1"}},
+    "implementing": {t: {"handler1"} for t in ("acknowledge", "return_misrouted", "report_implemented", "progress")},
     "implemented": {"reward": set(COMMITTEE)},
 }
 PEOPLE = ("worker1", "worker2", "staff1", "committee1", "evaluator1", "handler1", "rep1", "admin")

@@ -195,6 +195,7 @@ def test_automatic_steps(demo, db, clock):
     # A replied motion nobody rates closes 10 wd later.
     fire(backed, "submit", rep1)
     fire(backed, "file", demo["motions1"], department="TECH")
+    fire(backed, "acknowledge", demo["handler1"])
     fire(backed, "reply", demo["handler1"], text="已安排食堂增加两个窗口")
     deadline = backed.deadline
     clock.move_to(datetime.combine(deadline + timedelta(days=1), datetime.min.time(), TZ)

@@ -62,6 +62,7 @@ def _proposal_steps(demo, case, rng):
         return
     deadline = lambda: (today() + timedelta(days=40)).isoformat()  # noqa: E731
     yield lambda: [fire(case, "adopt", demo[c], department="TECH", deadline=deadline()) for c in COMMITTEE]
+    yield lambda: fire(case, "acknowledge", demo["handler1"])
     benefit = f"{rng.randint(1, 90) * 1000}.00"
     yield lambda: fire(case, "report_implemented", demo["handler1"], result="完成", benefit=benefit)
 
@@ -74,6 +75,7 @@ def _motion_steps(demo, case, rng):
     if rng.random() < 0.5:
         file_data["deadline"] = (today() + timedelta(days=rng.randint(1, 6))).isoformat()
     yield lambda: fire(case, "file", demo["motions1"], **file_data)
+    yield lambda: fire(case, "acknowledge", demo["handler1"])
     yield lambda: fire(case, "reply", demo["handler1"], text="已办理")
     pick = rng.random()
     if pick < 0.3:

@@ -34,6 +34,8 @@ GUARDS = frozenset({
     "not_scored_yet", "all_evaluators_scored", "grade_at_least_general", "disclosure_posted",
     "cosigning_window_open", "cosigning_window_ended", "not_cosigned_yet", "has_cosigned", "enough_cosigners",
     "too_few_cosigners", "merge_target_filed", "lead_handler", "not_reopened_before", "rating_period_passed",
+    "not_returned_by", "not_acknowledged", "acknowledged", "return_reason_given", "within_return_window",
+    "opinion_awaited", "opinions_in",
 })
 EFFECTS = frozenset({
     "start_deadline",
@@ -43,6 +45,7 @@ EFFECTS = frozenset({
     "pay_reward", "record_reply", "join_disclosure", "answer_objection", "publish_correction",
     "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",
     "issue_notice", "refer_to_parent", "record_progress",
+    "route_to_department", "record_receipt", "record_return", "record_opinion", "note_missing_opinions",
 })
 # The effects the register's and the board's workflows name.
 SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf",

@@ -24,13 +24,15 @@ PARTY_ROLES = (
     "cosigner_candidate",  # motion: a representative of the session who is not the author
     "assigned_evaluator",  # proposal: an evaluator assigned at accept
     "assigned_handler",    # proposal / motion: a handler of the department the case was given to
+    "receiving_handler",   # proposal / motion: that handler while the department has not signed for it (签收)
+    "co_handler",          # motion: a handler of a co-handling department whose opinion (会办意见) is awaited
     "visitor",        # aid: a person assigned to the verification visit
     "scheduler",      # automatic steps; never a person
 )
 # Roles that decide a case for others: nobody may act in them on a case they raised or co-signed.
 REVIEW_ROLES = frozenset({
     "union_staff", "committee", "fund_manager", "evaluator", "motion_committee",
-    "assigned_evaluator", "assigned_handler", "visitor", "group_leader",
+    "assigned_evaluator", "assigned_handler", "receiving_handler", "co_handler", "visitor", "group_leader",
 })
 
 # Who a step can tell besides the roles above (casework/notifications resolves each name): the co-signers

@@ -35,11 +35,14 @@ TRANSITIONS = [
                guards=("enough_cosigners",)),
     Transition("lapse", ("cosigning",), "lapsed", ("scheduler",), automatic=True,
                guards=("cosigning_window_ended", "too_few_cosigners")),
+    # Filing routes the motion to a department, which signs for it (签收) before its deadline counts; a
+    # motion returned as misrouted (退办) comes back to `submitted` and is filed again, to another department.
     Transition("file", ("submitted",), "handling", ("motion_committee",),
+               guards=("not_returned_by",),
                fields=(Field("department", "department"),
                        Field("co_departments", "departments", required=False),
                        Field("deadline", "date", required=False)),
-               effects=("assign_department", "start_deadline", "issue_notice")),
+               effects=("assign_department", "route_to_department", "issue_notice")),
     Transition("merge", ("submitted",), "merged", ("motion_committee",),
                guards=("merge_target_filed",),
                fields=(Field("into", "case"),),
@@ -50,11 +53,25 @@ TRANSITIONS = [
     Transition("not_file", ("submitted",), "not_filed", ("motion_committee",),
                fields=(Field("reason", "text"),),
                effects=("record_reply", "issue_notice")),
-    # Only the lead department's handler replies; co-handlers contribute to that reply.
-    Transition("reply", ("handling", "opinion"), "replied", ("assigned_handler",),
-               guards=("lead_handler",),
+    Transition("acknowledge", ("handling",), "handling", ("receiving_handler",),
+               guards=("lead_handler", "not_acknowledged"),
+               effects=("record_receipt",)),
+    # The reason is checked by a guard, to say what it is for; it is required all the same.
+    Transition("return_misrouted", ("handling",), "submitted", ("assigned_handler",),
+               guards=("lead_handler", "return_reason_given", "within_return_window"),
+               fields=(Field("reason", "text", required=False),),
+               effects=("record_return",)),
+    Transition("contribute", ("handling",), "handling", ("co_handler",),
+               guards=("opinion_awaited",),
                fields=(Field("text", "text"),),
-               effects=("record_reply", "start_deadline", "issue_notice")),
+               effects=("record_opinion",)),
+    # Only the lead department's handler replies; co-handlers contribute to that reply (会办意见): it waits
+    # for their opinions, or for their deadline to pass, and then says whose are missing.
+    Transition("reply", ("handling", "opinion"), "replied", ("assigned_handler",),
+               guards=("lead_handler", "acknowledged", "opinions_in"),
+               fields=(Field("text", "text"),),
+               effects=("record_reply", "note_missing_opinions", "start_deadline",
+                        "issue_notice")),
     # 办理进展: the lead department notes where the work stands; the case stays where it is.
     Transition("progress", ("handling",), "handling", ("assigned_handler",), guards=("lead_handler",),
                fields=(Field("text", "text"),), effects=("record_progress",)),
@@ -72,6 +89,9 @@ TRANSITIONS = [
 
 # Who is told of each step (casework/notifications; README "Who is told when").
 NOTIFY = {
+    "acknowledge": tell("author"),  # 签收
+    "return_misrouted": tell("author", "motion_committee"),  # 退办: routed again
+    "contribute": tell("assigned_handler"),  # 会办意见: the lead department's reply waits for it
     "progress": tell("author", "cosigners"),  # 办理进展
     "open_for_cosigning": tell("author"),
     "cosign": tell("author"),

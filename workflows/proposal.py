@@ -57,13 +57,23 @@ TRANSITIONS = [
                guards=("all_evaluators_scored",),
                effects=("compute_grade",)),
     Transition("adopt", ("graded",), "implementing", ("committee",), vote=True,
-               guards=("grade_at_least_general",),
+               guards=("grade_at_least_general", "not_returned_by"),
                fields=(Field("department", "department", decisive=True), Field("deadline", "date", decisive=True)),
-               effects=("assign_department", "start_deadline")),
+               effects=("assign_department", "route_to_department")),
     Transition("not_adopt", ("graded",), "not_adopted", ("committee",), vote=True,
                fields=(Field("reply", "text"),),
                effects=("record_reply", "issue_notice")),
+    # The department signs for an adopted proposal (签收); the implementation deadline counts from then.
+    Transition("acknowledge", ("implementing",), "implementing", ("receiving_handler",),
+               guards=("not_acknowledged",),
+               effects=("record_receipt",)),
+    # 退办: back to `graded`, where the committee adopts it again for another department.
+    Transition("return_misrouted", ("implementing",), "graded", ("assigned_handler",),
+               guards=("return_reason_given", "within_return_window"),
+               fields=(Field("reason", "text", required=False),),
+               effects=("record_return",)),
     Transition("report_implemented", ("implementing",), "implemented", ("assigned_handler",),
+               guards=("acknowledged",),
                fields=(Field("result", "text"), Field("benefit", "money")),
                effects=("record_implementation",)),
     # 办理进展 on an adopted proposal; the case stays where it is.
@@ -79,6 +89,8 @@ TRANSITIONS = [
 
 # Who is told of each step (casework/notifications; README "Who is told when").
 NOTIFY = {
+    "acknowledge": tell("author"),  # 签收
+    "return_misrouted": tell("author", "committee"),  # 退办: adopted again for another department
     "progress": tell("author", "coproposers"),  # 办理进展
     "submit": tell("author", "union_staff"),
     "accept": tell("author", "assigned_evaluator"),

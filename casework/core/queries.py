@@ -9,7 +9,7 @@ import workflows
 from ..accounts.models import DepartmentMember, Unit, User
 from ..extensions import db
 from . import engine, kinds
-from .models import Case, CaseParty
+from .models import Case, CaseCoDepartment, CaseParty
 from .permissions import grants
 
 # Party roles and the case rows that make someone hold them.
@@ -23,6 +23,13 @@ _PARTY_WHERE = {
         CaseParty.user_id == u.id, CaseParty.role == "visitor")),
     "assigned_handler": lambda u: Case.department_id.in_(select(DepartmentMember.department_id).where(
         DepartmentMember.user_id == u.id)),
+    # Refined by the roles' resolvers: only while the department has not signed for it, or while its
+    # opinion is awaited.
+    "receiving_handler": lambda u: Case.department_id.in_(select(DepartmentMember.department_id).where(
+        DepartmentMember.user_id == u.id)),
+    "co_handler": lambda u: Case.id.in_(select(CaseCoDepartment.case_id).where(
+        CaseCoDepartment.department_id.in_(select(DepartmentMember.department_id).where(
+            DepartmentMember.user_id == u.id)))),
 }
 
 

@@ -15,7 +15,7 @@ from .models import Motion
 
 ACTIVE = ("handling", "opinion", "replied")
 # Triggers whose audit entries tell when a handling deadline started and when a reply came.
-_TIMELINE = ("file", "convert_to_opinion", "rate_unsatisfied", "reply", "auto_close")
+_TIMELINE = ("file", "acknowledge", "convert_to_opinion", "rate_unsatisfied", "reply", "auto_close")
 
 
 def sees_session(user: User, session: CongressSession) -> bool:
@@ -67,6 +67,11 @@ def replies(motions: list[Motion]) -> dict[int, list[dict]]:
             # A deadline given at filing is in the inputs; a default one in the changes.
             raw = (changes.get("inputs") or {}).get("deadline") or (changes.get("deadline") or [None, None])[1]
             deadline[e.case_id] = date.fromisoformat(raw) if raw else None
+        elif e.trigger == "acknowledge":
+            # The deadline counts from the receipt (签收): a late receipt moves it.
+            raw = (changes.get("deadline") or [None, None])[1]
+            if raw:
+                deadline[e.case_id] = date.fromisoformat(raw)
         elif e.trigger == "reply":
             on = local(e.at).date()
             due = deadline.get(e.case_id)

@@ -228,17 +228,19 @@ def _latest_deadline(day: date, days: int) -> date:
     return found
 
 
-def phase_of(case: Case, day: date) -> str | None:
-    """The latest reminder phase `case` has reached on `day`, if any."""
-    if case.deadline is None:
+def phase_of(case: Case, day: date, deadline: date | None = None) -> str | None:
+    """The latest reminder phase `case` has reached on `day`, if any: for its deadline, or for `deadline`
+    (another one the case carries, e.g. a co-handling department's opinion)."""
+    deadline = deadline or case.deadline
+    if deadline is None:
         return None
     before = int(settings.get(case.unit, "reminder_before_days"))
     after = int(settings.get(case.unit, "escalate_after_days"))
-    if day >= calendar.add_working_days(case.deadline, after):
+    if day >= calendar.add_working_days(deadline, after):
         return "escalate"
-    if day >= case.deadline:
+    if day >= deadline:
         return "remind_due"
-    if day >= calendar.add_working_days(case.deadline, -before):
+    if day >= calendar.add_working_days(deadline, -before):
         return "remind_before"
     return None
 

@@ -68,6 +68,7 @@ def test_a_proposal_from_submission_to_reward(live, page):
     assert state_of(case_id, Proposal) == "implementing"
     as_user(page, live, "handler1")
     page.goto(url)
+    act(page, "acknowledge")  # 签收: the implementation deadline counts from here
     act(page, "report_implemented", {"result": "全车间已加装", "benefit": "20000.00"})
     for who in ("committee1", "committee2", "committee3"):
         as_user(page, live, who)
@@ -106,10 +107,18 @@ def test_a_motion_from_draft_to_closed_with_one_reopening(live, page):
     act(page, "file", selects={"department": "生产技术部"})
     assert state_of(case_id, Motion) == "handling"
 
+    # The department's handler finds it in the queue awaiting receipt (签收), and signs for it.
     as_user(page, live, "handler1")
     page.goto(live + "/work")
-    assert number in page.inner_text("main")
-    page.goto(url)
+    row = page.locator(f"tr:has-text('{number}')")
+    assert "签收" in row.inner_text()
+    with page.expect_navigation():
+        row.locator(f"text={number}").click()
+    assert "等待生产技术部签收" in page.inner_text(".handling-panel")
+    act(page, "acknowledge")
+    panel = page.inner_text(".handling-panel")
+    assert "等待生产技术部签收" not in panel and "签收日期" in panel
+    assert state_of(case_id, Motion) == "handling"
     act(page, "reply", {"text": "已增设两个售餐窗口"})
     as_user(page, live, "rep1")
     page.goto(url)

@@ -43,6 +43,8 @@ INPUTS = {
     "convert_to_opinion": [{"department": "HR"}],
     "not_file": [{"reason": "不属于职代会职权"}],
     "reply": [{"text": "已落实"}],
+    "return_misrouted": [{"reason": "不属于本部门职责"}, {}],
+    "contribute": [{"text": "同意"}],
     "rate": [{"satisfaction": "satisfied"}],
 }
 
@@ -52,6 +54,7 @@ ACTORS = {"applicant": ["worker1"], "filer": ["leader1"], "author": ["worker1", 
           "union_staff": ["staff1"], "group_leader": ["leader1"], "fund_manager": ["fund1"],
           "committee": ["committee1", "committee2", "committee3", "committee4"],
           "assigned_evaluator": ["evaluator1", "evaluator2"], "assigned_handler": ["handler1"],
+          "receiving_handler": ["handler1"],
           "cosigner_candidate": ["rep2", "rep3"], "motion_committee": ["motions1"], "scheduler": [None]}
 ALL_TRIGGERS = sorted({t.trigger for w in workflows.WORKFLOWS.values() for t in w.transitions})
 

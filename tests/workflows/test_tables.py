@@ -24,7 +24,7 @@ ROLES = (
     "worker", "representative", "group_leader", "union_staff", "committee", "fund_manager",
     "evaluator", "motion_committee", "admin",
     "applicant", "filer", "author", "cosigner_candidate", "assigned_evaluator", "assigned_handler",
-    "visitor", "scheduler",
+    "receiving_handler", "co_handler", "visitor", "scheduler",
 )
 
 # ----------------------------------------------------------------------------------------------------
@@ -75,6 +75,8 @@ PROPOSAL = {
     ("evaluating", "grade"): {"union_staff"},
     ("graded", "adopt"): {"committee"},
     ("graded", "not_adopt"): {"committee"},
+    ("implementing", "acknowledge"): {"receiving_handler"},
+    ("implementing", "return_misrouted"): {"assigned_handler"},
     ("implementing", "report_implemented"): {"assigned_handler"},
     ("implementing", "progress"): {"assigned_handler"},  # 办理进展 (issue 18)
     ("implemented", "reward"): {"committee"},
@@ -93,6 +95,9 @@ MOTION = {
     ("submitted", "merge"): {"motion_committee"},
     ("submitted", "convert_to_opinion"): {"motion_committee"},
     ("submitted", "not_file"): {"motion_committee"},
+    ("handling", "acknowledge"): {"receiving_handler"},
+    ("handling", "return_misrouted"): {"assigned_handler"},
+    ("handling", "contribute"): {"co_handler"},
     ("handling", "reply"): {"assigned_handler"},
     ("opinion", "reply"): {"assigned_handler"},
     ("handling", "progress"): {"assigned_handler"},  # 办理进展 (issue 18)
@@ -156,6 +161,8 @@ FIELDS = {
         "adopt": {"department": ("department", True), "deadline": ("date", True)},
         "not_adopt": {"reply": ("text", True)},
         "report_implemented": {"result": ("text", True), "benefit": ("money", True)},
+        # The reason of a return is required by a guard, which says what it is for.
+        "return_misrouted": {"reason": ("text", False)},
         "reward": {"bonus": ("money", False)},
         "progress": {"text": ("text", True)},
     },
@@ -166,6 +173,8 @@ FIELDS = {
         "convert_to_opinion": {"department": ("department", True)},
         "not_file": {"reason": ("text", True)},
         "reply": {"text": ("text", True)},
+        "return_misrouted": {"reason": ("text", False)},
+        "contribute": {"text": ("text", True)},
         "rate": {"satisfaction": ("choice", True)},
         "progress": {"text": ("text", True)},
     },
@@ -374,7 +383,15 @@ def test_names_are_snake_case(name):
     ("aid", "end_posting", {"posting_period_ended", "no_open_objection"}),
     ("aid", "auto_close", {"receipt_period_passed"}),
     ("proposal", "grade", {"all_evaluators_scored"}),
-    ("proposal", "adopt", {"grade_at_least_general"}),
+    ("proposal", "adopt", {"grade_at_least_general", "not_returned_by"}),
+    ("proposal", "acknowledge", {"not_acknowledged"}),
+    ("proposal", "return_misrouted", {"return_reason_given", "within_return_window"}),
+    ("proposal", "report_implemented", {"acknowledged"}),
+    ("motion", "file", {"not_returned_by"}),
+    ("motion", "acknowledge", {"lead_handler", "not_acknowledged"}),
+    ("motion", "return_misrouted", {"lead_handler", "return_reason_given", "within_return_window"}),
+    ("motion", "contribute", {"opinion_awaited"}),
+    ("motion", "reply", {"lead_handler", "acknowledged", "opinions_in"}),
     ("motion", "submit", {"enough_cosigners"}),
     ("motion", "cosign", {"not_cosigned_yet"}),
     ("motion", "withdraw_cosign", {"has_cosigned"}),
@@ -407,10 +424,16 @@ def test_rule_guards(kind, trigger, guards):
     ("proposal", "decline", {"record_reply", "issue_notice"}),
     ("proposal", "not_adopt", {"record_reply", "issue_notice"}),
     ("proposal", "reward", {"pay_reward", "issue_notice"}),
-    ("motion", "file", {"assign_department", "start_deadline", "issue_notice"}),
+    ("motion", "file", {"assign_department", "route_to_department", "issue_notice"}),
+    ("proposal", "adopt", {"assign_department", "route_to_department"}),
+    ("motion", "acknowledge", {"record_receipt"}),
+    ("proposal", "acknowledge", {"record_receipt"}),
+    ("motion", "return_misrouted", {"record_return"}),
+    ("proposal", "return_misrouted", {"record_return"}),
+    ("motion", "contribute", {"record_opinion"}),
     ("motion", "not_file", {"record_reply", "issue_notice"}),
     ("motion", "merge", {"merge_into"}),
-    ("motion", "reply", {"record_reply", "issue_notice"}),
+    ("motion", "reply", {"record_reply", "note_missing_opinions", "issue_notice"}),
     ("motion", "rate_unsatisfied", {"reopen"}),
     ("motion", "progress", {"record_progress"}),
     ("proposal", "progress", {"record_progress"}),
@@ -496,7 +519,8 @@ def test_start_deadline_only_where_a_deadline_exists(kind):
             assert t.dest in wf.deadlines or has_date, t.trigger
         elif t.dest in wf.deadlines and t.dest not in t.source:
             # posting's period belongs to the disclosure the case joins; a dismissed objection resumes it.
-            assert t.dest == "posting", t.trigger
+            # Handling routed to a department starts at the receipt (签收), not at the routing.
+            assert t.dest == "posting" or "route_to_department" in t.effects, t.trigger
 
 
 # ----------------------------------------------------------------------------------------------------
