@@ -18,7 +18,17 @@ from casework.notifications.models import Notification
 from casework.scheduler import run_due
 from casework.scheduler.models import ScheduledEffect
 
-from .factories import fire, new_case
+from casework.notifications.steps import replaying
+
+from .factories import fire as _fire_told
+from .factories import new_case
+
+
+def fire(*args, **kw):
+    """Steps tell nobody here: these tests count the sweep's reminders and escalations alone (who is told of
+    each step is tests/test_notify_table.py's)."""
+    with replaying():
+        return _fire_told(*args, **kw)
 
 TZ = ZoneInfo("Asia/Shanghai")
 EN = {"Accept-Language": "en"}
@@ -192,8 +202,8 @@ def test_returned_and_rerouted_the_audit_keeps_each_routing_and_the_time_spent(d
     assert r.get_json()["state"] == "submitted" and r.get_json()["department"] is None
     # The motion committee is told, to route it again; the returning department no longer has it.
     told = [n for n in db.session.scalars(select(Notification).where(Notification.case_id == case.id))
-            if "生产技术部" in n.subject and n.user.username == "motions1"]
-    assert told and told[0].body == "加班调休属于人力资源部职责"
+            if n.user.username == "motions1"]
+    assert len(told) == 1 and told[0].subject.startswith("【待办】") and case.number in told[0].subject
     assert api.as_("handler1").get(f"/api/v1/cases/motion/{case.id}").status_code == 404
     # Not back to the department that returned it.
     r = api.as_("motions1").post(f"/api/v1/cases/motion/{case.id}/transitions/file", json={"department": "TECH"},

@@ -78,6 +78,7 @@ def motion(demo):
     fire(case, "cosign", demo["rep3"])
     fire(case, "submit", demo["rep1"])
     fire(case, "file", demo["motions1"], department="TECH", deadline="2026-12-10")
+    fire(case, "acknowledge", demo["handler1"])  # signed for the same day: the deadline stands
     _db.session.commit()
     return case
 
