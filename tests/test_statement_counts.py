@@ -109,8 +109,8 @@ def test_a_submission_and_a_transition_run_a_fixed_number_of_statements(demo, ap
             assert worker.post("/api/v1/cases/proposal", json=body).status_code == 201
             event.remove(_db.engine, "commit", commit)
         made.append(len(seen))
-    # BEGIN (SQLite: sent by the app, see casework/extensions.py; PostgreSQL: implicit), token with its user,
-    # grants version, serial, case, proposal, audit entry, words, COMMIT
+    # BEGIN (SQLite: sent by the app, see casework/extensions.py; PostgreSQL: implicit), token with its user
+    # and unit, grants version, serial, case, proposal, audit entry, words (a new case has none to delete), COMMIT
     begin = 1 if _db.engine.dialect.name == "sqlite" else 0
     assert made == [8 + begin] * 3, made
     ids = []

@@ -60,7 +60,7 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         token = header[7:].strip()
-        row = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+        row = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.unit))
                                 .where(ApiToken.token_hash == ApiToken.digest(token)))
         now = utcnow()
         if row and row.revoked_at is None and row.expires_at > now and row.user.active:

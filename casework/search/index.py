@@ -36,8 +36,9 @@ def _fields(case: Case) -> tuple[str, ...]:
     return spec.search_fields if spec else ()
 
 
-def _write(connection, case: Case) -> None:
-    connection.execute(delete(SearchText).where(SearchText.case_id == case.id))
+def _write(connection, case: Case, fresh: bool = False) -> None:
+    if not fresh:  # a case just inserted has no words yet
+        connection.execute(delete(SearchText).where(SearchText.case_id == case.id))
     words = tokens(text_of(case))
     if words:
         connection.execute(insert(SearchText).values(case_id=case.id, tokens=" ".join(words)))
@@ -46,7 +47,7 @@ def _write(connection, case: Case) -> None:
 @event.listens_for(Case, "after_insert", propagate=True)
 def _on_insert(_mapper, connection, target):
     if _fields(target):
-        _write(connection, target)
+        _write(connection, target, fresh=True)
 
 
 @event.listens_for(Case, "after_update", propagate=True)
