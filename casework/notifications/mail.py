@@ -17,7 +17,7 @@ from email.utils import make_msgid
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
@@ -176,6 +176,8 @@ def _claim(row_id: int, hold: timedelta, box=MailOutbox):
     if done.rowcount != 1:
         return None
     row = db.session.get(box, row_id)
+    if row is None:  # deleted since (its case was anonymised): nothing to send
+        return None
     db.session.refresh(row)
     return row
 
@@ -186,6 +188,8 @@ def _finish(row, error: Exception | None, permanent: bool = False, down: bool = 
     values = {"claimed_by": None, "claimed_until": None}
     if error is None:
         values.update(status="sent", sent_at=now, last_error="")
+        if getattr(row, "secret", False):
+            values["body"] = ""  # a delivered link is the recipient's alone; subject and times stay
     elif permanent or (row.attempts > len(BACKOFF_MINUTES) and not down):
         values.update(status="failed", last_error=str(error)[:2000])
     else:
@@ -317,13 +321,85 @@ def _digest(user_id: int, day, cutoff: datetime) -> MailOutbox | None:
         .order_by(Notification.at, Notification.id)).all()
     if not notes:
         return None
+    subject, body = _digest_text(user, day, notes)
+    row = MailOutbox(user_id=user.id, digest_key=f"{user.id}:{day.isoformat()}", covers_until=cutoff,
+                     to_addr=user.email, subject=subject, body=body)
+    db.session.add(row)
+    return row
+
+
+def _digest_text(user: User, day, notes) -> tuple[str, str]:
     lines = [f"{user.name}，您好：", "", f"截至{date_zh(day)}，您在工会事务办理系统中有 {len(notes)} 条新消息：", ""]
     for i, n in enumerate(notes, 1):
         lines.append(f"{i}. [{local(n.at):%m-%d %H:%M}] {n.subject}")
         if n.body and n.body.strip() != n.subject:
             lines += [f"   {line}" for line in n.body.strip().splitlines()]
-    row = MailOutbox(user_id=user.id, digest_key=f"{user.id}:{day.isoformat()}", covers_until=cutoff,
-                     to_addr=user.email, subject=f"【每日汇总】工会事务办理：{len(notes)} 条新消息（截至{date_zh(day)}）",
-                     body="\n".join(lines + ["", signature()]))
-    db.session.add(row)
-    return row
+    return (f"【每日汇总】工会事务办理：{len(notes)} 条新消息（截至{date_zh(day)}）",
+            "\n".join(lines + ["", signature()]))
+
+
+# -- forgetting a case -------------------------------------------------------------------------
+
+def forget_case(case, person: User | None = None) -> int:
+    """What the inbox and the outbox hold of `case` goes, in the caller's transaction (consent withdrawn,
+    retention over): mail not sent yet is deleted, so neither a run nor an admin's retry sends it; mail sent
+    keeps its subject, recipient and times for the record, its body is blanked; notices keep their subjects
+    (kind, number, step), not their bodies. A digest still waiting is written again from the inbox as it is
+    now. `person` (anonymisation): their own notices of the case and the mail that carried them go whole,
+    nothing is left that links them to it. Returns how many of the person's notices went."""
+    digests = _digests_telling_of(case)
+    about = select(Notification.id).where(Notification.case_id == case.id)
+    quiet = {"synchronize_session": False}
+    db.session.execute(delete(MailOutbox).where(MailOutbox.notification_id.in_(about),
+                                                MailOutbox.status != "sent").execution_options(**quiet))
+    gone = 0
+    if person is not None:
+        mine = (Notification.case_id == case.id, Notification.user_id == person.id)
+        db.session.execute(delete(MailOutbox).where(MailOutbox.notification_id.in_(
+            select(Notification.id).where(*mine))).execution_options(**quiet))
+        gone = db.session.execute(delete(Notification).where(*mine).execution_options(**quiet)).rowcount
+    db.session.execute(update(MailOutbox).where(MailOutbox.notification_id.in_(about))
+                       .values(body="").execution_options(**quiet))
+    db.session.execute(update(Notification).where(Notification.case_id == case.id)
+                       .values(body="").execution_options(**quiet))
+    for obj in list(db.session.identity_map.values()):  # the statements above bypassed the loaded rows
+        if isinstance(obj, (Notification, MailOutbox)):
+            db.session.expire(obj)
+    for row in digests:
+        if row.status == "sent":
+            row.body = ""
+        else:
+            _rewrite_digest(row)
+    return gone
+
+
+def _digests_telling_of(case) -> list[MailOutbox]:
+    """Each reader's digests from the first after their first notice of the case to the first after the
+    last: every digest that can have told of it (and, harmlessly, those in between)."""
+    spans = db.session.execute(select(Notification.user_id, func.min(Notification.at), func.max(Notification.at))
+                               .where(Notification.case_id == case.id).group_by(Notification.user_id)).all()
+    out = []
+    for user_id, first, last in spans:
+        for row in db.session.scalars(select(MailOutbox).where(
+                MailOutbox.user_id == user_id, MailOutbox.digest_key.is_not(None), MailOutbox.covers_until > first)
+                .order_by(MailOutbox.covers_until)):
+            out.append(row)
+            if row.covers_until > last:
+                break
+    return out
+
+
+def _rewrite_digest(row: MailOutbox) -> None:
+    """A digest not sent yet, from what its reader's inbox holds now for its day; none left: it goes."""
+    pref = db.session.get(NotificationPref, row.user_id)
+    before = db.session.scalar(select(func.max(MailOutbox.covers_until)).where(
+        MailOutbox.user_id == row.user_id, MailOutbox.digest_key.is_not(None),
+        MailOutbox.covers_until < row.covers_until))
+    since = max([t for t in (before, pref.since if pref else None) if t is not None], default=datetime.min)
+    notes = db.session.scalars(select(Notification).where(
+        Notification.user_id == row.user_id, Notification.at >= since, Notification.at < row.covers_until)
+        .order_by(Notification.at, Notification.id)).all()
+    if not notes:
+        db.session.delete(row)
+        return
+    row.subject, row.body = _digest_text(row.user, local(row.covers_until).date(), notes)

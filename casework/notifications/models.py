@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import User
@@ -50,6 +51,8 @@ class MailOutbox(db.Model):
     to_addr: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # The body holds a secret (a password-reset link): blanked once delivered, subject and times stay.
+    secret: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -99,11 +102,12 @@ def notify(user: User, subject: str, body: str = "", case: Case | None = None) -
 
 def mail_only(user: User, subject: str, body: str) -> MailOutbox | None:
     """An e-mail with no inbox notice, sent at once whatever the person's digest setting (a password reset
-    link: the person cannot sign in to read the inbox). None when mail is off or the person has no address."""
+    link: the person cannot sign in to read the inbox). Such a mail carries a secret: its body is blanked once
+    it is delivered. None when mail is off or the person has no address."""
     if not (mail_enabled() and user.email and user.active):
         return None
     from .mail import signature
-    row = MailOutbox(user_id=user.id, to_addr=user.email, subject=subject[:200],
+    row = MailOutbox(user_id=user.id, to_addr=user.email, subject=subject[:200], secret=True,
                      body="\n".join([f"{user.name}，您好：", "", body.strip(), "", signature()]))
     db.session.add(row)
     db.session.info.setdefault("casework_outbox", []).append(row)

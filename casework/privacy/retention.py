@@ -109,7 +109,8 @@ def _anonymise(step: Step):
 def anonymise(step: Step, *, full: bool) -> dict:
     """Clears the request's personal information in the step's transaction (files go once it commits).
     Without `full` (consent withdrawn) only what was given under the consent: attachments, details,
-    circumstances, visit findings and their private inputs in the audit."""
+    circumstances, visit findings and their private inputs in the audit. Either way the inbox and the
+    mail outbox forget the case (notifications.mail.forget_case): no waiting mail can send its words."""
     from ..attachments.operations import erase_for
     from ..aid.models import AidVisit
     case = step.case
@@ -129,6 +130,8 @@ def anonymise(step: Step, *, full: bool) -> dict:
         case.anonymised_at = step.now
         summary["pseudonym"] = pseudonym.username
     else:
+        from ..notifications.mail import forget_case
+        forget_case(case)
         case.consent_withdrawn_at = step.now
     step.record("erased", None, summary)
     step.changes["cleared"] = record
@@ -203,7 +206,7 @@ def _pseudonym(case) -> User:
 
 
 def _clear_words(case, person: User, pseudonym: User) -> dict:
-    from ..notifications.models import Notification
+    from ..notifications.mail import forget_case
     if case.created_by_id == person.id:
         case.created_by_id = pseudonym.id
     if case.consent_by_id == person.id:
@@ -220,9 +223,7 @@ def _clear_words(case, person: User, pseudonym: User) -> dict:
     votes = db.session.scalars(select(Vote).where(Vote.case_id == case.id)).all()
     for v in votes:
         v.comment, v.texts = "", {k: "" for k in (v.texts or {})}
-    gone = db.session.execute(delete(Notification).where(Notification.case_id == case.id,
-                                                         Notification.user_id == person.id)).rowcount
-    db.session.execute(update(Notification).where(Notification.case_id == case.id).values(body=""))
+    gone = forget_case(case, person)
     from ..notices.operations import reissue_anonymised
     notices = reissue_anonymised(case, pseudonym)
     db.session.expire(case, ["applicant", "created_by", "consent_by", "parties"])
