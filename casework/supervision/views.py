@@ -81,7 +81,8 @@ def slip_step(slip_id: int, trigger: str):
         else:
             ops.close(s, current_user, request.form.get("comment", ""), version=version)
         db.session.commit()
-        flash(_("Supervision slip %(number)s: done.", number=s.number), "success")
+        flash(_("Supervision slip %(number)s answered.", number=s.number) if trigger == "answer" else
+              _("Supervision slip %(number)s closed.", number=s.number), "success")
     except CaseworkError as exc:
         db.session.rollback()
         flash(exc.message + "".join(f" {v}" for v in (exc.fields or {}).values()), "error")
