@@ -11,7 +11,7 @@ from ..accounts.models import Department, User
 from ..extensions import db
 from ..money import parse_money
 from ..names import normalise_name
-from .errors import Invalid
+from .errors import BadRequest, Invalid
 
 MAX_INT = 2**31 - 1  # the largest value an integer column (and so every id) holds
 MAX_TEXT = 20000
@@ -189,6 +189,18 @@ class Reader:
     def date(self, name: str, *, required: bool = True) -> date | None:
         return self._read(name, required, iso_date)
 
+    def span(self, start: str = "from", end: str = "to", *, years: tuple[int, int] = (2000, 2100)):
+        """Two optional days (start, end), each within `years`, the end not before the start."""
+        days = {start: self.date(start, required=False), end: self.date(end, required=False)}
+        for name, day in days.items():
+            if day is not None and not years[0] <= day.year <= years[1]:
+                self.errors[name] = _("Enter a date from %(lo)s to %(hi)s.", lo=f"{years[0]}-01-01",
+                                      hi=f"{years[1]}-12-31")
+                days[name] = None
+        if days[start] and days[end] and days[end] < days[start]:
+            self.errors[end] = _("The end date is before the start date.")
+        return days[start], days[end]
+
     def boolean(self, name: str, *, required: bool = True) -> bool | None:
         return self._read(name, required, yes_no)
 
@@ -258,3 +270,8 @@ class Reader:
     def done(self):
         if self.errors:
             raise Invalid(_("Please correct the marked fields."), fields=self.errors)
+
+    def done_query(self):
+        """`done` for an address's query: a wrong parameter is a malformed request (400)."""
+        if self.errors:
+            raise BadRequest(_("Please correct the marked parameters."), fields=self.errors)

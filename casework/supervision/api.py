@@ -92,6 +92,7 @@ class BoardRow(Schema):
     department_id = Integer(required=True)
     department = String(required=True)
     code = String()
+    open = Integer(required=True, metadata={"description": "cases under supervision now (as open_items)"})
     open_items = Integer(required=True, metadata={"description": "cases under supervision now"})
     open_slips = Integer(required=True, metadata={"description": "slips issued in the period, still open"})
     slips = Dict(keys=String(), values=Integer(), metadata={"description": "slips issued in the period by colour"})
@@ -105,7 +106,9 @@ class BoardRow(Schema):
 
 class BoardOut(Schema):
     unit = Dict()
-    period = String(required=True)
+    period = String(required=True, metadata={"description": "YYYY-MM, YYYY, or first/last day"})
+    from_ = String(data_key="from", required=True, metadata={"description": "the period's first day"})
+    to = String(required=True, metadata={"description": "the period's last day (included)"})
     period_label = String()
     departments = List(Nested(BoardRow), required=True)
     totals = Dict()
@@ -227,14 +230,19 @@ def my_slips():
 
 class BoardQuery(Schema):
     unit = Integer(metadata={"description": "unit id (default: the caller's highest)"})
-    period = String(metadata={"description": "YYYY-MM or YYYY (default: this month)"})
+    from_ = String(data_key="from", metadata={"description": "first day, YYYY-MM-DD (alone: up to today)",
+                                              "format": "date"})
+    to = String(metadata={"description": "last day, YYYY-MM-DD, included (alone: from the first of its month)",
+                          "format": "date"})
+    period = String(metadata={"description": "YYYY-MM or YYYY (default: this month); `from`/`to` win over it"})
 
 
 @bp.get("/supervision")
 @bp.input(BoardQuery, location="query", validation=False)
 @bp.output(BoardOut)
 @bp.doc(summary="The supervision board's figures per department for a unit and period",
-        responses={403: "holds no union staff, committee or motion committee role", 404: "no such unit",
+        responses={400: "`from` or `to` is not a day, out of range, or `to` is before `from`",
+                   403: "holds no union staff, committee or motion committee role", 404: "no such unit",
                    422: "bad period"})
 def board(**_ignored):
     raw = request.args.get("unit")
@@ -250,4 +258,8 @@ def board(**_ignored):
         if not units:
             raise Forbidden(_("Only union staff and committee members see the supervision board."))
         unit = units[0]
-    return ops.figures(unit, ops.parse_period(request.args.get("period")))
+    period = ops.board_period(request.args)
+    out = ops.figures(unit, period)
+    for row in out["departments"]:
+        row["open"] = row["open_items"]
+    return {**out, "from_": period.start.isoformat(), "to": period.last.isoformat()}

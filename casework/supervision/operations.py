@@ -22,6 +22,7 @@ from ..accounts.models import Department, Unit, User
 from ..clock import local, to_utc, today, utcnow
 from ..core import calendar, engine, settings
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound
+from ..core.inputs import Reader
 from ..core.models import AuditEntry, Case
 from ..core.permissions import grants, roles_at
 from ..extensions import db
@@ -252,11 +253,19 @@ def sweep(at: datetime) -> int:
 class Period:
     start: date
     end: date  # exclusive
-    key: str   # YYYY-MM or YYYY
+    key: str   # YYYY-MM, YYYY, or YYYY-MM-DD/YYYY-MM-DD (first and last day)
 
     @property
     def label(self) -> str:
-        return f"{self.start.year}年{self.start.month}月" if len(self.key) == 7 else f"{self.start.year}年"
+        if len(self.key) == 7:
+            return f"{self.start.year}年{self.start.month}月"
+        if len(self.key) == 4:
+            return f"{self.start.year}年"
+        return f"{date_zh(self.start)}至{date_zh(self.end - timedelta(days=1))}"
+
+    @property
+    def last(self) -> date:
+        return self.end - timedelta(days=1)
 
 
 def parse_period(raw: str | None) -> Period:
@@ -277,6 +286,23 @@ def parse_period(raw: str | None) -> Period:
         message = _("Enter a period as YYYY-MM or YYYY.")
         raise Invalid(message, fields={"period": message}) from None
     return Period(start, end, raw)
+
+
+def span_period(start: date | None, end: date | None) -> Period:
+    """The days from `start` to `end`, both included: `start` alone runs to today (or to itself when it is
+    later), `end` alone from the first of its month."""
+    end = end or max(start, today())
+    start = start or end.replace(day=1)
+    return Period(start, end + timedelta(days=1), f"{start.isoformat()}/{end.isoformat()}")
+
+
+def board_period(args) -> Period:
+    """The board's period from a query: `from`/`to` (ISO days, either may be left out; they win over
+    `period`), else `period` (YYYY-MM or YYYY, default this month). Wrong days are a malformed query."""
+    read = Reader(args)
+    start, end = read.span("from", "to")
+    read.done_query()
+    return span_period(start, end) if start or end else parse_period(args.get("period"))
 
 
 def board_units(user: User) -> list[Unit]:

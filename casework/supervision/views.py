@@ -35,16 +35,19 @@ def _unit(units):
 def board():
     units = ops.board_units(current_user)
     unit = _unit(units)
+    errors = {}
     try:
-        period = ops.parse_period(request.args.get("period"))
+        period = ops.board_period(request.args)
     except CaseworkError as exc:
-        flash(exc.message, "error")
+        flash(_("The filter was not understood; this month is shown."), "error")
+        errors = {k: str(v) for k, v in exc.fields.items()}
         period = ops.parse_period(None)
     figures = ops.figures(unit, period)
     open_slips = db.session.scalars(select(ops.Slip).join(ops.Case, ops.Case.id == ops.Slip.case_id).where(
         ops.Slip.status != "closed", ops.Case.unit_id.in_(select(Unit.id).where(Unit.path.startswith(unit.path))))
         .order_by(ops.Slip.reply_by, ops.Slip.id).limit(200)).all()
     return render_template("supervision/board.html", units=units, unit=unit, period=period, figures=figures,
+                           errors=errors,
                            open_slips=open_slips, colours=COLOURS, bulletins=ops.bulletins(unit),
                            may_issue=any(r in ops.roles_at(current_user, unit) for r in ops.STAFF))
 
@@ -78,7 +81,8 @@ def slip_step(slip_id: int, trigger: str):
         else:
             ops.close(s, current_user, request.form.get("comment", ""), version=version)
         db.session.commit()
-        flash(_("Supervision slip %(number)s: done.", number=s.number), "success")
+        flash(_("Supervision slip %(number)s answered.", number=s.number) if trigger == "answer" else
+              _("Supervision slip %(number)s closed.", number=s.number), "success")
     except CaseworkError as exc:
         db.session.rollback()
         flash(exc.message + "".join(f" {v}" for v in (exc.fields or {}).values()), "error")
