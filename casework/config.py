@@ -191,6 +191,8 @@ def from_env(instance_path: str, env=None) -> dict:
         "CASEWORK_STORAGE": _storage(env),
         "SESSION_COOKIE_SECURE": _bool(env, "CASEWORK_COOKIE_SECURE", False),
         "RATELIMIT_STORAGE_URI": _redis_url(env),
+        # The same Redis for the grants cache and the task queue; "" for the embedded default.
+        "CASEWORK_REDIS_URL": "" if _redis_url(env) == "memory://" else _redis_url(env),
         "CASEWORK_LIMITS": _limits(env),
         "CASEWORK_PROXIES": _int(env, "CASEWORK_PROXIES", 0, 0, 5),
         "CASEWORK_TOKEN_DAYS": _int(env, "CASEWORK_TOKEN_DAYS", 30, 1, 3650),

@@ -57,3 +57,20 @@ def limited(scope: str, methods: list[str] | None = None):
         view._casework_limited = scope
         return view
     return wrap
+
+
+# -- Redis ---------------------------------------------------------------------------------------------------
+def shared_redis():
+    """The app's client for CASEWORK_REDIS_URL (the grants cache, the task queue), or None on the embedded
+    default. One connection pool per app, made on first use."""
+    url = current_app.config.get("CASEWORK_REDIS_URL") or ""
+    if not url:
+        return None
+    client = current_app.extensions.get("casework_redis")
+    if client is None:
+        import redis
+        # The limiter's notation for a socket, redis+unix://, is redis-py's unix://.
+        client = redis.Redis.from_url(url.replace("redis+unix://", "unix://", 1), socket_timeout=5,
+                                      socket_connect_timeout=5, health_check_interval=30)
+        current_app.extensions["casework_redis"] = client
+    return client

@@ -5,10 +5,13 @@ A role held at a unit covers every unit below it; a delegation lends a role at a
 A user's grants are cached across requests under the database's grants version token, which every
 transaction that changes role assignments, delegations, department memberships or units replaces when it
 commits (the hooks at the end of this module). Each transaction reads the token once, so a revoked role
-or an ended delegation counts from the next request on, in every worker process.
+or an ended delegation counts from the next request on, in every worker process. The cache itself is this
+process's memory, or Redis when CASEWORK_REDIS_URL is set, shared by every process and machine.
 """
 from __future__ import annotations
 
+import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -18,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import DepartmentMember, Delegation, RoleAssignment, Unit, User
 from ..clock import today
-from ..extensions import db
+from ..extensions import db, shared_redis
 from .models import Case, CaseCoDepartment, CaseParty, GrantsVersion, upsert
 
 
@@ -30,9 +33,14 @@ class Grant:
     delegate_of: int | None = None  # the absent colleague whose role this is
 
 
+log = logging.getLogger("casework.permissions")
+
 # (token, user id, day) -> that user's grants. Grants are plain frozen values, safe to share.
 _CACHE: dict[tuple[str, int, date], tuple[Grant, ...]] = {}
 _CACHE_LIMIT = 20000
+# In Redis, under casework:grants:<token>:<user id>:<day>; entries of a replaced token are never read
+# again and expire.
+_REDIS_TTL = 24 * 3600
 
 
 def grants(user: User, on: date | None = None) -> tuple[Grant, ...]:
@@ -41,6 +49,9 @@ def grants(user: User, on: date | None = None) -> tuple[Grant, ...]:
     token = _grants_token()
     if token is None:
         return _grants(user, on)
+    shared = shared_redis()
+    if shared is not None:
+        return _shared_grants(shared, f"casework:grants:{token}:{user.id}:{on.isoformat()}", user, on)
     key = (token, user.id, on)
     found = _CACHE.get(key)
     if found is None:
@@ -48,6 +59,24 @@ def grants(user: User, on: date | None = None) -> tuple[Grant, ...]:
         if len(_CACHE) >= _CACHE_LIMIT:
             _CACHE.clear()
         _CACHE[key] = found
+    return found
+
+
+def _shared_grants(shared, key: str, user: User, on: date) -> tuple[Grant, ...]:
+    import redis
+    try:
+        raw = shared.get(key)
+    except redis.RedisError as exc:  # Redis away: the database still answers, only slower
+        log.warning("grants cache unavailable: %s", exc)
+        return _grants(user, on)
+    if raw is not None:
+        return tuple(Grant(*fields) for fields in json.loads(raw))
+    found = _grants(user, on)
+    try:
+        shared.set(key, json.dumps([[g.role, g.unit_id, g.unit_path, g.delegate_of] for g in found]),
+                   ex=_REDIS_TTL)
+    except redis.RedisError as exc:
+        log.warning("grants cache unavailable: %s", exc)
     return found
 
 
