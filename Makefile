@@ -4,7 +4,8 @@
 #   make serve   production-ish: gunicorn on 127.0.0.1:8000, needs CASEWORK_DATABASE_URL and CASEWORK_PUBLIC_URL
 #   make system  install the missing Debian packages (scripts/install-system.sh)
 #   make venv    create .venv and install casework with its test and serve extras
-#   make clean   remove .venv and instance/
+#   make axe     install axe-core (pinned in package-lock.json) into node_modules/ for the browser tests
+#   make clean   remove .venv, instance/ and node_modules/
 
 SHELL   := /bin/bash
 PYTHON3 ?= python3
@@ -12,7 +13,7 @@ VENV    := .venv
 FLASK   := $(VENV)/bin/flask --app wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help system venv run test serve clean require-database-url require-public-url
+.PHONY: help system venv axe run test serve clean require-database-url require-public-url
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -38,12 +39,20 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,serve]'
 	touch $@
 
+# axe-core checks every page the browser tests visit; npm ci installs exactly the locked version.
+AXE := node_modules/axe-core/axe.min.js
+axe: $(AXE)
+
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 run: system venv
 	$(FLASK) db upgrade
 	$(FLASK) casework demo
 	exec scripts/run-dev.sh
 
-test: system venv
+test: system venv axe
 	scripts/test-all.sh
 
 require-database-url:
@@ -66,4 +75,4 @@ serve: require-database-url require-public-url system venv
 	exec scripts/run-dev.sh $(VENV)/bin/gunicorn -w 4 -b 127.0.0.1:8000 wsgi:app
 
 clean:
-	rm -rf $(VENV) instance/
+	rm -rf $(VENV) instance/ node_modules/

@@ -11,6 +11,7 @@ PACKAGES=(
     postgresql                                              # second test pass (scripts/with-postgres.sh)
     redis-server                                            # shared rate limits in the gunicorn tests
     poppler-utils                                           # pdftotext / pdftoppm for PDF checks
+    nodejs                                                  # npm installs axe-core for the browser tests
 )
 
 installed() {
@@ -21,6 +22,8 @@ missing=()
 for pkg in "${PACKAGES[@]}"; do
     installed "$pkg" || missing+=("$pkg")
 done
+# Debian's nodejs comes without npm; a nodejs that ships its own npm needs no second one.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -53,3 +53,14 @@ document.addEventListener("DOMContentLoaded", function () {
     if (field) field.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 700); });
   });
 });
+
+// 大字: larger type and higher contrast for older workers, kept in a cookie so the server sets it on the next page.
+document.addEventListener("DOMContentLoaded", function () {
+  var button = document.querySelector("button[data-large-type]");
+  if (!button) return;
+  button.addEventListener("click", function () {
+    var on = document.documentElement.classList.toggle("large-type");
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    document.cookie = "large_type=" + (on ? "1" : "0") + "; path=/; max-age=31536000; SameSite=Lax";
+  });
+});

@@ -17,6 +17,11 @@ Everything under tests/browser is marked ``browser`` automatically (`pytest -m b
   goes to /tmp/casework-browser-failures/<test name>.png. Override ``browser_context_args`` in a
   module for other settings, e.g. ``{**browser_context_args, "viewport": PHONE_VIEWPORT}``.
 
+- axe-core (``make axe``: node_modules/axe-core, pinned in package-lock.json) checks the pages a browser
+  test visits, in every context the test opens: each page ``goto`` opens, the page each ``goto`` leaves
+  (reached by clicks or forms), and the pages still open when the test body ends. Any critical or serious violation fails the test, naming the
+  rule, the element and the page. Pages of the test's own throwaway apps are checked the same way.
+
 pytest-playwright is not a dependency; these fixtures stand on the plain ``playwright`` package.
 Never run ``playwright install``: it downloads browsers, and the system chromium is used instead.
 """
@@ -39,6 +44,7 @@ DEFAULT_VIEWPORT = {"width": 1280, "height": 900}
 PHONE_VIEWPORT = {"width": 375, "height": 812}
 
 _HERE = Path(__file__).resolve().parent
+AXE_JS = _HERE.parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _under_ci() -> bool:
@@ -82,6 +88,18 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    # After a passing test body, axe looks at the pages still open; the test fails on what it found anywhere.
+    result = yield
+    audit = _current_audit
+    if audit is not None and _HERE in Path(item.path).resolve().parents:
+        audit.check_open_pages()
+        if audit.violations:
+            pytest.fail(audit.report(), pytrace=False)
+    return result
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
     # Keep each phase's report on the item, so fixtures can tell at teardown whether the test failed.
@@ -115,8 +133,20 @@ def chromium():
     if os.geteuid() == 0:
         args.insert(0, "--no-sandbox")  # chromium refuses to start as root with its sandbox
 
+    if not AXE_JS.exists():
+        _skip_or_fail(f"{AXE_JS} is missing (run `make axe`: npm installs the pinned axe-core)")
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+        new_context = browser.new_context
+
+        def audited_context(*a, **kw):
+            context = new_context(*a, **kw)
+            if _current_audit is not None:
+                _current_audit.watch(context)
+            return context
+
+        browser.new_context = audited_context  # contexts a test opens itself are checked too
         try:
             yield browser
         finally:
@@ -147,6 +177,108 @@ def page(request, chromium, browser_context_args):
             assert not refused, refused
     finally:
         context.close()
+
+
+# --- axe-core on every page ---------------------------------------------------------------------------
+
+# Rules tagged for WCAG 2.1 A/AA plus axe's best practices; only critical and serious findings fail.
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.filter(v => v.impact === "critical" || v.impact === "serious").map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => ({target: n.target.join(" "), html: n.html.slice(0, 200),
+                                            summary: n.failureSummary}))}));
+}"""
+
+
+class AxeAudit:
+    """Runs axe-core on each page before a navigation replaces it, and on the pages left open at the end."""
+
+    def __init__(self) -> None:
+        self.violations: list[tuple[str, dict]] = []
+        self.checked: list[str] = []
+        self._contexts: list = []
+        self._final: set[str] = set()
+        self._seen_states: set[str] = set()
+        self._source = AXE_JS.read_text(encoding="utf-8")
+
+    def watch(self, context) -> None:
+        # Checks run from the test's own calls: Playwright's sync API cannot wait inside its event handlers.
+        self._contexts.append(context)
+        new_page, close = context.new_page, context.close
+
+        def audited_page(*a, **kw):
+            page = new_page(*a, **kw)
+            goto = page.goto
+
+            def checked_goto(url, *ga, **gkw):
+                self.check(page)  # the page being left, however the test reached it
+                response = goto(url, *ga, **gkw)
+                self.check(page)
+                return response
+
+            page.goto = checked_goto
+            return page
+
+        def checked_close(*a, **kw):  # a test that closes its own context: its last pages count too
+            try:
+                self._check_pages_of(context)
+            except Exception as exc:
+                print(f"\naxe: could not check the pages of a closing context: {exc}", file=sys.stderr)
+            return close(*a, **kw)
+
+        context.new_page, context.close = audited_page, checked_close
+
+    def check(self, page) -> None:
+        url = page.url
+        if not url.startswith("http") or url in self._seen_states:
+            return
+        self._seen_states.add(url)
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(self._source)  # evaluated through the debugger: the page's CSP does not apply
+        for violation in page.evaluate(AXE_RUN):
+            self.violations.append((url, violation))
+        self.checked.append(url)
+
+    def _check_pages_of(self, context) -> None:
+        for page in list(context.pages):
+            if not page.is_closed() and page.url not in self._final:
+                self._final.add(page.url)
+                self.check(page)
+
+    def check_open_pages(self) -> None:
+        for context in self._contexts:
+            try:
+                self._check_pages_of(context)
+            except Exception as exc:  # a context the test closed already has no pages left to see
+                if "closed" not in str(exc):
+                    raise
+
+    def report(self) -> str:
+        lines = [f"axe-core: {len(self.violations)} critical or serious violation(s):"]
+        for url, v in self.violations:
+            lines.append(f"- [{v['impact']}] {v['id']} ({v['help']}) on {url}")
+            for node in v["nodes"]:
+                lines.append(f"    {node['target']}: {node['html']}")
+                lines.append("      " + node["summary"].replace("\n", "\n      "))
+        return "\n".join(lines)
+
+
+_current_audit: AxeAudit | None = None
+
+
+@pytest.fixture(autouse=True)
+def axe_audit(request):
+    """Every browser test's contexts are watched by axe; the verdict is given after the test body."""
+    global _current_audit
+    if not AXE_JS.exists():
+        yield None
+        return
+    _current_audit = AxeAudit()
+    try:
+        yield _current_audit
+    finally:
+        _current_audit = None
 
 
 def _save_failure_screenshot(page, test_name: str) -> None:
