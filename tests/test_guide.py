@@ -226,6 +226,7 @@ def _filed_motion(demo, department: str):
 
 def test_a_motion_being_handled_names_the_departments_handlers_and_its_deadline(app, demo):
     case = _filed_motion(demo, "TECH")
+    fire(case, "acknowledge", demo["handler1"])  # the reply deadline counts from the receipt
     html = panel(_as(app, "rep1").get(f"/cases/motion/{case.id}").get_data(as_text=True))
     assert "承办部门" in html and demo["handler1"].name in html and "handler1" not in html
     assert "30 个工作日" in html  # motion_handling_days

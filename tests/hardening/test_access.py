@@ -10,7 +10,7 @@ from ..factories import aid_to
 
 # Routes anyone may read without signing in.
 PUBLIC = {"accounts.login", "static", "openapi.spec", "api.openapi_page", "api_tokens.create_token", "ops.healthz",
-          "roster.activate_page", "roster.activate_account",
+          "roster.activate_page", "roster.activate_account", "roster.forgot", "roster.reset_password",
           "guide.workflows_help"}  # the workflows are the union's published rules
 PUBLIC_PREFIXES = ("/board", "/verify")
 # Who is who towards worker1's aid case: worker1 (owner, 一车间小组), leader1 (same group, no reviewer role for
@@ -52,7 +52,8 @@ def test_state_changing_routes_are_post_and_need_csrf(app, demo):
         assert "GET" not in rule.methods or rule.endpoint in {
             "accounts.login", "accounts.account", "accounts.tokens", "privacy.my_data", "privacy.corrections_page", "admin.user_edit", "admin.units", "admin.departments",
             "admin.department_edit", "admin.unit_settings", "admin.calendar_days", "web.case_new",
-            "web.case_edit", "robots.index", "robots.edit"} or rule.rule.startswith(PUBLIC_PREFIXES), rule.rule  # GET shows the form
+            "web.case_edit", "robots.index", "robots.edit", "roster.forgot", "roster.reset_password",
+            "roster.reset_code"} or rule.rule.startswith(PUBLIC_PREFIXES), rule.rule  # GET shows the form
         url = _url(rule, case)
         if url is None:
             continue
