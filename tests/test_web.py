@@ -204,7 +204,7 @@ def test_admin_is_warned_about_next_years_calendar_and_enters_it(app, demo):
     assert "2027" in admin.get("/").get_data(as_text=True)
     r = admin.post("/admin/calendar", {"day": "2027-02-06", "workday": "1", "note": "春节调休上班"})
     assert r.status_code == 302
-    assert "/admin/calendar" not in admin.get("/").get_data(as_text=True).split("<main>")[1].split("</h1>")[1][:300]
+    assert "/admin/calendar" not in admin.get("/").get_data(as_text=True).split("<main id=\"content\" tabindex=\"-1\">")[1].split("</h1>")[1][:300]
 
 
 def test_timeline_shows_money_inputs_in_yuan(app, demo):
