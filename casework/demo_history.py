@@ -511,13 +511,8 @@ def motion_story(r: Replay, spec: Motion, session: CongressSession) -> Iterator:
                **extra)
         yield r.later(1, "09:20")
         r.fire(case, "acknowledge", HANDLER_OF[spec.department])
-    elapsed = 0
-    for dept, days, text in sorted(spec.opinions, key=lambda o: o[1]):
-        yield r.later(days - elapsed, "16:10")
-        r.fire(case, "contribute", HANDLER_OF[dept], text=text)
-        elapsed = days
-    yield from _supervision(r, spec, case)
-    if spec.stop == "handling":
+    elapsed = yield from _handling(r, spec, case)
+    if elapsed is None or spec.stop == "handling":
         return
     yield r.later(max(spec.reply_days - elapsed, 1), "15:00")
     r.fire(case, "reply", "handler1", text=spec.reply)
@@ -534,22 +529,26 @@ def motion_story(r: Replay, spec: Motion, session: CongressSession) -> Iterator:
         r.fire(case, "rate", spec.author, satisfaction=spec.rating)
 
 
-def _supervision(r: Replay, spec: Motion, case: Case) -> Iterator:
-    """What happens while the department handles it: progress notes, a staff slip, answers on open slips.
-    The sweep's own slips come from the morning runs."""
+def _handling(r: Replay, spec: Motion, case: Case) -> Iterator:
+    """While the department handles it, on one timeline counted in working days from the lead's receipt:
+    co-handlers' opinions, progress notes, a staff slip, answers on open slips. The sweep's own slips come
+    from the morning runs. Returns the last event's day, or None when the next event is still to come."""
     from .supervision import operations as supervision
+    events = sorted([(days, 0, "opinion", (dept, text)) for dept, days, text in spec.opinions]
+                    + [(days, 1, "note", text) for days, text in spec.progress]
+                    + ([(spec.staff_slip[0], 2, "slip", spec.staff_slip[1:])] if spec.staff_slip else [])
+                    + ([(spec.slip_answer[0], 3, "answer", spec.slip_answer[1])] if spec.slip_answer else []),
+                    key=lambda e: e[:2])
     done = 0
-    events = sorted([(days, "note", text) for days, text in spec.progress]
-                    + ([(spec.staff_slip[0], "slip", spec.staff_slip[1:])] if spec.staff_slip else [])
-                    + ([(spec.slip_answer[0], "answer", spec.slip_answer[1])] if spec.slip_answer else []),
-                    key=lambda e: e[0])
-    for days, what, value in events:
-        moment = r.later(days - done, "16:20")
+    for days, _order, what, value in events:
+        moment = r.later(days - done, "16:10" if what == "opinion" else "16:20")
         if moment > r.end:
-            return
+            return None
         yield moment
         done = days
-        if what == "note":
+        if what == "opinion":
+            r.fire(case, "contribute", HANDLER_OF[value[0]], text=value[1])
+        elif what == "note":
             r.fire(case, "progress", "handler1", text=value)
         elif what == "slip":
             colour, remark = value
@@ -559,6 +558,7 @@ def _supervision(r: Replay, spec: Motion, case: Case) -> Iterator:
                 if slip.status == "issued":
                     supervision.answer(slip, r.user("handler1"), value)
         db.session.commit()
+    return done
 
 
 # -- the rest of the union's year --------------------------------------------------------------

@@ -323,9 +323,9 @@ class Motion:
     second_reply: str = ""
     stop: str | None = None
     deadline_days: int = 0  # a handling deadline this many working days after filing (0: the default)
-    progress: tuple[tuple[int, str], ...] = ()  # 办理进展: (working days after filing, the note)
-    slip_answer: tuple[int, str] | None = None  # the department answers its open 督办单 (days after filing)
-    staff_slip: tuple[int, str, str] | None = None  # staff issue a slip: (days after filing, colour, remark)
+    progress: tuple[tuple[int, str], ...] = ()  # 办理进展: (working days after the receipt, the note)
+    slip_answer: tuple[int, str] | None = None  # the department answers its open 督办单 (days after the receipt)
+    staff_slip: tuple[int, str, str] | None = None  # staff issue a slip: (days after the receipt, colour, remark)
 
 
 MOTIONS = [
@@ -371,7 +371,7 @@ MOTIONS = [
            "部分一线岗位劳动防护用品更换周期长，款式不适合夏季作业。",
            "建议按岗位风险重新核定劳动防护用品配备标准，缩短易耗品更换周期。",
            ("ago", 22), co_departments=("HR",), stop="handling",
-           staff_slip=(15, "yellow", "请尽快报送办理进展，说明防护用品配备标准的修订安排。")),
+           staff_slip=(12, "yellow", "请尽快报送办理进展，说明防护用品配备标准的修订安排。")),
     Motion("M12", "rep3", "关于规范职工加班与调休管理的提案",
            "部分班组加班后调休难以落实，加班时长统计不规范，职工意见较大。",
            "建议统一加班审批和记录办法，加班后一个月内安排调休，确实无法调休的依法支付加班工资。",
