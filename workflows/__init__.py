@@ -2,7 +2,7 @@
 `casework` applies them."""
 from __future__ import annotations
 
-from . import aid, board, motion, proposal, register
+from . import aid, board, callback, motion, proposal, register
 from .base import Field, Transition, Workflow
 
 WORKFLOWS: dict[str, Workflow] = {
@@ -14,6 +14,7 @@ WORKFLOWS: dict[str, Workflow] = {
 SUBJECTS: dict[str, Workflow] = {
     "register": register.WORKFLOW,
     "board": board.WORKFLOW,
+    "callback": callback.WORKFLOW,
 }
 
 
@@ -33,6 +34,7 @@ GUARDS = frozenset({
     "not_scored_yet", "all_evaluators_scored", "grade_at_least_general", "disclosure_posted",
     "cosigning_window_open", "cosigning_window_ended", "not_cosigned_yet", "has_cosigned", "enough_cosigners",
     "too_few_cosigners", "merge_target_filed", "lead_handler", "not_reopened_before", "rating_period_passed",
+    "rating_complete", "rating_period_open", "not_rated_yet", "fix_ordered",
 })
 EFFECTS = frozenset({
     "start_deadline", "notify_applicant", "notify_author",
@@ -41,13 +43,18 @@ EFFECTS = frozenset({
     "assign_evaluators", "record_score", "compute_grade", "assign_department", "record_implementation",
     "pay_reward", "record_reply", "join_disclosure", "answer_objection", "publish_correction",
     "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",
-    "issue_notice",
+    "issue_notice", "start_fix",
 })
 # The effects the register's and the board's workflows name.
-SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf"})
+SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf",
+                             "record_callback", "order_fix", "notify_raters", "set_ratings_aside",
+                             "record_decision"})
+# The guards and branch selectors of those workflows.
+SUBJECT_GUARDS = frozenset({"callback_outcome_complete"})
+SUBJECT_CONDITIONS = frozenset({"outcome_fix", "outcome_explain", "outcome_appeal"})
 # Branch selectors the engine answers by name for `Workflow.run`.
-CONDITIONS = frozenset({"posting_open", "reconsider"})
+CONDITIONS = frozenset({"posting_open", "reconsider", "by_cosigner"})
 
 __all__ = ["WORKFLOWS", "SUBJECTS", "GUARDS", "EFFECTS", "SUBJECT_EFFECTS", "CONDITIONS", "get", "aid",
-           "proposal", "motion", "register", "board",
+           "proposal", "motion", "register", "board", "callback", "SUBJECT_GUARDS", "SUBJECT_CONDITIONS",
            "Field", "Transition", "Workflow"]

@@ -17,13 +17,14 @@ from transitions import MachineError
 
 import workflows
 from workflows import base, proposal
+from workflows.ratings import AFTER_FINAL
 
 ROOT = Path(__file__).resolve().parents[2]
 
 ROLES = (
     "worker", "representative", "group_leader", "union_staff", "committee", "fund_manager",
     "evaluator", "motion_committee", "admin",
-    "applicant", "filer", "author", "cosigner_candidate", "assigned_evaluator", "assigned_handler",
+    "applicant", "filer", "author", "cosigner_candidate", "cosigner", "assigned_evaluator", "assigned_handler",
     "visitor", "scheduler",
 )
 
@@ -70,6 +71,10 @@ PROPOSAL = {
     ("implementing", "report_implemented"): {"assigned_handler"},
     ("implemented", "reward"): {"committee"},
     ("rewarded", "close"): {"scheduler"},
+    # The proposer and co-proposers rate the reply; a call-back's fix hands the proposal back.
+    **{(state, "rate"): {"author", "cosigner"}
+       for state in ("declined", "not_adopted", "implemented", "rewarded", "closed")},
+    **{(state, "rehandle"): {"scheduler"} for state in ("declined", "not_adopted", "implemented")},
 }
 
 MOTION_STATES = ("draft", "cosigning", "submitted", "lapsed", "handling", "merged", "opinion", "not_filed",
@@ -86,9 +91,11 @@ MOTION = {
     ("submitted", "not_file"): {"motion_committee"},
     ("handling", "reply"): {"assigned_handler"},
     ("opinion", "reply"): {"assigned_handler"},
-    ("replied", "rate"): {"author"},
+    ("replied", "rate"): {"author", "cosigner"},
+    ("closed", "rate"): {"author", "cosigner"},
     ("replied", "rate_unsatisfied"): {"author"},
     ("replied", "auto_close"): {"scheduler"},
+    **{(state, "rehandle"): {"scheduler"} for state in ("replied", "closed", "handling")},
 }
 
 SPECS = {
@@ -111,8 +118,8 @@ VOTES = {
 
 AUTOMATIC = {
     "aid": {"object", "end_posting", "auto_close"},
-    "proposal": {"close"},
-    "motion": {"lapse", "auto_close"},
+    "proposal": {"close", "rehandle"},
+    "motion": {"lapse", "auto_close", "rehandle"},
 }
 
 DEADLINES = {
@@ -144,6 +151,8 @@ FIELDS = {
         "not_adopt": {"reply": ("text", True)},
         "report_implemented": {"result": ("text", True), "benefit": ("money", True)},
         "reward": {"bonus": ("money", False)},
+        "rate": {"attitude": ("choice", False), "result": ("choice", False)},
+        "rehandle": {"deadline": ("date", True)},
     },
     "motion": {
         "file": {"department": ("department", True), "co_departments": ("departments", False),
@@ -152,7 +161,9 @@ FIELDS = {
         "convert_to_opinion": {"department": ("department", True)},
         "not_file": {"reason": ("text", True)},
         "reply": {"text": ("text", True)},
-        "rate": {"satisfaction": ("choice", True)},
+        "rate": {"attitude": ("choice", False), "result": ("choice", False),
+                 "satisfaction": ("choice", False)},
+        "rehandle": {"deadline": ("date", True)},
     },
 }
 
@@ -232,7 +243,7 @@ def test_final_states(kind):
     assert wf.final == FINAL[kind]
     for state in wf.state_names:
         if state in FINAL[kind]:
-            assert wf.triggers_from(state) == [], state
+            assert set(wf.triggers_from(state)) <= AFTER_FINAL, state
         else:
             assert wf.triggers_from(state), f"{state} is a dead end but not final"
 
@@ -278,7 +289,8 @@ def test_branches_agree_on_roles_vote_and_fields(kind):
     ("aid", "verifying", "withdraw", {}, "withdrawn"),
     ("proposal", "evaluating", "grade", {}, "graded"),
     ("proposal", "rewarded", "close", {}, "closed"),
-    ("motion", "replied", "rate", {}, "closed"),
+    ("motion", "replied", "rate", {"by_cosigner": False}, "closed"),
+    ("motion", "replied", "rate", {"by_cosigner": True}, "replied"),
     ("motion", "replied", "rate_unsatisfied", {}, "handling"),
     ("motion", "opinion", "reply", {}, "replied"),
     ("motion", "cosigning", "lapse", {}, "lapsed"),
@@ -341,7 +353,8 @@ def test_effects_registry_is_exact():
 
 
 def test_conditions_registry_is_exact():
-    assert _used("conditions") | _used("unless") == workflows.CONDITIONS == {"posting_open", "reconsider"}
+    assert _used("conditions") | _used("unless") == workflows.CONDITIONS == {"posting_open", "reconsider",
+                                                                                 "by_cosigner"}
 
 
 @pytest.mark.parametrize("name", sorted(workflows.GUARDS | workflows.EFFECTS | workflows.CONDITIONS))
