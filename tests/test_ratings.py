@@ -306,3 +306,26 @@ def test_ledger_by_department_and_call_back_rate(demo, session, api):
     assert ledger.by_department(YEAR) == {tech.id: ledger.average_rating(tech, YEAR)}
     assert ledger.average_rating(tech, (date(2027, 1, 1), date(2027, 12, 31)))["average"] is None
     assert ledger.callback_rate(YEAR) == {"opened": 2, "made": 1, "rate": 0.5, "set_aside": 0, "target": 1.0}
+
+
+def test_annual_reports_print_satisfaction_per_department_and_the_call_back_rate(demo, session, api):
+    from casework.accounts.models import Unit
+    from casework.stats import reports
+    from .test_annual_report import text_of
+    case = motion_to(demo, session, "replied")
+    fire(case, "rate", demo["rep1"], attitude="satisfied", result="unsatisfied")
+    fire(case, "rate", demo["rep2"], attitude="satisfied", result="satisfied")
+    hq = _db.session.scalar(select(Unit).where(Unit.code == "HQ"))
+    values = reports.annual_values("motion", reports.year_scope(hq, 2026))
+    assert values["ratings"] == {
+        "by_department": [{"department": "生产技术部", "answers": 4, "satisfied": 3, "basically_satisfied": 0,
+                           "unsatisfied": 1, "average": 2.5, "satisfied_rate": 0.75}],
+        "callbacks": {"opened": 1, "made": 0, "rate": 0.0, "set_aside": 0, "target": 1.0}}
+    record(api, callbacks(case)[0], how="phone", notes="回访", outcome="explain", explanation="已说明")
+    notice, _issued = reports.annual_report("motion", hq, 2026)
+    _db.session.commit()
+    text = text_of(notice.pdf)
+    assert "回访率100.0%（目标100%）" in text and "生产技术部" in text
+    proposals = reports.annual_values("proposal", reports.year_scope(hq, 2026))["ratings"]
+    assert proposals == {"by_department": [], "callbacks": {"opened": 0, "made": 0, "rate": None,
+                                                            "set_aside": 0, "target": 1.0}}
