@@ -35,6 +35,10 @@ STATE_LABELS = {
     "proposed": _l("Awaiting the committee's vote"), "registered": _l("Registered"), "removed": _l("Removed"),
     "awaiting_signoff": _l("Awaiting sign-off"), "scheduled": _l("Scheduled"), "posted": _l("Posted"),
     "ended": _l("Ended"), "superseded": _l("Superseded"),
+    # the call-back's workflow (回访)
+    "due": _l("Call-back due"), "fixing": _l("Being handled again"), "fixed": _l("Handled again and re-rated"),
+    "explained": _l("Explained"), "appealed": _l("Appeal before the committee"),
+    "upheld": _l("Appeal upheld: rating set aside"), "dismissed": _l("Appeal dismissed: rating stands"),
 }
 
 TRIGGER_LABELS = {
@@ -55,6 +59,9 @@ TRIGGER_LABELS = {
     "reply": _l("Reply"), "rate": _l("Rate the reply"), "rate_unsatisfied": _l("Unsatisfied: reopen"),
     "sign_off": _l("Sign off"), "end": _l("End of posting period"), "supersede": _l("Superseded by a correction"),
     "recheck": _l("Yearly re-check"), "remove": _l("Remove from the register"), "propose": _l("Propose again"),
+    "rehandle": _l("Handed back for re-handling after a call-back"), "record": _l("Record the call-back"),
+    "uphold_appeal": _l("Uphold the appeal"), "dismiss_appeal": _l("Dismiss the appeal"),
+    "close_fixed": _l("Re-handled reply rated"),
 }
 
 FIELD_LABELS = {
@@ -76,6 +83,9 @@ FIELD_LABELS = {
     "out_of_pocket": _l("Out-of-pocket medical cost (yuan)"), "child_name": _l("Child's name"),
     "school": _l("School"), "admission_year": _l("Admission year"), "tuition": _l("Tuition (yuan)"),
     "coproposers": _l("Co-proposers"), "original": _l("Original proposal"),
+    "attitude": _l("Handling attitude"), "how": _l("How the call-back was made"),
+    "notes": _l("What was said"), "outcome": _l("Call-back outcome"), "called_on": _l("Called back on"),
+    "explanation": _l("Written explanation"),
 }
 
 CHOICE_LABELS = {
@@ -86,6 +96,8 @@ CHOICE_LABELS = {
     "unsatisfied": _l("Unsatisfied"),
     "excellent": _l("Excellent"), "good": _l("Good"), "general": _l("General"),
     "no_rating": _l("No rating"), "not_adopted": _l("Not adopted"),
+    "phone": _l("By phone"), "visit": _l("Visit"), "meeting": _l("Meeting"),
+    "fix": _l("Fix by a new date"), "explain": _l("Written explanation"), "appeal": _l("Appeal by the department"),
 }
 
 OBJECTION_STATUS_LABELS = {"open": _l("Awaiting an answer"), "answered": _l("Answered")}

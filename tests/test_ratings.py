@@ -329,3 +329,40 @@ def test_annual_reports_print_satisfaction_per_department_and_the_call_back_rate
     proposals = reports.annual_values("proposal", reports.year_scope(hq, 2026))["ratings"]
     assert proposals == {"by_department": [], "callbacks": {"opened": 0, "made": 0, "rate": None,
                                                             "set_aside": 0, "target": 1.0}}
+
+
+def test_the_case_page_and_the_call_back_pages(demo, session, web):
+    case = motion_to(demo, session, "replied")
+    web.login("rep1")
+    page = web.get(f"/cases/motion/{case.id}").get_data(as_text=True)
+    assert 'name="rate-attitude"' in page and 'name="rate-result"' in page
+    r = web.post(f"/cases/motion/{case.id}/do/rate", {"rate-attitude": "satisfied",
+                                                              "rate-result": "unsatisfied",
+                                                              "rate-comment": "噪声仍大"},
+                 form_page=f"/cases/motion/{case.id}")
+    assert r.status_code in (302, 303), r.get_data(as_text=True)[:500]
+    [cb] = callbacks(case)
+    page = web.get(f"/cases/motion/{case.id}").get_data(as_text=True)
+    assert "答复评价" in page and "噪声仍大" in page and "待回访" in page
+    assert web.get(f"/callbacks/{cb.id}").status_code == 200  # the rater follows it
+    web.post("/logout", {}, form_page="/")
+    web.login("staff1")
+    listed = web.get("/callbacks").get_data(as_text=True)
+    assert case.number in listed
+    page = web.get(f"/callbacks/{cb.id}").get_data(as_text=True)
+    assert 'name="record-how"' in page
+    r = web.post(f"/callbacks/{cb.id}/record", {"record-how": "phone", "record-notes": "", "record-outcome": "fix"},
+                 form_page=f"/callbacks/{cb.id}")
+    assert r.status_code == 422
+    r = web.post(f"/callbacks/{cb.id}/record", {"record-how": "phone", "record-notes": "电话回访，同意再处理",
+                                               "record-outcome": "fix", "record-deadline": "2026-12-18",
+                                               "record-version": str(cb.version)},
+                 form_page=f"/callbacks/{cb.id}")
+    assert r.status_code in (302, 303)
+    _db.session.expire_all()
+    assert cb.state == "fixing" and case.state == "handling"
+    assert "重新办理中" in web.get(f"/callbacks/{cb.id}").get_data(as_text=True)
+    assert "登记回访" in web.get(f"/callbacks/{cb.id}/audit").get_data(as_text=True)
+    web.post("/logout", {}, form_page="/")
+    web.login("worker1")
+    assert web.get(f"/callbacks/{cb.id}").status_code == 404
