@@ -70,8 +70,12 @@ class CallbackOut(Schema):
     tally = List(Dict())
 
 
+class CallbackItem(CallbackOut):
+    """A call-back in a list (the same fields as one call-back)."""
+
+
 class CallbackList(Schema):
-    items = List(Nested(CallbackOut))
+    items = List(Nested(CallbackItem))
 
 
 class CallbackIn(Schema):
@@ -108,16 +112,6 @@ class CallbackQuery(Schema):
 def case_ratings(kind: str, case_id: int):
     case = kinds.load(kind, case_id, user())
     return {"items": [operations.rating_item(r) for r in operations.ratings_of(case)]}
-
-
-@bp.get("/callbacks")
-@bp.input(CallbackQuery, location="query", validation=False)
-@bp.output(CallbackList)
-@bp.doc(summary="Call-backs (回访) of the units where the caller is union staff or on the committee; due first")
-def callbacks(query_data=None):
-    from flask import request
-    state = request.args.get("state") or "due"
-    return {"items": [operations.callback_item(cb, user()) for cb in operations.visible(user(), state)]}
 
 
 def _load(callback_id: int) -> Callback:
@@ -172,3 +166,13 @@ def _fire(callback_id: int, trigger: str) -> dict:
 @bp.doc(summary="A call-back's audit trail with the hash chain's state")
 def audit(callback_id: int):
     return subject_audit(_load(callback_id))
+
+
+@bp.get("/callbacks")
+@bp.input(CallbackQuery, location="query", validation=False)
+@bp.output(CallbackList)
+@bp.doc(summary="Call-backs (回访) of the units where the caller is union staff or on the committee; due first")
+def callbacks(query_data=None):
+    from flask import request
+    state = request.args.get("state") or "due"
+    return {"items": [operations.callback_item(cb, user()) for cb in operations.visible(user(), state)]}

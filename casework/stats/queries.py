@@ -11,7 +11,8 @@ Definitions (what each number counts):
 - on time: stays whose entering step set a deadline (audit `changes.deadline`), ended in the period, on time when
   the local date they ended is on or before the deadline.
 - proposals / motions: events (audit entries) in the period; benefit = sum of the yearly benefit reported in
-  the period; satisfaction = the ratings given in the period (rate_unsatisfied counts as unsatisfied).
+  the period; satisfaction = the authors' ratings given in the period (of a two-part rating its result;
+  rate_unsatisfied counts as unsatisfied). Every rater's two parts are in the ratings ledger (casework/ratings).
 - objections and reports: raised in the period, by kind and status.
 
 The annual reports (casework/stats/reports.py) print these same numbers, plus a few the dashboard does not
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import BigInteger, Integer, and_, case as when, cast, extract, func, literal, or_, select
+from sqlalchemy import BigInteger, Integer, and_, case as when, cast, extract, func, or_, select
 
 from ..accounts.models import Department, Unit, User
 from ..aid.models import AidRequest
@@ -193,8 +194,8 @@ def motions(scope: Scope) -> dict:
         select(func.count()).select_from(s)
         .where(s.c.kind == "motion", s.c.state.in_(("handling", "opinion")), s.c.left_by == "reply",
                s.c.deadline.is_not(None), _on_time(s, scope)))
-    rating = when((AuditEntry.trigger == "rate_unsatisfied", literal("unsatisfied")),
-                  else_=AuditEntry.changes[("inputs", "satisfaction")].as_string())
+    # The author's rating as the step recorded it (a two-part rating: its result; the reopen: unsatisfied).
+    rating = AuditEntry.changes[("satisfaction", 1)].as_string()
     shares = db.session.execute(
         select(rating, func.count()).where(*_events(scope, "motion", trigger=("rate", "rate_unsatisfied")),
                                            AuditEntry.from_state != AuditEntry.to_state)
