@@ -366,3 +366,33 @@ def test_the_case_page_and_the_call_back_pages(demo, session, web):
     web.post("/logout", {}, form_page="/")
     web.login("worker1")
     assert web.get(f"/callbacks/{cb.id}").status_code == 404
+
+
+def test_a_fix_deadline_is_reminded_like_any_handling_deadline(demo, session, api):
+    from casework.scheduler.sweep import reminder_states
+    assert "handling" in reminder_states()["motion"] and "implementing" in reminder_states()["proposal"]
+    assert "replied" not in reminder_states()["motion"]  # its period ends in the automatic close
+    case = motion_to(demo, session, "replied")
+    fire(case, "rate", demo["rep1"], attitude="unsatisfied", result="unsatisfied")
+    record(api, callbacks(case)[0], how="phone", notes="回访", outcome="fix", deadline="2026-12-04")
+    assert run_due(datetime(2026, 12, 4, 2)).reminders["remind_due"] == 1
+    assert _db.session.scalar(select(Notification.subject).where(
+        Notification.user_id == demo["handler1"].id, Notification.subject.like("【今日到期】%")))
+
+
+def test_the_call_back_workflow_table():
+    import workflows
+    wf = workflows.get("callback")
+    table = {(s, t.trigger): (t.dest, t.roles, t.vote, t.automatic) for t in wf.transitions for s in t.source}
+    assert table == {
+        ("due", "record"): ("appealed", ("union_staff",), False, False),  # the last branch of three
+        ("appealed", "uphold_appeal"): ("upheld", ("committee",), True, False),
+        ("appealed", "dismiss_appeal"): ("dismissed", ("committee",), True, False),
+        ("fixing", "close_fixed"): ("fixed", ("scheduler",), False, True),
+    }
+    assert [(t.dest, t.conditions) for t in wf.candidates("record", "due")] == [
+        ("fixing", ("outcome_fix",)), ("explained", ("outcome_explain",)), ("appealed", ("outcome_appeal",))]
+    assert wf.final == {"fixed", "explained", "upheld", "dismissed"}
+    assert all(wf.triggers_from(s) == [] for s in wf.final)
+    assert wf.run("due", "record", {"outcome_fix": False, "outcome_explain": True, "outcome_appeal": False}) == \
+        "explained"
