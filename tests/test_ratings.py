@@ -20,7 +20,7 @@ from casework.scheduler import run_due
 
 from .factories import fire
 from .test_motions import walk as motion_to
-from .test_proposals import COMMITTEE, walk as proposal_to
+from .test_proposals import walk as proposal_to
 
 EN = {"Accept-Language": "en"}
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))

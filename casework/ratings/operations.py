@@ -1,9 +1,9 @@
 """Reading ratings and call-backs for pages and the API: who may see a call-back, the lists, the items."""
 from __future__ import annotations
 
-from sqlalchemy import case as when, or_, select
+from sqlalchemy import or_, select
 
-from ..accounts.models import DepartmentMember, Unit, User
+from ..accounts.models import Unit, User
 from ..core import engine
 from ..core.permissions import grants, roles_at
 from ..extensions import db

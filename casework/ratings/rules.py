@@ -176,7 +176,7 @@ def _record_callback(step: Step):
     cb.called_on = data.get("called_on") or today()
     cb.how, cb.notes, cb.outcome = data["how"], data["notes"], data["outcome"]
     cb.fix_by = data.get("deadline") if data["outcome"] == "fix" else None
-    cb.explanation = data.get("explanation") or "" if data["outcome"] == "explain" else ""
+    cb.explanation = (data.get("explanation") or "") if data["outcome"] == "explain" else ""
     step.record("called_on", None, cb.called_on)
 
 
