@@ -396,3 +396,16 @@ def test_the_call_back_workflow_table():
     assert all(wf.triggers_from(s) == [] for s in wf.final)
     assert wf.run("due", "record", {"outcome_fix": False, "outcome_explain": True, "outcome_appeal": False}) == \
         "explained"
+
+
+def test_the_api_documents_the_call_back_routes_and_refuses_unknown_decisions(demo, session, api):
+    spec = api.client.get("/api/v1/openapi.json").get_json()
+    assert {"/api/v1/callbacks", "/api/v1/callbacks/{callback_id}", "/api/v1/cases/{kind}/{case_id}/ratings",
+            "/api/v1/callbacks/{callback_id}/transitions/{decision}"} <= set(spec["paths"])
+    case = motion_to(demo, session, "replied")
+    fire(case, "rate", demo["rep1"], attitude="unsatisfied", result="satisfied")
+    [cb] = callbacks(case)
+    out = vote(api, cb, "record", "staff1", 404, reason="x")
+    assert out["error"]["code"] == "unknown_trigger"
+    assert api.as_("staff1").get("/api/v1/callbacks/999999", headers=EN).status_code == 404
+    assert api.as_("worker1").get(f"/api/v1/callbacks/{cb.id}", headers=EN).status_code == 404

@@ -138,15 +138,18 @@ def record(callback_id: int, json_data=None):
     return _fire(callback_id, "record")
 
 
-@bp.post("/callbacks/<int:callback_id>/transitions/<trigger>")
+# Not `<trigger>`: that name is documented with the cases' triggers (api/base.py).
+@bp.post("/callbacks/<int:callback_id>/transitions/<decision>")
 @bp.input(AppealVoteIn, validation=False)
 @bp.output(CallbackOut)
 @bp.doc(summary="The committee's vote on an appeal: `uphold_appeal` (the rating is set aside) or "
                 "`dismiss_appeal` (it stands), each with a `reason`; the response says `votes` and `quorum`",
         responses={403: "not on the committee, or 回避", 409: "stale version or not possible now",
                    422: "a field or a guard failed"})
-def vote(callback_id: int, trigger: str, json_data=None):
-    return _fire(callback_id, trigger)
+def vote(callback_id: int, decision: str, json_data=None):
+    if decision not in ("uphold_appeal", "dismiss_appeal"):
+        raise NotFound(_("There is no action called %(name)s.", name=decision), code="unknown_trigger")
+    return _fire(callback_id, decision)
 
 
 def _fire(callback_id: int, trigger: str) -> dict:
