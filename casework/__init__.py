@@ -56,7 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         _tune_engine(db.engine)
 
-    from . import aid, handling, models, motions, proposals  # noqa: F401  (tables, kinds, rules)
+    from . import aid, handling, models, motions, proposals, ratings  # noqa: F401  (tables, kinds, rules)
     from .core import engine, rules  # noqa: F401
     from importlib import import_module
     # Each capability mounts its own pages, API blueprint and commands; the API is mounted last
@@ -70,7 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
 CAPABILITIES = (
     ".accounts.views", ".accounts.mine", ".admin", ".web", ".guide", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
     ".notices", ".disclosure", ".proposals.views", ".motions.views", ".handling.views", ".stats", ".exports", ".roster", ".register",
-    ".ops", ".privacy", ".supervision", ".search", ".api", ".cli",
+    ".ratings", ".ops", ".privacy", ".supervision", ".search", ".api", ".cli",
 )
 
 

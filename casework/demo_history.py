@@ -428,6 +428,7 @@ def proposal_story(r: Replay, spec: Proposal) -> Iterator:
     yield r.later(2, "10:20")
     if spec.decline:
         r.fire(case, "decline", "staff1", reply=spec.decline)
+        yield from _proposal_rating(r, case, spec)
         return
     r.fire(case, "accept", "staff1", evaluators=["evaluator1", "evaluator2"])
     order = ("evaluator2", "evaluator1")
@@ -455,6 +456,7 @@ def proposal_story(r: Replay, spec: Proposal) -> Iterator:
         return
     yield _start(r, spec.implemented_at) if spec.implemented_at else r.later(25, "15:30")
     r.fire(case, "report_implemented", "handler1", result=spec.result, benefit=spec.benefit)
+    yield from _proposal_rating(r, case, spec)
     if spec.stop == "implemented":
         return
     for i, voter in enumerate(spec.voters):
@@ -465,6 +467,13 @@ def proposal_story(r: Replay, spec: Proposal) -> Iterator:
         yield r.later(0, "16:30")
         if _pending(case):
             r.prepare_batch("proposal")
+
+
+def _proposal_rating(r: Replay, case: Case, spec: Proposal) -> Iterator:
+    if spec.rating:
+        attitude, result, comment = spec.rating
+        yield r.later(1, "14:10")
+        r.fire(case, "rate", spec.author, attitude=attitude, result=result, note=comment)
 
 
 # -- congress motions --------------------------------------------------------------------------
@@ -518,15 +527,35 @@ def motion_story(r: Replay, spec: Motion, session: CongressSession) -> Iterator:
     r.fire(case, "reply", "handler1", text=spec.reply)
     if spec.rating == "none":
         return  # no rating: it closes by itself after 10 working days
+    for i, (rep, attitude, result, comment) in enumerate(spec.cosigner_ratings):
+        yield r.later(1 + i, "09:50")
+        r.fire(case, "rate", rep, attitude=attitude, result=result, note=comment)
     yield r.later(3, "11:20")
     if spec.rating == "reopen":
         r.fire(case, "rate_unsatisfied", spec.author, note=spec.reopen_comment)
+    elif spec.rating == "unsatisfied":
+        r.fire(case, "rate", spec.author, attitude="basically_satisfied", result="unsatisfied",
+               note="只做了清洁整理，休息室空间和床位问题没有解决。")
+    else:
+        r.fire(case, "rate", spec.author, attitude="satisfied", result=spec.rating)
+    if spec.callback:
+        yield r.later(2, "10:30")
+        how, notes, outcome, explanation = spec.callback
+        extra = {"explanation": explanation} if outcome == "explain" else {}
+        if outcome == "fix":
+            extra["deadline"] = calendar.add_working_days(local(utcnow()).date(), spec.reply_days + 5).isoformat()
+        r.fire(_callback_of(case), "record", "staff1", how=how, notes=notes, outcome=outcome, **extra)
+    if spec.rating == "reopen":
         yield r.later(spec.reply_days, "15:00")
         r.fire(case, "reply", "handler1", text=spec.second_reply)
         yield r.later(2, "11:20")
-        r.fire(case, "rate", spec.author, satisfaction="basically_satisfied")
-    else:
-        r.fire(case, "rate", spec.author, satisfaction=spec.rating)
+        r.fire(case, "rate", spec.author, attitude="satisfied", result="basically_satisfied")
+
+
+def _callback_of(case: Case):
+    from .ratings.models import Callback
+    return db.session.scalar(select(Callback).where(Callback.case_id == case.id, Callback.state == "due")
+                             .order_by(Callback.id.desc()).limit(1))
 
 
 def _handling(r: Replay, spec: Motion, case: Case) -> Iterator:

@@ -231,6 +231,8 @@ class Proposal:
     prepare_batch: bool = False
     stop: str | None = None
     voters: tuple[str, ...] = ("committee1", "committee2", "committee3")
+    # The proposer's two-part rating of the reply (decline) or of the implementation: (attitude, result, comment).
+    rating: tuple[str, str, str] | None = None
 
 
 PROPOSALS = [
@@ -248,7 +250,7 @@ PROPOSALS = [
              ("month", 1, 5), expected_benefit="减少非计划停机，提高设备完好率",
              scores=((78, "思路清晰，需与设备管理系统对接"), (82, "实用性强")),
              result="已在二车间32台主要设备推行电子点检，隐患平均处理时间由3天缩短到1天。",
-             benefit="15000.00"),
+             benefit="15000.00", rating=("satisfied", "satisfied", "点检效率明显提高")),
     Proposal("P3", "rep3", "办公区域推行双面打印和无纸化会议",
              "机关各部门打印量大，单面打印普遍，会议材料印发后大多一次性使用。",
              "打印机默认设置为双面打印，例会材料改为投屏和电子传阅，建立部门用纸台账。",
@@ -260,7 +262,8 @@ PROPOSALS = [
              "食堂在夜班时段保留一个窗口，提供热汤面、水饺等简餐。",
              ("month", 3, 2),
              decline="经研究，该建议属于后勤服务日常管理事项，已转后勤保障部研究落实夜班就餐安排，"
-                     "不列入合理化建议评审。感谢您对职工生活的关心。"),
+                     "不列入合理化建议评审。感谢您对职工生活的关心。",
+             rating=("satisfied", "basically_satisfied", "已转后勤落实，可以理解")),
     Proposal("P5", "worker3", "更换二车间老旧空压机",
              "二车间两台空压机使用已超过十五年，能耗高、故障多。",
              "更换为变频螺杆空压机，并加装余热回收装置。",
@@ -318,7 +321,7 @@ class Motion:
     merge_into: str = ""
     reply: str = ""
     reply_days: int = 20
-    rating: str = "satisfied"  # satisfied, basically_satisfied, reopen, none (closes by itself)
+    rating: str = "satisfied"  # satisfied, basically_satisfied, unsatisfied, reopen, none (closes by itself)
     reopen_comment: str = ""
     second_reply: str = ""
     stop: str | None = None
@@ -326,6 +329,11 @@ class Motion:
     progress: tuple[tuple[int, str], ...] = ()  # 办理进展: (working days after the receipt, the note)
     slip_answer: tuple[int, str] | None = None  # the department answers its open 督办单 (days after the receipt)
     staff_slip: tuple[int, str, str] | None = None  # staff issue a slip: (days after the receipt, colour, remark)
+    # Co-signers' two-part ratings: (username, attitude, result, comment).
+    cosigner_ratings: tuple[tuple[str, str, str, str], ...] = ()
+    # The call-back after a 不满意 (回访), recorded by union staff: (how, what was said, outcome, explanation);
+    # none: it is still due. A "fix" hands the motion back; its second reply is rated again.
+    callback: tuple[str, str, str, str] | None = None
 
 
 MOTIONS = [
@@ -335,6 +343,8 @@ MOTIONS = [
            ("month", 2, 2), co_departments=("LOG",),
            progress=((8, "已完成一车间照明检测，正在编制灯具更换方案。"), (16, "一车间灯具更换完毕，二车间正在施工。")),
            opinions=(("LOG", 6, "后勤保障部负责灯具采购和线路检修，已排入本月维修计划，配合生产技术部完成改造。"),),
+           cosigner_ratings=(("rep2", "satisfied", "satisfied", "改造及时，效果很好"),
+                             ("rep3", "satisfied", "basically_satisfied", "")),
            reply="生产技术部会同后勤保障部完成了一车间、二车间照明检测，更换灯具312盏，增设局部作业照明46处，"
                  "各作业区照度均已达到国家标准要求。"),
     Motion("M2", "rep2", "关于加强高温季节车间防暑降温工作的提案",
@@ -346,13 +356,17 @@ MOTIONS = [
            # HR's opinion comes two working days after its deadline: the case shows it as late.
            opinions=(("LOG", 5, "后勤保障部负责采购冷风机并安排安装，防暑降温用品按月发放到班组。"),
                      ("HR", 12, "人力资源部同意高温时段错峰作业，高温津贴按国家标准随工资发放。")),
-           reply="已为各车间增设工业冷风机20台，高温时段实行错峰作业，并按标准发放防暑降温用品和高温津贴。"),
+           reply="已为各车间增设工业冷风机20台，高温时段实行错峰作业，并按标准发放防暑降温用品和高温津贴。",
+           cosigner_ratings=(("rep1", "basically_satisfied", "unsatisfied", "三车间仍未增设降温设备"),),
+           callback=("visit", "到三车间现场回访，职工反映冷风机数量不足。", "explain",
+                     "三车间冷风机已采购，因厂房电力增容需待明年一季度完成后安装，期间发放防暑用品并缩短高温时段作业时间。")),
     Motion("M3", "rep3", "关于治理冲压车间噪声的提案",
            "冲压车间噪声长期超过85分贝，职工听力受到影响。",
            "建议从设备源头进行减振降噪改造，同时为一线职工配发合格的护听器，定期开展职业健康检查。",
            ("month", 2, 4), reply_days=18, rating="reopen", progress=((9, "隔音罩已订货，预计下周安装。"),),
            reply="已对3台冲床加装隔音罩，并为一线职工配发降噪耳塞。",
            reopen_comment="隔音罩效果有限，噪声仍然较大，希望从设备源头治理。",
+           callback=("phone", "电话回访代表，代表希望从设备源头减振降噪，生产技术部同意重新办理。", "fix", ""),
            second_reply="已将冲压设备减振降噪改造列入技改项目，完成2台冲床基础减振改造，车间噪声平均下降6分贝，"
                         "并为一线职工安排了职业健康检查。"),
     Motion("M4", "rep2", "关于增加二车间照明的提案",
@@ -380,6 +394,10 @@ MOTIONS = [
     Motion("M8", "rep2", "关于改善夜班职工通勤条件的提案",
            "夜班下班时间为凌晨，公交已停运，职工多骑电动车回家，存在交通安全隐患。",
            "建议开通夜班通勤班车，或与公交公司协商延长末班车运营时间。", ("ago", 3), stop="cosigning"),
+    Motion("M10", "rep3", "关于改善倒班职工休息室条件的提案",
+           "倒班职工休息室空间狭小，通风差，床位不足。",
+           "建议扩建倒班休息室，增加床位，加装空调和新风设备。", ("ago", 45), reply_days=20,
+           rating="unsatisfied", reply="已对休息室进行了清洁整理，更换了部分床上用品。"),
     Motion("M9", "rep3", "关于开展职工子女暑期托管的提案",
            "双职工家庭子女暑期无人照看，职工后顾之忧较大。",
            "建议由工会牵头，利用职工之家场地开办暑期托管班。", ("ago", 6), stop="submitted"),

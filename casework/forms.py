@@ -57,7 +57,9 @@ def transition_form(transition, *, departments=(), prefix: str = "") -> BaseForm
         elif f.type == "bool":
             attrs[f.name] = BooleanField(label)
         elif f.type == "choice":
-            attrs[f.name] = SelectField(label, choices=opts((c, choice_label(c)) for c in f.choices),
+            # An optional choice starts blank: nothing is chosen for the person.
+            blank = [] if f.required else [("", "—")]
+            attrs[f.name] = SelectField(label, choices=opts([*blank, *((c, choice_label(c)) for c in f.choices)]),
                                         validate_choice=False, render_kw=kw)
         elif f.type == "department":
             attrs[f.name] = SelectField(label, choices=opts((str(d.id), d.name) for d in departments),

@@ -46,6 +46,10 @@ STATE_LABELS = {
     "ended": _l("Ended"), "superseded": _l("Superseded"),
     # a supervision slip's
     "issued": _l("Issued"), "answered": _l("Answered"),
+    # the call-back's workflow (回访)
+    "due": _l("Call-back due"), "fixing": _l("Being handled again"), "fixed": _l("Handled again and re-rated"),
+    "explained": _l("Explained"), "appealed": _l("Appeal before the committee"),
+    "upheld": _l("Appeal upheld: rating set aside"), "dismissed": _l("Appeal dismissed: rating stands"),
 }
 
 TRIGGER_LABELS = {
@@ -72,6 +76,9 @@ TRIGGER_LABELS = {
     "sign_off": _l("Sign off"), "end": _l("End of posting period"), "supersede": _l("Superseded by a correction"),
     "recheck": _l("Yearly re-check"), "remove": _l("Remove from the register"), "propose": _l("Propose again"),
     "progress": _l("Add a progress note"), "answer": _l("Answer the slip"),
+    "rehandle": _l("Handed back for re-handling after a call-back"), "record": _l("Record the call-back"),
+    "uphold_appeal": _l("Uphold the appeal"), "dismiss_appeal": _l("Dismiss the appeal"),
+    "close_fixed": _l("Re-handled reply rated"),
 }
 
 # 督办 slips: their colours and why each was issued (workflows/supervision.py).
@@ -100,6 +107,9 @@ FIELD_LABELS = {
     "school": _l("School"), "admission_year": _l("Admission year"), "tuition": _l("Tuition (yuan)"),
     "coproposers": _l("Co-proposers"), "original": _l("Original proposal"),
     "progress": _l("Progress so far"),
+    "attitude": _l("Handling attitude"), "how": _l("How the call-back was made"),
+    "notes": _l("What was said"), "outcome": _l("Call-back outcome"), "called_on": _l("Called back on"),
+    "explanation": _l("Written explanation"),
 }
 
 CHOICE_LABELS = {
@@ -110,6 +120,8 @@ CHOICE_LABELS = {
     "unsatisfied": _l("Unsatisfied"),
     "excellent": _l("Excellent"), "good": _l("Good"), "general": _l("General"),
     "no_rating": _l("No rating"), "not_adopted": _l("Not adopted"),
+    "phone": _l("By phone"), "visit": _l("Visit"), "meeting": _l("Meeting"),
+    "fix": _l("Fix by a new date"), "explain": _l("Written explanation"), "appeal": _l("Appeal by the department"),
 }
 
 # A proposal's grade (评审等级): "not adopted" as a grade reads 不采纳, as a state 未采纳.

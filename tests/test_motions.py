@@ -276,7 +276,8 @@ ALLOWED = {  # state -> trigger -> who may fire it
     "cosigning": {"cosign": {"rep2", "rep3"}, "withdraw_cosign": {"rep2", "rep3"}, "submit": {"rep1"}},
     "submitted": {t: {"motions1"} for t in ("file", "merge", "convert_to_opinion", "not_file")},
     "handling": {t: {"handler1"} for t in ("acknowledge", "return_misrouted", "reply", "progress")},
-    "replied": {"rate": {"rep1"}, "rate_unsatisfied": {"rep1"}},
+    # The author and every co-signer rate the reply (casework/ratings).
+    "replied": {"rate": {"rep1", "rep2", "rep3"}, "rate_unsatisfied": {"rep1"}},
 }
 PEOPLE = ("rep1", "rep2", "rep3", "motions1", "handler1", "staff1", "committee1", "worker1", "admin")
 

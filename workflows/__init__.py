@@ -2,7 +2,7 @@
 `casework` applies them."""
 from __future__ import annotations
 
-from . import aid, board, motion, proposal, register, supervision
+from . import aid, board, callback, motion, proposal, register, supervision
 from .base import Field, Transition, Workflow
 
 WORKFLOWS: dict[str, Workflow] = {
@@ -15,6 +15,7 @@ SUBJECTS: dict[str, Workflow] = {
     "register": register.WORKFLOW,
     "board": board.WORKFLOW,
     "supervision": supervision.WORKFLOW,
+    "callback": callback.WORKFLOW,
 }
 
 
@@ -36,6 +37,7 @@ GUARDS = frozenset({
     "too_few_cosigners", "merge_target_filed", "lead_handler", "not_reopened_before", "rating_period_passed",
     "not_returned_by", "not_acknowledged", "acknowledged", "return_reason_given", "within_return_window",
     "opinion_awaited", "opinions_in",
+    "rating_complete", "rating_period_open", "not_rated_yet", "fix_ordered",
 })
 EFFECTS = frozenset({
     "start_deadline",
@@ -46,15 +48,22 @@ EFFECTS = frozenset({
     "record_cosign", "remove_cosign", "merge_into", "record_rating", "reopen",
     "issue_notice", "refer_to_parent", "record_progress",
     "route_to_department", "record_receipt", "record_return", "record_opinion", "note_missing_opinions",
+    "start_fix",
 })
-# The effects the register's and the board's workflows name.
+# The effects the register's, the board's, the slips' and the call-backs' workflows name.
 SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf",
-                             "record_slip_answer", "close_slip"})
+                             "record_slip_answer", "close_slip",
+                             "record_callback", "order_fix", "notify_raters", "set_ratings_aside",
+                             "record_decision"})
+# The guards and branch selectors of those workflows.
+SUBJECT_GUARDS = frozenset({"callback_outcome_complete"})
+SUBJECT_CONDITIONS = frozenset({"outcome_fix", "outcome_explain", "outcome_appeal"})
 # Branch selectors the engine answers by name for `Workflow.run`.
-CONDITIONS = frozenset({"posting_open", "reconsider", "above_threshold"})
+CONDITIONS = frozenset({"posting_open", "reconsider", "above_threshold", "by_cosigner"})
 # Units other than the case's whose committee votes (`Transition.level`), resolved by name.
 LEVELS = frozenset({"parent_union"})
 
 __all__ = ["WORKFLOWS", "SUBJECTS", "GUARDS", "EFFECTS", "SUBJECT_EFFECTS", "CONDITIONS", "LEVELS", "get", "aid",
-           "proposal", "motion", "register", "board", "supervision",
+           "proposal", "motion", "register", "board", "supervision", "callback", "SUBJECT_GUARDS",
+           "SUBJECT_CONDITIONS",
            "Field", "Transition", "Workflow"]

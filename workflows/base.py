@@ -22,6 +22,7 @@ PARTY_ROLES = (
     "filer",          # aid: the group leader who applied on the worker's behalf
     "author",         # proposal / motion: who wrote it
     "cosigner_candidate",  # motion: a representative of the session who is not the author
+    "cosigner",       # motion: who co-signed it; proposal: a co-proposer (both rate the reply)
     "assigned_evaluator",  # proposal: an evaluator assigned at accept
     "assigned_handler",    # proposal / motion: a handler of the department the case was given to
     "receiving_handler",   # proposal / motion: that handler while the department has not signed for it (签收)

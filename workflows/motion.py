@@ -4,6 +4,7 @@ from __future__ import annotations
 from enum import Enum
 
 from .base import Field, Transition, Workflow, tell
+from .ratings import rate_transitions
 
 
 class State(str, Enum):
@@ -77,12 +78,16 @@ TRANSITIONS = [
                fields=(Field("text", "text"),), effects=("record_progress",)),
     Transition("progress", ("opinion",), "opinion", ("assigned_handler",), guards=("lead_handler",),
                fields=(Field("text", "text"),), effects=("record_progress",)),
-    Transition("rate", ("replied",), "closed", ("author",),
-               fields=(Field("satisfaction", "choice", choices=SATISFACTION),),
-               effects=("record_rating",)),
+    # Two-part ratings by the author and each co-signer (workflows/ratings.py); the author's rating
+    # closes the motion, a co-signer's leaves it where it is.
+    *rate_transitions({"replied": "closed", "closed": "closed"}, SATISFACTION),
     Transition("rate_unsatisfied", ("replied",), "handling", ("author",),
                guards=("not_reopened_before",),
-               effects=("reopen", "start_deadline")),
+               effects=("reopen", "record_rating", "start_deadline")),
+    # A call-back's fix outcome: handled again by the date the call-back set (fired by it).
+    Transition("rehandle", ("replied", "closed", "handling"), "handling", ("scheduler",), automatic=True,
+               guards=("fix_ordered",), fields=(Field("deadline", "date"),),
+               effects=("start_deadline", "start_fix")),
     Transition("auto_close", ("replied",), "closed", ("scheduler",), automatic=True,
                guards=("rating_period_passed",)),
 ]
@@ -105,6 +110,7 @@ NOTIFY = {
     "reply": tell("author", "cosigners"),
     "rate": tell("assigned_handler"),
     "rate_unsatisfied": tell("assigned_handler"),
+    "rehandle": tell("author", "assigned_handler"),  # a call-back's fix: handled again by a new date
     "auto_close": tell("author"),
 }
 

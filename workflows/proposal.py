@@ -4,6 +4,7 @@ from __future__ import annotations
 from enum import Enum
 
 from .base import Field, Transition, Workflow, tell
+from .ratings import rate_transitions
 
 
 class State(str, Enum):
@@ -82,6 +83,17 @@ TRANSITIONS = [
     Transition("reward", ("implemented",), "rewarded", ("committee",), vote=True,
                fields=(Field("bonus", "money", required=False, decisive=True),),
                effects=("pay_reward", "join_disclosure", "issue_notice")),
+    # The proposer and co-proposers rate the reply to a declined proposal, or the implementation of an
+    # adopted one (workflows/ratings.py); the proposal stays where it is.
+    *rate_transitions({s: s for s in ("declined", "not_adopted", "implemented", "rewarded", "closed")}),
+    # A call-back's fix outcome (fired by it): a declined proposal is examined again, an implemented one
+    # handled again by the department, by the date the call-back set.
+    Transition("rehandle", ("declined", "not_adopted"), "submitted", ("scheduler",), automatic=True,
+               guards=("fix_ordered",), fields=(Field("deadline", "date"),),
+               effects=("start_deadline", "start_fix")),
+    Transition("rehandle", ("implemented",), "implementing", ("scheduler",), automatic=True,
+               guards=("fix_ordered",), fields=(Field("deadline", "date"),),
+               effects=("start_deadline", "start_fix")),
     # Fired when the disclosure carrying the reward is posted.
     Transition("close", ("rewarded",), "closed", ("scheduler",), automatic=True,
                guards=("disclosure_posted",)),
@@ -102,6 +114,8 @@ NOTIFY = {
     "report_implemented": tell("author", "committee"),
     "reward": tell("author", "voters"),
     "close": tell("author"),
+    "rate": tell("assigned_handler"),
+    "rehandle": tell("author", "assigned_handler"),  # a call-back's fix: examined or handled again
 }
 
 WORKFLOW = Workflow(

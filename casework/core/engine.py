@@ -479,9 +479,9 @@ def record_creation(case, user: User | None, comment: str = "", changes: dict | 
 
 def check_registry() -> None:
     """Every guard, effect and condition the workflows name must be implemented: fail at start-up."""
-    missing = (sorted(workflows.GUARDS - GUARDS.keys())
+    missing = (sorted((workflows.GUARDS | workflows.SUBJECT_GUARDS) - GUARDS.keys())
                + sorted((workflows.EFFECTS | workflows.SUBJECT_EFFECTS) - EFFECTS.keys())
-               + sorted(workflows.CONDITIONS - CONDITIONS.keys())
+               + sorted((workflows.CONDITIONS | workflows.SUBJECT_CONDITIONS) - CONDITIONS.keys())
                + sorted(workflows.LEVELS - LEVELS.keys()))
     if missing:
         raise RuntimeError(f"workflow rules without an implementation: {', '.join(missing)}")

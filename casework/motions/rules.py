@@ -125,12 +125,6 @@ def _merge_into(step: Step):
     step.data["into"] = target.number
 
 
-@effect("record_rating")
-def _record_rating(step: Step):
-    step.case.satisfaction = step.data["satisfaction"]
-    step.record("satisfaction", None, step.data["satisfaction"])
-
-
 @effect("reopen")
 def _reopen(step: Step):
     step.case.reopened = True

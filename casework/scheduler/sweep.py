@@ -208,7 +208,9 @@ def reminder_states() -> dict[str, list[str]]:
     """kind -> states with a deadline someone must meet (no automatic step leaves them)."""
     out = {}
     for kind, wf in workflows.WORKFLOWS.items():
-        auto = {s for t in wf.transitions if t.automatic for s in t.source}
+        # Only the steps the sweep itself takes at a deadline end it; automatic steps another step fires
+        # (an objection, a posted reward, a call-back's re-handling) leave the state's deadline to its people.
+        auto = {state for k, state, _trigger, _how in AUTO_STEPS if k == kind}
         out[kind] = [s for s in wf.state_names if s not in auto and s not in wf.final]
     return out
 

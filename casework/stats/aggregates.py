@@ -33,9 +33,11 @@ def _deadline(entry):
 
 
 def _rating(entry):
-    """What a rating step said: its `satisfaction` input, or 'unsatisfied' for rate_unsatisfied."""
+    """The author's rating as the step recorded it (of a two-part rating its result; before two-part ratings
+    the `satisfaction` input), or 'unsatisfied' for rate_unsatisfied."""
     return when((entry.trigger == "rate_unsatisfied", literal("unsatisfied")),
-                else_=entry.changes[("inputs", "satisfaction")].as_string())
+                else_=func.coalesce(entry.changes[("satisfaction", 1)].as_string(),
+                                    entry.changes[("inputs", "satisfaction")].as_string()))
 
 
 def _columns(case_id, unit_id, kind, state, entered_at, deadline, left_at, left_by, left_to, rating):

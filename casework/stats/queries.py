@@ -11,7 +11,8 @@ Definitions (what each number counts):
 - on time: stays whose entering step set a deadline (audit `changes.deadline`), ended in the period, on time when
   the local date they ended is on or before the deadline.
 - proposals / motions: events (audit entries) in the period; benefit = sum of the yearly benefit reported in
-  the period; satisfaction = the ratings given in the period (rate_unsatisfied counts as unsatisfied).
+  the period; satisfaction = the authors' ratings given in the period (of a two-part rating its result;
+  rate_unsatisfied counts as unsatisfied). Every rater's two parts are in the ratings ledger (casework/ratings).
 - objections and reports: raised in the period, by kind and status.
 - home visits (走访慰问): aid visits dated in the period, and the distinct workers they visited, by month, unit
   and category.

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import labels
-from ..accounts.models import Unit, User
+from ..accounts.models import Department, Unit, User
 from ..api.base import json_body, make_blueprint, user as api_user
 from ..clock import today
 from ..core.errors import Invalid, NotFound
@@ -119,7 +119,23 @@ def _annual_values(kind: str, scope: q.Scope) -> dict:
               "unit": scope.unit.name,
               "with_units_below": has_below,
               "period": f"{renderer.date_zh(scope.start)}至{renderer.date_zh(scope.end)}"}
-    return {**common, **{"aid": _aid, "proposal": _proposal, "motion": _motion}[kind](scope)}
+    values = {"aid": _aid, "proposal": _proposal, "motion": _motion}[kind](scope)
+    if kind in ("proposal", "motion"):
+        values["ratings"] = _ratings(scope, kind)
+    return {**common, **values}
+
+
+def _ratings(scope: q.Scope, kind: str) -> dict:
+    """The ratings ledger of the year (casework/ratings/ledger.py): satisfaction per handling department,
+    best first, and the call-back rate against its 100 % target."""
+    from ..ratings import ledger
+    period = (scope.start, scope.end)
+    per = ledger.by_department(period, scope.unit, kind=kind)
+    names = dict(db.session.execute(select(Department.id, Department.name)
+                                    .where(Department.id.in_([d for d in per if d is not None]))).all())
+    rows = [{"department": names.get(d) or _("The union's own reply"), **v} for d, v in per.items()]
+    rows.sort(key=lambda r: (-(r["satisfied_rate"] or 0), -(r["average"] or 0), r["department"]))
+    return {"by_department": rows, "callbacks": ledger.callback_rate(period, scope.unit, kind=kind)}
 
 
 def _rate(on_time: int, due: int) -> dict:

@@ -17,13 +17,14 @@ from transitions import MachineError
 
 import workflows
 from workflows import base, proposal
+from workflows.ratings import AFTER_FINAL
 
 ROOT = Path(__file__).resolve().parents[2]
 
 ROLES = (
     "worker", "representative", "group_leader", "union_staff", "committee", "fund_manager",
     "evaluator", "motion_committee", "admin",
-    "applicant", "filer", "author", "cosigner_candidate", "assigned_evaluator", "assigned_handler",
+    "applicant", "filer", "author", "cosigner_candidate", "cosigner", "assigned_evaluator", "assigned_handler",
     "receiving_handler", "co_handler", "visitor", "scheduler",
 )
 
@@ -81,6 +82,10 @@ PROPOSAL = {
     ("implementing", "progress"): {"assigned_handler"},  # 办理进展 (issue 18)
     ("implemented", "reward"): {"committee"},
     ("rewarded", "close"): {"scheduler"},
+    # The proposer and co-proposers rate the reply; a call-back's fix hands the proposal back.
+    **{(state, "rate"): {"author", "cosigner"}
+       for state in ("declined", "not_adopted", "implemented", "rewarded", "closed")},
+    **{(state, "rehandle"): {"scheduler"} for state in ("declined", "not_adopted", "implemented")},
 }
 
 MOTION_STATES = ("draft", "cosigning", "submitted", "lapsed", "handling", "merged", "opinion", "not_filed",
@@ -100,11 +105,13 @@ MOTION = {
     ("handling", "contribute"): {"co_handler"},
     ("handling", "reply"): {"assigned_handler"},
     ("opinion", "reply"): {"assigned_handler"},
-    ("handling", "progress"): {"assigned_handler"},  # 办理进展 (issue 18)
+    ("handling", "progress"): {"assigned_handler"},  # 办理进展
     ("opinion", "progress"): {"assigned_handler"},
-    ("replied", "rate"): {"author"},
+    ("replied", "rate"): {"author", "cosigner"},
+    ("closed", "rate"): {"author", "cosigner"},
     ("replied", "rate_unsatisfied"): {"author"},
     ("replied", "auto_close"): {"scheduler"},
+    **{(state, "rehandle"): {"scheduler"} for state in ("replied", "closed", "handling")},
 }
 
 SPECS = {
@@ -127,8 +134,8 @@ VOTES = {
 
 AUTOMATIC = {
     "aid": {"object", "end_posting", "auto_close", "anonymise"},
-    "proposal": {"close"},
-    "motion": {"lapse", "auto_close"},
+    "proposal": {"close", "rehandle"},
+    "motion": {"lapse", "auto_close", "rehandle"},
 }
 
 DEADLINES = {
@@ -165,6 +172,8 @@ FIELDS = {
         "return_misrouted": {"reason": ("text", False)},
         "reward": {"bonus": ("money", False)},
         "progress": {"text": ("text", True)},
+        "rate": {"attitude": ("choice", False), "result": ("choice", False)},
+        "rehandle": {"deadline": ("date", True)},
     },
     "motion": {
         "file": {"department": ("department", True), "co_departments": ("departments", False),
@@ -175,8 +184,10 @@ FIELDS = {
         "reply": {"text": ("text", True)},
         "return_misrouted": {"reason": ("text", False)},
         "contribute": {"text": ("text", True)},
-        "rate": {"satisfaction": ("choice", True)},
+        "rate": {"attitude": ("choice", False), "result": ("choice", False),
+                 "satisfaction": ("choice", False)},
         "progress": {"text": ("text", True)},
+        "rehandle": {"deadline": ("date", True)},
     },
 }
 
@@ -256,8 +267,9 @@ def test_final_states(kind):
     assert wf.final == FINAL[kind]
     for state in wf.state_names:
         if state in FINAL[kind]:
-            # A final state is left by no step; only reflexive upkeep (legal hold, anonymisation) remains.
-            assert all(t.dest == state for t in wf.transitions if state in t.source), state
+            # A final state is left by no step but a call-back's re-handling; reflexive upkeep (legal hold,
+            # anonymisation, a rating of the reply) remains.
+            assert all(t.dest == state or t.trigger in AFTER_FINAL for t in wf.transitions if state in t.source), state
         else:
             assert wf.triggers_from(state), f"{state} is a dead end but not final"
 
@@ -303,7 +315,8 @@ def test_branches_agree_on_roles_vote_and_fields(kind):
     ("aid", "verifying", "withdraw", {}, "withdrawn"),
     ("proposal", "evaluating", "grade", {}, "graded"),
     ("proposal", "rewarded", "close", {}, "closed"),
-    ("motion", "replied", "rate", {}, "closed"),
+    ("motion", "replied", "rate", {"by_cosigner": False}, "closed"),
+    ("motion", "replied", "rate", {"by_cosigner": True}, "replied"),
     ("motion", "replied", "rate_unsatisfied", {}, "handling"),
     ("motion", "opinion", "reply", {}, "replied"),
     ("motion", "cosigning", "lapse", {}, "lapsed"),
@@ -367,7 +380,7 @@ def test_effects_registry_is_exact():
 
 def test_conditions_registry_is_exact():
     assert _used("conditions") | _used("unless") == workflows.CONDITIONS == {"posting_open", "reconsider",
-                                                                                   "above_threshold"}
+                                                                                   "above_threshold", "by_cosigner"}
 
 
 @pytest.mark.parametrize("name", sorted(workflows.GUARDS | workflows.EFFECTS | workflows.CONDITIONS))

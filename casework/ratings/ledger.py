@@ -1,0 +1,94 @@
+"""The ratings ledger read for reports and the supervision board: what counts, per department and period.
+
+Counted: ratings given in the period (local dates, inclusive) and not set aside by an upheld appeal; each
+part (attitude, result) is one answer, an old single rating is its result only. The average scores 满意 3,
+基本满意 2, 不满意 1; the satisfied rate is the share of answers that are 满意 or 基本满意. The call-back rate is
+the share of call-backs opened in the period that were made (recorded); the target is 100 %.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from ..accounts.models import Department, Unit
+from ..clock import to_utc
+from ..core.models import Case
+from ..extensions import db
+from .models import Callback, Rating
+
+SCORE = {"satisfied": 3, "basically_satisfied": 2, "unsatisfied": 1}
+CALLED = ("fixing", "fixed", "explained", "appealed", "upheld", "dismissed")
+
+
+def _bounds(period: tuple[date, date]) -> tuple[datetime, datetime]:
+    start, end = period
+    return (to_utc(datetime.combine(start, time.min)), to_utc(datetime.combine(end + timedelta(days=1), time.min)))
+
+
+def _unit_ids(unit: Unit):
+    return select(Unit.id).where(Unit.path.startswith(unit.path))
+
+
+def _department_id(department) -> int | None:
+    return department.id if isinstance(department, Department) else department
+
+
+def _summary(parts: list[str]) -> dict:
+    counts = {r: parts.count(r) for r in SCORE}
+    n = len(parts)
+    return {"answers": n, **counts,
+            "average": round(sum(SCORE[p] for p in parts) / n, 2) if n else None,
+            "satisfied_rate": round((counts["satisfied"] + counts["basically_satisfied"]) / n, 4) if n else None}
+
+
+def _rows(period, unit: Unit | None, department=None, all_departments=False, kind: str | None = None):
+    lo, hi = _bounds(period)
+    stmt = select(Rating.department_id, Rating.attitude, Rating.result).where(
+        Rating.set_aside.is_(False), Rating.at >= lo, Rating.at < hi)
+    if kind is not None:
+        stmt = stmt.where(Rating.kind == kind)
+    if unit is not None:
+        stmt = stmt.where(Rating.unit_id.in_(_unit_ids(unit)))
+    if not all_departments:
+        dept = _department_id(department)
+        stmt = stmt.where(Rating.department_id.is_(None) if dept is None else Rating.department_id == dept)
+    return db.session.execute(stmt).all()
+
+
+def average_rating(department, period: tuple[date, date], unit: Unit | None = None,
+                   kind: str | None = None) -> dict:
+    """The supervision board's number for one handling department (a Department, its id, or None for the
+    union's own replies, e.g. declined proposals) over `period` = (first day, last day): `average` (1-3, None
+    without ratings), `satisfied_rate`, `answers` and the count of each answer. `unit` narrows to a unit tree,
+    `kind` to motions or proposals."""
+    return _summary([p for _d, a, r in _rows(period, unit, department, kind=kind) for p in (a, r) if p])
+
+
+def by_department(period: tuple[date, date], unit: Unit | None = None,
+                  kind: str | None = None) -> dict[int | None, dict]:
+    """`average_rating` for every department rated in the period, in one query."""
+    parts: dict[int | None, list[str]] = {}
+    for dept, a, r in _rows(period, unit, all_departments=True, kind=kind):
+        parts.setdefault(dept, []).extend(p for p in (a, r) if p)
+    return {d: _summary(p) for d, p in parts.items()}
+
+
+def callback_rate(period: tuple[date, date], unit: Unit | None = None, department=None,
+                  all_departments: bool = True, kind: str | None = None) -> dict:
+    """Call-backs opened in the period: `opened`, `made`, `rate` (made / opened, None when none opened),
+    `set_aside` (appeals upheld) and `target` (1.0)."""
+    lo, hi = _bounds(period)
+    stmt = select(Callback.state, func.count()).where(Callback.opened_at >= lo, Callback.opened_at < hi)
+    if unit is not None:
+        stmt = stmt.where(Callback.unit_id.in_(_unit_ids(unit)))
+    if kind is not None:
+        stmt = stmt.where(Callback.case_id.in_(select(Case.id).where(Case.kind == kind)))
+    if not all_departments:
+        dept = _department_id(department)
+        stmt = stmt.where(Callback.department_id.is_(None) if dept is None else Callback.department_id == dept)
+    states = dict(db.session.execute(stmt.group_by(Callback.state)).all())
+    opened = sum(states.values())
+    made = sum(n for s, n in states.items() if s in CALLED)
+    return {"opened": opened, "made": made, "rate": round(made / opened, 4) if opened else None,
+            "set_aside": states.get("upheld", 0), "target": 1.0}
