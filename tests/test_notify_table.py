@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -13,12 +14,13 @@ import workflows
 from casework.accounts.models import Department, DepartmentMember, User
 from casework.clock import today
 from casework.core import engine
-from casework.core.models import CongressSession
+from casework.core.models import AuditEntry, CongressSession
 from casework.disclosure.models import Disclosure, DisclosureItem
 from casework.disclosure import operations as disclosure
 from casework.extensions import db as _db
 from casework.notifications.models import Notification
 from casework.notifications.steps import recipients, replaying
+from casework.ratings.models import Callback
 from tests.factories import aid_to, attach, end_posting_now, fire, new_case, sign_for
 from tests.test_motions import walk as motion_walk
 from tests.test_proposals import walk as proposal_walk
@@ -424,6 +426,41 @@ def motion_rate_unsatisfied():
     return lambda: fire(case, "rate_unsatisfied", _u("rep1"))
 
 
+def proposal_rate():
+    case = _proposal("implemented")
+    return lambda: fire(case, "rate", _u("worker1"), attitude="satisfied", result="basically_satisfied")
+
+
+def _fix_after_unsatisfied(case, rater, **parts):
+    """The rater's 不满意 opens a call-back (while replaying); the step under test is the re-handling that
+    the call-back's fix outcome fires."""
+    fire(case, "rate", _u(rater), **(parts or {"attitude": "basically_satisfied", "result": "unsatisfied"}))
+    cb = _db.session.scalar(select(Callback).where(Callback.case_id == case.id, Callback.state == "due"))
+
+    def go():
+        fire(cb, "record", _u("staff1"), how="phone", notes="电话回访，同意再办理", outcome="fix",
+             deadline="2026-12-31")
+        last = _db.session.scalar(select(AuditEntry).where(AuditEntry.case_id == case.id)
+                                  .order_by(AuditEntry.id.desc()).limit(1))
+        return SimpleNamespace(moved=last.trigger == "rehandle", case=case)
+    return go
+
+
+def proposal_rehandle_declined():
+    case = _proposal("submitted")
+    fire(case, "decline", _u("staff1"), reply="已有同类改进在实施")
+    return _fix_after_unsatisfied(case, "worker1")
+
+
+def proposal_rehandle_implemented():
+    return _fix_after_unsatisfied(_proposal("implemented"), "worker1")
+
+
+def motion_rehandle():
+    _hr_handler()
+    return _fix_after_unsatisfied(_motion("replied"), "rep1", attitude="unsatisfied", result="unsatisfied")
+
+
 def motion_auto_close(clock):
     _hr_handler()
     case = _motion("replied")
@@ -476,6 +513,10 @@ ROWS = [  # kind, trigger, destination, the way there, who is told
     ("proposal", "return_misrouted", "graded", proposal_return_misrouted, OWNER | COMMITTEE),
     ("proposal", "reward", "rewarded", proposal_reward, OWNER | VOTERS),
     ("proposal", "close", "closed", proposal_close, OWNER),
+    ("proposal", "rate", "implemented", proposal_rate, {"handler1"}),
+    # a call-back's fix: a declined proposal goes back to union staff, an implemented one to its department
+    ("proposal", "rehandle", "submitted", proposal_rehandle_declined, OWNER | {"staff1"}),
+    ("proposal", "rehandle", "implementing", proposal_rehandle_implemented, OWNER | {"handler1"}),
     ("motion", "open_for_cosigning", "cosigning", motion_open, {"rep1"}),
     ("motion", "cosign", "cosigning", motion_cosign, {"rep1"}),
     ("motion", "withdraw_cosign", "cosigning", motion_withdraw_cosign, {"rep1"}),
@@ -492,6 +533,7 @@ ROWS = [  # kind, trigger, destination, the way there, who is told
     ("motion", "contribute", "handling", motion_contribute, {"handler1"}),
     ("motion", "rate", "closed", motion_rate, {"handler1", "handler2"}),
     ("motion", "rate_unsatisfied", "handling", motion_rate_unsatisfied, {"handler1", "handler2"}),
+    ("motion", "rehandle", "handling", motion_rehandle, {"rep1", "handler1", "handler2"}),
     ("motion", "auto_close", "closed", motion_auto_close, {"rep1"}),
 ]
 

@@ -115,7 +115,7 @@ NOTIFY = {
     "reward": tell("author", "voters"),
     "close": tell("author"),
     "rate": tell("assigned_handler"),
-    "rehandle": tell("author", "assigned_handler"),  # a call-back's fix: examined or handled again
+    "rehandle": tell("author", "union_staff", "assigned_handler"),  # a call-back's fix: examined or handled again
 }
 
 WORKFLOW = Workflow(
