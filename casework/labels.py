@@ -81,12 +81,6 @@ TRIGGER_LABELS = {
     "close_fixed": _l("Re-handled reply rated"),
 }
 
-# 督办 slips: their colours and why each was issued (workflows/supervision.py).
-SLIP_COLOUR_LABELS = {"blue": _l("Blue slip"), "yellow": _l("Yellow slip"), "red": _l("Red slip")}
-SLIP_REASON_LABELS = {"overdue": _l("Past the handling deadline"), "unsatisfied": _l("The reply was rated unsatisfied"),
-                      "no_progress": _l("No progress note for too long"), "deadline_near": _l("The deadline is near"),
-                      "staff": _l("Issued by union staff")}
-
 FIELD_LABELS = {
     "category": _l("Category"), "amount_requested": _l("Amount requested (yuan)"),
     "circumstances": _l("Circumstances"), "applicant": _l("Applicant (user name)"),

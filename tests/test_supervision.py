@@ -16,6 +16,7 @@ from casework.core.models import CongressSession, entries_of, verify_chain
 from casework.extensions import db as _db
 from casework.notices.models import Notice
 from casework.notifications.models import Notification
+from casework.ratings.models import Callback
 from casework.scheduler import run_due
 from casework.supervision import operations as ops
 from casework.supervision.models import Slip
@@ -187,6 +188,24 @@ def test_no_progress_and_an_unsatisfied_rating_give_yellow_slips(demo, motion, c
     assert (slip.colour, slip.reason) == ("yellow", "unsatisfied")
     run_due(parts=("tasks",))
     assert _db.session.scalar(select(func.count()).select_from(Slip)) == 1
+
+
+def test_unsatisfied_on_the_attitude_alone_gives_a_call_back_and_then_a_yellow_slip(demo, motion, api, clock):
+    fire(motion, "reply", demo["handler1"], text="已办理")
+    fire(motion, "rate", demo["rep1"], attitude="unsatisfied", result="satisfied", comment="答复敷衍")
+    _db.session.commit()
+    assert motion.state == "closed" and ops.rating_of(motion) == "unsatisfied"
+    cb = _db.session.scalar(select(Callback).where(Callback.case_id == motion.id))
+    fire(cb, "record", demo["staff1"], how="phone", notes="代表要求重新答复", outcome="fix", deadline="2026-12-18")
+    _db.session.commit()
+    assert motion.state == "handling"  # handled again: the standing 不满意 is what the sweep sees
+    run_due(parts=("tasks",))
+    slip = _db.session.scalar(select(Slip))
+    assert (slip.colour, slip.reason) == ("yellow", "unsatisfied")
+    board = api.as_("committee1").get("/api/v1/supervision?period=2026").get_json()
+    tech = next(r for r in board["departments"] if r["code"] == "TECH")
+    assert (tech["ratings"], tech["average_rating"], tech["satisfaction"]) == (2, 2.0, 0.5)
+    assert (tech["callbacks_opened"], tech["callbacks_made"], tech["callback_rate"]) == (1, 1, 1.0)
 
 
 def test_the_board_counts_per_department_and_ranks(demo, motion, api, clock):

@@ -74,21 +74,58 @@ def by_department(period: tuple[date, date], unit: Unit | None = None,
     return {d: _summary(p) for d, p in parts.items()}
 
 
-def callback_rate(period: tuple[date, date], unit: Unit | None = None, department=None,
-                  all_departments: bool = True, kind: str | None = None) -> dict:
-    """Call-backs opened in the period: `opened`, `made`, `rate` (made / opened, None when none opened),
-    `set_aside` (appeals upheld) and `target` (1.0)."""
+def _callbacks(period, unit: Unit | None, kind: str | None):
     lo, hi = _bounds(period)
-    stmt = select(Callback.state, func.count()).where(Callback.opened_at >= lo, Callback.opened_at < hi)
+    stmt = select(Callback.department_id, Callback.state, func.count()).where(Callback.opened_at >= lo,
+                                                                             Callback.opened_at < hi)
     if unit is not None:
         stmt = stmt.where(Callback.unit_id.in_(_unit_ids(unit)))
     if kind is not None:
         stmt = stmt.where(Callback.case_id.in_(select(Case.id).where(Case.kind == kind)))
-    if not all_departments:
-        dept = _department_id(department)
-        stmt = stmt.where(Callback.department_id.is_(None) if dept is None else Callback.department_id == dept)
-    states = dict(db.session.execute(stmt.group_by(Callback.state)).all())
+    return stmt.group_by(Callback.department_id, Callback.state)
+
+
+def _callback_summary(states: dict[str, int]) -> dict:
     opened = sum(states.values())
     made = sum(n for s, n in states.items() if s in CALLED)
     return {"opened": opened, "made": made, "rate": round(made / opened, 4) if opened else None,
             "set_aside": states.get("upheld", 0), "target": 1.0}
+
+
+def callback_rate(period: tuple[date, date], unit: Unit | None = None, department=None,
+                  all_departments: bool = True, kind: str | None = None) -> dict:
+    """Call-backs opened in the period: `opened`, `made`, `rate` (made / opened, None when none opened),
+    `set_aside` (appeals upheld) and `target` (1.0)."""
+    stmt = _callbacks(period, unit, kind)
+    if not all_departments:
+        dept = _department_id(department)
+        stmt = stmt.where(Callback.department_id.is_(None) if dept is None else Callback.department_id == dept)
+    states: dict[str, int] = {}
+    for _dept, state, n in db.session.execute(stmt):
+        states[state] = states.get(state, 0) + n
+    return _callback_summary(states)
+
+
+def callback_rates_by_department(period: tuple[date, date], unit: Unit | None = None,
+                                 kind: str | None = None) -> dict[int | None, dict]:
+    """`callback_rate` for every department with a call-back opened in the period, in one query."""
+    states: dict[int | None, dict[str, int]] = {}
+    for dept, state, n in db.session.execute(_callbacks(period, unit, kind)):
+        states.setdefault(dept, {})[state] = n
+    return {d: _callback_summary(s) for d, s in states.items()}
+
+
+def standing_rating(case) -> str | None:
+    """What the case's latest reply was rated, for the supervision rules: 不满意 when any rater found either
+    part unsatisfied, else the result of the latest rating; None before a rating. Set-aside ratings do
+    not count."""
+    n = db.session.scalar(select(func.max(Rating.round)).where(Rating.case_id == case.id,
+                                                               Rating.set_aside.is_(False)))
+    if n is None:
+        return None
+    rows = db.session.execute(select(Rating.attitude, Rating.result).where(
+        Rating.case_id == case.id, Rating.round == n, Rating.set_aside.is_(False))
+        .order_by(Rating.at.desc(), Rating.id.desc())).all()
+    if any("unsatisfied" in (a, r) for a, r in rows):
+        return "unsatisfied"
+    return rows[0][1]

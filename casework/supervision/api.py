@@ -100,8 +100,13 @@ class BoardRow(Schema):
     due = Integer(metadata={"description": "slips of the period answered or past their reply-by date"})
     on_time = Integer()
     on_time_rate = Float(allow_none=True)
-    ratings = Integer(metadata={"description": "ratings given in the period"})
+    ratings = Integer(metadata={"description": "rating answers given in the period (attitude and result each "
+                                              "count one; set-aside ratings do not)"})
     average_rating = Float(allow_none=True, metadata={"description": "满意 3, 基本满意 2, 不满意 1"})
+    satisfaction = Float(allow_none=True, metadata={"description": "share of the answers that are 满意 or 基本满意"})
+    callbacks_opened = Integer(metadata={"description": "call-backs (回访) opened in the period"})
+    callbacks_made = Integer(metadata={"description": "of those, the call-backs made (recorded)"})
+    callback_rate = Float(allow_none=True, metadata={"description": "made / opened; the target is 1.0"})
 
 
 class BoardOut(Schema):

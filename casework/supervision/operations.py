@@ -23,11 +23,12 @@ from ..clock import local, to_utc, today, utcnow
 from ..core import calendar, engine, settings
 from ..core.errors import Conflict, Forbidden, Invalid, NotFound
 from ..core.inputs import Reader
-from ..core.models import AuditEntry, Case
+from ..core.models import Case
 from ..core.permissions import grants, roles_at
 from ..extensions import db
 from ..notifications.mail import case_ref, date_zh
 from ..notifications.models import notify
+from ..ratings import ledger
 from .models import BulletinPosting, ProgressNote, Slip
 
 settings.declare("slip_blue_days", rules.SETTINGS["slip_blue_days"], "count",
@@ -43,16 +44,14 @@ settings.declare("slip_reply_days", rules.SETTINGS["slip_reply_days"], "count",
 # Who issues slips and sees the supervision board.
 STAFF = ("union_staff",)
 BOARD_ROLES = ("union_staff", "committee", "motion_committee", "admin")
-# A rating as a number, for the board's average (满意 3, 基本满意 2, 不满意 1).
-RATING_SCORE = {"satisfied": 3, "basically_satisfied": 2, "unsatisfied": 1}
 
 
 # -- the facts the rules read ----------------------------------------------------------------------------
 
 def rating_of(case: Case) -> str | None:
-    """The case's latest rating (satisfied / basically_satisfied / unsatisfied), or None: the one place the
-    colour rules and the board read a rating from."""
-    return getattr(case, "satisfaction", None)
+    """The case's standing rating from the ratings ledger (satisfied / basically_satisfied / unsatisfied: 不满意
+    on either part of any rater's rating), or None: what the colour rules read."""
+    return ledger.standing_rating(case)
 
 
 def supervised(case: Case) -> bool:
@@ -329,7 +328,7 @@ def figures(unit: Unit, period: Period, day: date | None = None) -> dict:
     lo, hi = _utc(period.start), _utc(period.end)
     in_unit = Case.unit_id.in_(select(Unit.id).where(Unit.path.startswith(unit.path)))
     rows: dict[int, dict] = defaultdict(lambda: {"open_items": 0, "slips": {c: 0 for c in rules.COLOURS},
-                                                 "open_slips": 0, "due": 0, "on_time": 0, "ratings": []})
+                                                 "open_slips": 0, "due": 0, "on_time": 0})
     states = [(kind, state) for kind, names in rules.SUPERVISED.items() for state in names]
     watched = or_(*[(Case.kind == k) & (Case.state == s) for k, s in states])
     for dept_id, n in db.session.execute(select(Case.department_id, func.count()).where(
@@ -345,21 +344,26 @@ def figures(unit: Unit, period: Period, day: date | None = None) -> dict:
         if s.answered_at is not None or s.reply_by < day:
             row["due"] += 1
             row["on_time"] += bool(s.answered_on_time)
-    for dept_id, value in ratings(in_unit, lo, hi):
-        rows[dept_id]["ratings"].append(value)
+    days = (period.start, period.last)
+    rated = ledger.by_department(days, unit)
+    called = ledger.callback_rates_by_department(days, unit)
+    for dept_id in {*rated, *called} - {None}:  # rated or called back in the period: it has a row
+        rows.setdefault(dept_id, rows.default_factory())
     depts = {d.id: d for d in db.session.scalars(select(Department).where(Department.id.in_(list(rows))))}
     out = []
     for dept_id, row in rows.items():
         dept = depts.get(dept_id)
         if dept is None:
             continue
-        scores = [RATING_SCORE[r] for r in row["ratings"] if r in RATING_SCORE]
+        rating = rated.get(dept_id) or {"answers": 0, "average": None, "satisfied_rate": None}
+        callbacks = called.get(dept_id) or {"opened": 0, "made": 0, "rate": None}
         out.append({"department_id": dept_id, "department": dept.name, "code": dept.code,
                     "open_items": row["open_items"], "open_slips": row["open_slips"], "slips": row["slips"],
                     "slips_total": sum(row["slips"].values()), "due": row["due"], "on_time": row["on_time"],
                     "on_time_rate": round(row["on_time"] / row["due"], 4) if row["due"] else None,
-                    "ratings": len(scores),
-                    "average_rating": round(sum(scores) / len(scores), 2) if scores else None})
+                    "ratings": rating["answers"], "average_rating": rating["average"],
+                    "satisfaction": rating["satisfied_rate"], "callbacks_opened": callbacks["opened"],
+                    "callbacks_made": callbacks["made"], "callback_rate": callbacks["rate"]})
     # Ranking: on-time rate first (none due counts as full), then fewer red slips, then the better rating.
     out.sort(key=lambda r: (-(r["on_time_rate"] if r["on_time_rate"] is not None else 1.0), r["slips"]["red"],
                             -(r["average_rating"] or 0), r["code"]))
@@ -369,17 +373,6 @@ def figures(unit: Unit, period: Period, day: date | None = None) -> dict:
               "slips": {c: sum(r["slips"][c] for r in out) for c in rules.COLOURS}}
     return {"unit": {"id": unit.id, "name": unit.name}, "period": period.key, "period_label": period.label,
             "departments": out, "totals": totals}
-
-
-def ratings(in_unit, lo: datetime, hi: datetime) -> list[tuple[int, str]]:
-    """(department id, rating) of the ratings given in [lo, hi): the motion's rating steps in the audit."""
-    rated = AuditEntry.changes[("inputs", "satisfaction")].as_string()
-    rows = db.session.execute(select(Case.department_id, AuditEntry.trigger, rated)
-                              .join(Case, Case.id == AuditEntry.case_id)
-                              .where(in_unit, Case.department_id.is_not(None),
-                                     AuditEntry.trigger.in_(("rate", "rate_unsatisfied")),
-                                     AuditEntry.at >= lo, AuditEntry.at < hi)).all()
-    return [(d, rules.UNSATISFIED if trigger == "rate_unsatisfied" else value) for d, trigger, value in rows]
 
 
 # -- the monthly bulletin ---------------------------------------------------------------------------------
