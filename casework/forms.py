@@ -106,6 +106,15 @@ def committed(action, refused=None) -> tuple[bool, object]:
     return True, value
 
 
+def commit_and_return(action, done, back: str):
+    """A button that changes one thing and returns to its page: commits `action` once, flashes `done` (or the
+    refusal) and redirects to `back`."""
+    from flask import flash, redirect
+    if committed(action)[0]:
+        flash(str(done), "success")
+    return redirect(back)
+
+
 def submit_and_flash(form, action, done) -> None:
     """A small form posted from a page that redirects back: runs `action` when the form is valid, commits and
     flashes `done`; otherwise rolls back and flashes each refusal or field error, so the page shows why."""

@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..accounts.models import Unit
 from ..extensions import db
-from ..forms import BaseForm, opts
+from ..forms import BaseForm, commit_and_return, opts
 from ..notifications.mail import retry
 from ..notifications.robots import ROBOT_KINDS, ChatRobot, RobotOutbox, masked, queue, webhook_problem
 from .access import admin_required
@@ -105,29 +105,27 @@ def edit(robot_id: int):
 @admin_required
 def test(robot_id: int):
     robot = db.session.get(ChatRobot, robot_id) or abort(404)
-    queue(robot, _("Test message from the union's casework system: this robot is set up."))
-    db.session.commit()
-    flash(_("A test message waits in the outbox; the scheduler sends it within a minute."), "success")
-    return redirect(url_for("robots.index"))
+    return commit_and_return(
+        lambda: queue(robot, _("Test message from the union's casework system: this robot is set up.")),
+        _("A test message waits in the outbox; the scheduler sends it within a minute."), url_for("robots.index"))
 
 
 @bp.route("/<int:robot_id>/delete", methods=["POST"])
 @admin_required
 def delete(robot_id: int):
     robot = db.session.get(ChatRobot, robot_id) or abort(404)
+    return commit_and_return(lambda: _delete(robot), _("Robot removed."), url_for("robots.index"))
+
+
+def _delete(robot: ChatRobot) -> None:
     for row in db.session.scalars(select(RobotOutbox).where(RobotOutbox.robot_id == robot.id)):
         db.session.delete(row)
     db.session.delete(robot)
-    db.session.commit()
-    flash(_("Robot removed."), "success")
-    return redirect(url_for("robots.index"))
 
 
 @bp.route("/outbox/<int:row_id>/retry", methods=["POST"])
 @admin_required
 def outbox_retry(row_id: int):
     row = db.session.get(RobotOutbox, row_id) or abort(404)
-    retry(row)
-    db.session.commit()
-    flash(_("The message will be sent at the scheduler's next run."), "success")
-    return redirect(url_for("robots.index"))
+    return commit_and_return(lambda: retry(row), _("The message will be sent at the scheduler's next run."),
+                             url_for("robots.index"))

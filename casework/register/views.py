@@ -20,7 +20,7 @@ from ..aid.models import CATEGORIES
 from ..core import settings
 from ..core.permissions import has_role
 from ..extensions import db
-from ..forms import BaseForm, committed, opts
+from ..forms import BaseForm, commit_and_return, committed, opts
 from ..money import format_money
 from ..labels import CHOICE_LABELS, HOUSEHOLD_CAUSE_LABELS, HOUSEHOLD_GRADE_LABELS
 from ..core.inputs import record_id
@@ -167,10 +167,9 @@ def cast_vote(household_id: int):
 @login_required
 def record_review(household_id: int):
     household = _household(household_id)
-    if committed(lambda: ops.review(household, current_user, request.form.get("outcome", ""),
-                                    request.form.get("new_grade") or None, request.form.get("reason", "")))[0]:
-        flash(_("The re-check is recorded."), "success")
-    return redirect(url_for("register.view", household_id=household_id))
+    return commit_and_return(lambda: ops.review(household, current_user, request.form.get("outcome", ""),
+                                                request.form.get("new_grade") or None, request.form.get("reason", "")),
+                             _("The re-check is recorded."), url_for("register.view", household_id=household_id))
 
 
 @bp.route("/stats")
