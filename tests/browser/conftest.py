@@ -313,6 +313,22 @@ def sign_in(page, base_url: str, username: str) -> None:
         page.click("form.form button[type=submit]")
 
 
+def issue_slip(page, base_url: str, case_id: int, remark: str, colour: str = "red") -> str:
+    """Union staff (staff1) issue a supervision slip from the motion's page; answers the slip's number."""
+    sign_in(page, base_url, "staff1")
+    page.goto(f"{base_url}/cases/motion/{case_id}")
+    form = "form[action$='/slips']"
+    page.click(f"details:has({form}) > summary")
+    page.select_option(f"{form} select[name=colour]", value=colour)
+    page.fill(f"{form} textarea[name=remark]", remark)
+    with page.expect_navigation():
+        page.click(f"{form} button[type=submit]")
+    assert page.locator(".flash.success").count()
+    number = page.locator(f"li.slip-{colour} a").first.inner_text()
+    assert number.startswith("工督〔")
+    return number
+
+
 def act(page, trigger: str, fields: dict | None = None, selects: dict | None = None,
         choose: dict | None = None) -> None:
     """Open the case page's form for `trigger`, fill it (`selects` by label, `choose` by value), send it,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from ..factories import fire, new_case
-from .conftest import sign_in as as_user
+from .conftest import issue_slip, sign_in as as_user
 
 
 @pytest.fixture()
@@ -45,16 +45,7 @@ def test_the_department_answers_a_red_slip_and_the_board_shows_it(live, filed, p
     from casework.supervision.models import Slip
     case_id, number = filed
 
-    as_user(page, live, "staff1")
-    page.goto(f"{live}/cases/motion/{case_id}")
-    page.click("details:has(form[action$='/slips']) > summary")
-    page.select_option("form[action$='/slips'] select[name=colour]", value="red")
-    page.fill("form[action$='/slips'] textarea[name=remark]", "请本周内答复")
-    with page.expect_navigation():
-        page.click("form[action$='/slips'] button[type=submit]")
-    assert page.locator(".flash.success").count()
-    slip_number = page.locator(".slip-red a").first.inner_text()
-    assert slip_number.startswith("工督〔")
+    slip_number = issue_slip(page, live, case_id, "请本周内答复")
 
     as_user(page, live, "handler1")
     page.goto(live + "/work")

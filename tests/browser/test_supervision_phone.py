@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from .conftest import act, sign_in
+from .conftest import act, issue_slip, sign_in
 from .test_supervision import filed  # noqa: F401  (the fixture: a motion filed to 生产技术部, not signed for)
 
 PHONE = {"width": 390, "height": 844}
@@ -48,16 +48,7 @@ def test_on_a_phone_the_department_signs_for_answers_a_red_slip_and_the_board_sh
     _fits(page)
 
     # Union staff issue a red slip from the case page.
-    sign_in(page, live, "staff1")
-    page.goto(f"{live}/cases/motion/{case_id}")
-    page.click("details:has(form[action$='/slips']) > summary")
-    page.select_option("form[action$='/slips'] select[name=colour]", value="red")
-    page.fill("form[action$='/slips'] textarea[name=remark]", "请本周内答复办理情况")
-    with page.expect_navigation():
-        page.click("form[action$='/slips'] button[type=submit]")
-    assert page.locator(".flash.success").count()
-    slip_number = page.locator("li.slip-red a").first.inner_text()
-    assert slip_number.startswith("工督〔")
+    slip_number = issue_slip(page, live, case_id, "请本周内答复办理情况")
 
     # The department finds it at the top of its work and answers on the slip.
     sign_in(page, live, "handler1")
