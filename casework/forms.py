@@ -33,6 +33,15 @@ class BaseForm(FlaskForm):
         done, value = committed(action, self.absorb)
         return value if done else None
 
+    def read(self, reader, *args, **kw):
+        """What `reader` (a function that reads this form's values with core.inputs' Reader) gives back; None
+        when it refuses, with its messages on the fields it names."""
+        try:
+            return reader({name: field.data for name, field in self._fields.items()}, *args, **kw)
+        except CaseworkError as exc:
+            self.absorb(exc)
+            return None
+
     def data_for_engine(self) -> dict:
         return {name: field.data for name, field in self._fields.items()
                 if name not in ("csrf_token", "version", "comment", "submit", "confirm")}
