@@ -33,6 +33,15 @@ class BaseForm(FlaskForm):
         done, value = committed(action, self.absorb)
         return value if done else None
 
+    def read(self, reader, *args, **kw):
+        """What `reader` (a function that reads this form's values with core.inputs' Reader) gives back; None
+        when it refuses, with its messages on the fields it names."""
+        try:
+            return reader({name: field.data for name, field in self._fields.items()}, *args, **kw)
+        except CaseworkError as exc:
+            self.absorb(exc)
+            return None
+
     def data_for_engine(self) -> dict:
         return {name: field.data for name, field in self._fields.items()
                 if name not in ("csrf_token", "version", "comment", "submit", "confirm")}
@@ -106,6 +115,15 @@ def committed(action, refused=None) -> tuple[bool, object]:
         (refused or (lambda e: flash(str(e.message), "error")))(exc)
         return False, None
     return True, value
+
+
+def commit_and_return(action, done, back: str):
+    """A button that changes one thing and returns to its page: commits `action` once, flashes `done` (or the
+    refusal) and redirects to `back`."""
+    from flask import flash, redirect
+    if committed(action)[0]:
+        flash(str(done), "success")
+    return redirect(back)
 
 
 def submit_and_flash(form, action, done) -> None:

@@ -210,6 +210,13 @@ def in_chinese(mapping: dict, code, default: str | None = None) -> str:
         return str(mapping[code])
 
 
+def chinese(message) -> str:
+    """A catalogue message (lazy, with its values) as the union's own records print it: Chinese, whatever
+    the language of the request that caused it."""
+    with force_locale("zh"):
+        return str(message)
+
+
 # 督办单 (casework/supervision): a slip's colour and why it was issued, as notices and mails print them.
 SLIP_COLOUR_LABELS = {"blue": _l("Blue"), "yellow": _l("Yellow"), "red": _l("Red")}
 SLIP_REASON_LABELS = {

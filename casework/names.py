@@ -39,8 +39,3 @@ def normalise_name(raw) -> str:
     if any(is_han(ch) for ch in text):
         return "".join(words)
     return " ".join(words)
-
-
-def name_filter(value):
-    """For WTForms `filters=`: leaves None (an empty field) alone."""
-    return value if value is None else normalise_name(value)

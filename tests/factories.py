@@ -40,6 +40,21 @@ def attach(case, doc_type: str, user, private: bool = False):
     db.session.commit()
 
 
+def department_handler(unit, username: str, code: str, name: str | None = None):
+    """A new active member of department `code` (e.g. "HR"), at `unit`, with the demo password."""
+    from sqlalchemy import select
+
+    from casework.accounts.models import Department, DepartmentMember, User
+    user = User(username=username, name=name or username, unit=unit)
+    user.set_password("demo-password")
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(DepartmentMember(user=user, department=db.session.scalar(
+        select(Department).where(Department.code == code))))
+    db.session.commit()
+    return user
+
+
 def fire(case, trigger: str, user, comment: str = "", version: int | None = None, **data):
     outcome = engine.fire(case, trigger, user, data, version=version, comment=comment)
     db.session.commit()

@@ -141,3 +141,18 @@ def test_no_import_cycles_among_casework_modules():
 
 def test_the_cycle_check_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# Forms whose values core.inputs reads: a WTForms validator there would be a second validation layer.
+READ_BY_THE_READER = ("casework.admin.forms", "casework.admin.robots", "casework.stats.views",
+                      "casework.register.views", "casework.notices.views")
+
+
+@pytest.mark.parametrize("module", READ_BY_THE_READER)
+def test_these_forms_carry_values_and_validate_nothing(module):
+    path, _is_pkg = MODULES[module]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "wtforms.validators" not in imported
+    assert not [n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name.startswith("validate_")]
+    assert "validators=" not in path.read_text(encoding="utf-8")

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from casework.accounts.models import Department, DepartmentMember, User
 from casework.core import calendar
 from casework.core.models import AuditEntry, CongressSession
 from casework.extensions import db as _db
@@ -21,7 +20,7 @@ from casework.scheduler.models import ScheduledEffect
 from casework.notifications.steps import replaying
 
 from .factories import fire as _fire_told
-from .factories import new_case
+from .factories import department_handler, new_case
 
 
 def fire(*args, **kw):
@@ -39,21 +38,12 @@ def at(day: date, hour: int = 9):
     return datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
 
 
-def handler(demo, username: str, name: str, code: str) -> User:
-    user = User(username=username, name=name, unit=demo["handler1"].unit)
-    user.set_password("demo-password")
-    _db.session.add(user)
-    _db.session.flush()
-    _db.session.add(DepartmentMember(user=user, department=_db.session.scalar(
-        select(Department).where(Department.code == code))))
-    _db.session.commit()
-    return user
-
-
 @pytest.fixture()
 def co_handlers(demo):
     """A handler of 人力资源部 (HR) and one of 后勤保障部 (LOG), the co-handling departments."""
-    return {"HR": handler(demo, "hr1", "钱明", "HR"), "LOG": handler(demo, "log1", "曹丽", "LOG")}
+    unit = demo["handler1"].unit
+    return {"HR": department_handler(unit, "hr1", "HR", "钱明"),
+            "LOG": department_handler(unit, "log1", "LOG", "曹丽")}
 
 
 def submitted_motion(demo, title="关于改善职工食堂的提案"):

@@ -77,3 +77,82 @@ def test_a_proposal_title_too_long_says_the_same(app, demo, api):
     on_page = field_errors(r.get_data(as_text=True), "title")
     r = api.as_("worker1").post("/api/v1/cases/proposal", json=body)
     assert on_page == [r.get_json()["error"]["fields"]["title"]] == ["文字过长（最多 200 字）。"]
+
+
+# -- the admin, register and notices forms: carried by WTForms, read by the one reader ---------------------
+
+def reader_says(method: str, value, **kw) -> str:
+    """What core.inputs' Reader says of `value`, in Chinese: the message the page must show."""
+    from flask_babel import force_locale
+
+    from casework.core.inputs import Reader
+    r = Reader({"x": value})
+    with force_locale("zh"):
+        getattr(r, method)("x", **kw)
+        return r.errors["x"]
+
+
+def field_says(page: str, name: str) -> list[str]:
+    start = page.index(f'name="{name}"')
+    block = page[page.rindex('<div class="field', 0, start):page.index("</div>", start)]
+    return [html.unescape(m) for m in re.findall(r'<small class="error">(.*?)</small>', block, re.S)]
+
+
+PERSON = {"username": "worker9", "name": "钱多多", "phone": "13800009999", "email": "qian@example.cn",
+          "password": "a-long-password", "active": "y"}
+
+
+@pytest.mark.parametrize("field,bad,expected", [
+    ("username", "bad name!", "只能包含字母、数字、点、连字符和下划线。"),
+    ("username", "", lambda: reader_says("text", "")),
+    ("name", "名" * 61, lambda: reader_says("text", "名" * 61, max_len=60)),
+    ("phone", "12345", "请输入 11 位中国大陆手机号码。"),
+    ("email", "not-an-address", lambda: reader_says("email", "not-an-address")),
+    ("password", "short", lambda: reader_says("password", "short")),
+    ("password", "", "新建账号须设置初始密码。"),
+    ("unit_id", "999999", "该单位不存在。"),
+])
+def test_the_people_form_says_what_the_reader_says(app, demo, field, bad, expected):
+    from casework.accounts.models import User
+    from casework.extensions import db
+    web = _web(app, "admin")
+    body = {**PERSON, "unit_id": str(demo["worker1"].unit_id), field: bad}
+    r = web.post("/admin/users/new", body, form_page="/admin/users/new")
+    assert r.status_code == 200
+    with app.test_request_context():
+        want = expected() if callable(expected) else expected
+    assert field_says(r.get_data(as_text=True), field) == [want]
+    assert db.session.query(User).filter_by(username=body["username"]).count() == 0
+
+
+def test_a_unit_code_and_a_robot_webhook_are_read_by_the_reader(app, demo):
+    web = _web(app, "admin")
+    hq = str(demo["worker1"].unit_id)
+    r = web.post("/admin/units", {"code": "G 23", "name": "三车间小组", "level": "group", "parent_id": hq},
+                 form_page="/admin/units")
+    assert field_says(r.get_data(as_text=True), "code") == ["只能包含字母、数字、连字符和下划线。"]
+    r = web.post("/admin/robots", {"unit_id": hq, "kind": "wecom", "name": "", "webhook_url": "ftp://x.cn/y"},
+                 form_page="/admin/robots")
+    page = r.get_data(as_text=True)
+    with app.test_request_context():
+        assert field_says(page, "name") == [reader_says("text", "")]
+    assert "https://" in field_says(page, "webhook_url")[0]
+
+
+def test_the_register_and_the_fund_report_say_what_the_reader_says(app, demo):
+    web = _web(app, "staff1")
+    form = {"worker": "E1001", "grade": "special", "causes": ["illness"], "visited_on": "2026-11-20",
+            "visitors": "staff1, leader1", "findings": "情况属实", "members-0-name": "张" * 61,
+            "members-0-relation": "self", "members-0-monthly_income": "2100.00"}
+    r = web.post("/register/households", form, form_page="/register/new")
+    assert r.status_code == 422
+    assert "第 1 行：文字过长（最多 60 字）。" in html.unescape(r.get_data(as_text=True))
+    r = web.post("/register/households", {**form, "members-0-name": "张建国", "visited_on": "2026-13-40"},
+                 form_page="/register/new")
+    assert field_says(r.get_data(as_text=True), "visited_on") == ["请填写走访核实日期。"]
+
+    web = _web(app, "fund1")
+    r = web.post("/notices/fund-report", {"fund": "1", "year": "1999", "quarter": "4"},
+                 form_page="/notices/fund-report")
+    with app.test_request_context():
+        assert field_says(r.get_data(as_text=True), "year") == [reader_says("integer", "1999", lo=2000, hi=2100)]

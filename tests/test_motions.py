@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from casework.accounts.models import Department, DepartmentMember, RoleAssignment, Unit, User
+from casework.accounts.models import Department, RoleAssignment, Unit
 from casework.clock import today
 from casework.core import engine
 from casework.core.errors import CaseworkError
@@ -19,7 +19,7 @@ from casework.extensions import db as _db
 from casework.motions.models import Motion
 from casework.notifications.models import Notification
 
-from .factories import fire, new_case, sign_for, walk_steps
+from .factories import department_handler, fire, new_case, sign_for, walk_steps
 
 EN = {"Accept-Language": "en"}
 
@@ -29,21 +29,10 @@ def session(demo):
     return _db.session.scalar(select(CongressSession))
 
 
-def _department_handler(demo, username: str, name: str, code: str) -> User:
-    user = User(username=username, name=name, unit=demo["handler1"].unit)
-    user.set_password("demo-password")
-    _db.session.add(user)
-    _db.session.flush()
-    dept = _db.session.scalar(select(Department).where(Department.code == code))
-    _db.session.add(DepartmentMember(user=user, department=dept))
-    _db.session.commit()
-    return user
-
-
 @pytest.fixture()
 def hr_handler(demo):
     """A handler of 人力资源部 (HR), to co-handle with 生产技术部 (TECH)."""
-    return _department_handler(demo, "handler2", "钱明", "HR")
+    return department_handler(demo["handler1"].unit, "handler2", "HR", "钱明")
 
 
 def grant(user, role: str, unit_code: str = "HQ"):
@@ -362,7 +351,7 @@ def test_motion_pages(demo, session, web, hr_handler):
 @pytest.fixture()
 def log_handler(demo):
     """A handler of 后勤保障部 (LOG): a department with nothing to do with the motions walked here."""
-    return _department_handler(demo, "handler3", "孙立", "LOG")
+    return department_handler(demo["handler1"].unit, "handler3", "LOG", "孙立")
 
 
 def test_a_co_handling_departments_handler_reads_the_case_like_the_lead_departments(

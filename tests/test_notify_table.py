@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 import workflows
-from casework.accounts.models import Department, DepartmentMember, User
+from casework.accounts.models import User
 from casework.clock import today
 from casework.core import engine
 from casework.core.models import AuditEntry, CongressSession
@@ -21,7 +21,8 @@ from casework.extensions import db as _db
 from casework.notifications.models import Notification
 from casework.notifications.steps import recipients, replaying
 from casework.ratings.models import Callback
-from tests.factories import aid_to, attach, end_posting_now, fire, new_case, sign_for
+from tests.factories import (aid_to, attach, department_handler, end_posting_now, fire, new_case,
+                             sign_for)
 from tests.test_motions import walk as motion_walk
 from tests.test_proposals import walk as proposal_walk
 
@@ -46,13 +47,7 @@ def _session():
 
 
 def _hr_handler():
-    user = User(username="handler2", name="钱明", unit=_u("handler1").unit)
-    user.set_password("demo-password")
-    _db.session.add(user)
-    _db.session.flush()
-    dept = _db.session.scalar(select(Department).where(Department.code == "HR"))
-    _db.session.add(DepartmentMember(user=user, department=dept))
-    _db.session.commit()
+    department_handler(_u("handler1").unit, "handler2", "HR", "钱明")
 
 
 def _aid(state, **data):

@@ -2,14 +2,14 @@
 relatives and delegations (API.md "Decisions, delegations, relatives")."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, request, url_for
+from flask import Blueprint, Flask, redirect, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..core.errors import CaseworkError
-from ..forms import BaseForm, committed, opts, submit_and_flash
+from ..forms import BaseForm, commit_and_return, opts, submit_and_flash
 from . import relatives
 from .models import RELATIONS, find_login
 
@@ -52,10 +52,9 @@ def add_relative():
 @bp.route("/account/relatives/<int:relative_id>/remove", methods=["POST"])
 @login_required
 def remove_relative(relative_id: int):
-    if committed(lambda: relatives.remove(relative_id, current_user))[0]:
-        flash(_("Relative removed."), "success")
-    return redirect(request.referrer if request.referrer and request.referrer.startswith(request.host_url)
-                    else url_for("accounts.account"))
+    return commit_and_return(lambda: relatives.remove(relative_id, current_user), _("Relative removed."),
+                             request.referrer if request.referrer and request.referrer.startswith(request.host_url)
+                             else url_for("accounts.account"))
 
 
 def register(app: Flask):

@@ -16,7 +16,8 @@ from ..core.models import UnitSetting
 from ..extensions import db
 from ..forms import opts
 from .access import admin_required
-from .forms import DepartmentForm, RoleForm, UnitForm, UserForm
+from .forms import (DepartmentForm, RoleForm, UnitForm, UserForm, read_department, read_role, read_unit,
+                    read_user)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -48,30 +49,25 @@ def user_edit(user_id: int | None = None):
     form.unit_id.choices = _unit_choices()
     role_form = RoleForm(prefix="r")
     role_form.unit_id.choices = form.unit_id.choices
-    if form.validate_on_submit():
-        if user is None and not form.password.data:
-            form.password.errors = [_("A new account needs an initial password.")]
+    if form.is_submitted() and (values := form.read(read_user, new=user is None)) is not None:
+        target = user or User()
+        for name in ("username", "name", "employee_no", "phone", "email", "unit_id", "active"):
+            setattr(target, name, values[name])
+        if values.get("password"):
+            target.set_password(values["password"])
+            target.session_epoch = (target.session_epoch or 0) + 1
+            if user is not None:
+                auth.revoke_all(user)  # a reset password ends the old sessions and tokens alike
+        if user is None:
+            db.session.add(target)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.form_errors.append(_("User name, employee number or phone is already taken."))
         else:
-            target = user or User()
-            for name in ("username", "name", "email", "unit_id", "active"):
-                setattr(target, name, getattr(form, name).data)
-            target.employee_no = form.employee_no.data or None
-            target.phone = form.phone.data or None
-            if form.password.data:
-                target.set_password(form.password.data)
-                target.session_epoch = (target.session_epoch or 0) + 1
-                if user is not None:
-                    auth.revoke_all(user)  # a reset password ends the old sessions and tokens alike
-            if user is None:
-                db.session.add(target)
-            try:
-                db.session.commit()
-            except IntegrityError:
-                db.session.rollback()
-                form.form_errors.append(_("User name, employee number or phone is already taken."))
-            else:
-                flash(_("Saved."), "success")
-                return redirect(url_for("admin.user_edit", user_id=target.id))
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.user_edit", user_id=target.id))
     return render_template("admin/user_edit.html", form=form, user=user, role_form=role_form)
 
 
@@ -81,11 +77,12 @@ def user_add_role(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = RoleForm(prefix="r")
     form.unit_id.choices = _unit_choices()
-    if form.validate_on_submit():
-        if any(a.role == form.role.data and a.unit_id == form.unit_id.data for a in user.roles):
+    if form.is_submitted() and (chosen := form.read(read_role)) is not None:
+        role, unit = chosen
+        if any(a.role == role and a.unit_id == unit.id for a in user.roles):
             flash(_("The user already has this role there."), "error")
         else:
-            user.roles.append(RoleAssignment(role=form.role.data, unit_id=form.unit_id.data))
+            user.roles.append(RoleAssignment(role=role, unit_id=unit.id))
             db.session.commit()
             flash(_("Role added."), "success")
     return redirect(url_for("admin.user_edit", user_id=user.id))
@@ -108,9 +105,8 @@ def user_remove_role(user_id: int, assignment_id: int):
 def units():
     form = UnitForm()
     form.parent_id.choices = opts([(0, "—")]) + _unit_choices()
-    if form.validate_on_submit():
-        parent = db.session.get(Unit, form.parent_id.data) if form.parent_id.data else None
-        unit = Unit(code=form.code.data, name=form.name.data, level=form.level.data, parent=parent)
+    if form.is_submitted() and (values := form.read(read_unit)) is not None:
+        unit = Unit(**values)
         db.session.add(unit)
         try:
             db.session.flush()
@@ -147,9 +143,9 @@ def _saved(form) -> bool:
 def departments():
     form = DepartmentForm()
     form.handlers.choices = _handler_choices()
-    if form.validate_on_submit():
-        dept = Department(code=form.code.data, name=form.name.data)
-        dept.members = [DepartmentMember(user_id=uid) for uid in form.handlers.data or []]
+    if form.is_submitted() and (values := form.read(read_department)) is not None:
+        dept = Department(code=values["code"], name=values["name"])
+        dept.members = [DepartmentMember(user_id=uid) for uid in values["handlers"]]
         db.session.add(dept)
         if _saved(form):
             flash(_("Department created."), "success")
@@ -166,9 +162,9 @@ def department_edit(dept_id: int):
     form.handlers.choices = _handler_choices()
     if request.method == "GET":
         form.handlers.data = [m.user_id for m in dept.members]
-    if form.validate_on_submit():
-        dept.code, dept.name = form.code.data, form.name.data
-        wanted = set(form.handlers.data or [])
+    if form.is_submitted() and (values := form.read(read_department)) is not None:
+        dept.code, dept.name = values["code"], values["name"]
+        wanted = set(values["handlers"])
         for m in list(dept.members):
             if m.user_id not in wanted:
                 dept.members.remove(m)

@@ -2,6 +2,7 @@
 are read here (web forms and the API alike), with one set of messages; errors collect per field."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask_babel import gettext as _
@@ -17,6 +18,7 @@ MAX_INT = 2**31 - 1  # the largest value an integer column (and so every id) hol
 MAX_TEXT = 20000
 _YES = ("1", "true", "yes", "on", "y")
 _NO = ("0", "false", "no", "off", "n")
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 def record_id(value) -> int | None:
@@ -168,6 +170,47 @@ class Reader:
         if not value and required:
             self.errors[name] = _("This field is required.")
         return value or None
+
+    def matching(self, name: str, pattern: re.Pattern, message, *, required: bool = True,
+                 max_len: int = 200) -> str | None:
+        """Text that `pattern` matches in full; else `message`, which says what the text may hold."""
+        value = self.text(name, required=required, max_len=max_len)
+        if name in self.errors or not value:
+            return None
+        if not pattern.fullmatch(value):
+            self.errors[name] = str(message)
+            return None
+        return value
+
+    def email(self, name: str, *, required: bool = True) -> str | None:
+        return self.matching(name, EMAIL_RE, _("Enter an e-mail address such as name@example.com."),
+                             required=required)
+
+    def password(self, name: str, *, required: bool = True) -> str | None:
+        """A new password: 10 to 200 characters, kept as typed (not stripped)."""
+        value = self._given(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not 10 <= len(value) <= 200:
+            self.errors[name] = _("A password has 10 to 200 characters.")
+            return None
+        return value
+
+    def upload(self, name: str, *, required: bool = True):
+        """An uploaded file (werkzeug's FileStorage) that has a name; None when none was chosen."""
+        value = self.data.get(name)
+        if not value or not getattr(value, "filename", ""):
+            if required:
+                self.errors[name] = _("This field is required.")
+            return None
+        return value
+
+    def record(self, name: str, model, message, *, required: bool = True):
+        """A row of `model` by its id; else `message`."""
+        def row(value):
+            number = record_id(value)
+            return _found(db.session.get(model, number) if number else None, str(message))
+        return self._read(name, required, row)
 
     def _read(self, name: str, required: bool, convert):
         """`convert` of the given value; its ValueError's message is the field's."""

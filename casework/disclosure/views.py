@@ -16,7 +16,7 @@ from ..core.errors import CaseworkError
 from ..core.permissions import grants, roles_at
 from ..extensions import db, limited
 from ..core.inputs import Reader, record_id
-from ..forms import committed
+from ..forms import commit_and_return, committed
 from . import human, operations
 from ..core.models import Vote
 from .models import Disclosure, DisclosureItem, Objection
@@ -232,9 +232,8 @@ def audit(disclosure_id: int):
 @login_required
 def acknowledge(row_id: int):
     row = db.session.get(Objection, row_id) or abort(404)
-    if committed(lambda: operations.acknowledge(row, current_user))[0]:
-        flash(_("Acknowledged: the reporter sees it when following the code."), "success")
-    return redirect(url_for("board.manage"))
+    return commit_and_return(lambda: operations.acknowledge(row, current_user),
+                             _("Acknowledged: the reporter sees it when following the code."), url_for("board.manage"))
 
 
 @bp.route("/disclosures/reports/<int:row_id>/answer", methods=["POST"])
@@ -246,7 +245,6 @@ def answer_report(row_id: int):
     if read.errors:
         flash(read.errors["reward"], "error")
         return redirect(url_for("board.manage"))
-    if committed(lambda: operations.answer_report(row, current_user, request.form.get("answer", ""),
-                                                  request.form.get("substantiated") == "1", reward))[0]:
-        flash(_("Answer sent."), "success")
-    return redirect(url_for("board.manage"))
+    return commit_and_return(lambda: operations.answer_report(row, current_user, request.form.get("answer", ""),
+                                                              request.form.get("substantiated") == "1", reward),
+                             _("Answer sent."), url_for("board.manage"))

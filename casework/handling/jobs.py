@@ -28,15 +28,22 @@ def _members(department_id: int) -> list[User]:
                                           User.active.is_(True)).order_by(User.id)))
 
 
-def _once(case: Case, kind: str) -> bool:
-    """Claims the effect `kind` for the case's current state entry; False when it was done already."""
-    if db.session.scalar(select(ScheduledEffect.id).where(ScheduledEffect.case_id == case.id,
-                                                         ScheduledEffect.state_seq == case.state_seq,
-                                                         ScheduledEffect.kind == kind)):
-        return False
+def _claimed(case: Case, kinds: list[str]) -> bool:
+    """Whether any of the effects `kinds` was claimed for the case's current state entry."""
+    return bool(kinds) and db.session.scalar(select(ScheduledEffect.id).where(
+        ScheduledEffect.case_id == case.id, ScheduledEffect.state_seq == case.state_seq,
+        ScheduledEffect.kind.in_(kinds)).limit(1)) is not None
+
+
+def _claim(case: Case, kind: str, later: list[str]) -> str | None:
+    """Claims the effect `kind` for the case's current state entry and answers the case's reference for the
+    message; None when it, or one of the `later` phases that make it moot, was done already."""
+    if _claimed(case, [kind, *later]):
+        return None
     db.session.add(ScheduledEffect(case_id=case.id, state_seq=case.state_seq, kind=kind, state=case.state))
     db.session.flush()  # a second process stops here, on the unique key
-    return True
+    with force_locale("zh"):
+        return f"{labels.KIND_LABELS[case.kind]} {case.number}"
 
 
 def _send(people: dict[int, User], case: Case, subject: str, body: str) -> int:
@@ -61,14 +68,9 @@ def remind_receipts(at: datetime) -> int:
     for routing, case in rows:
         after = int(settings.get(case.unit, "escalate_after_days"))
         phase = "escalate" if day >= calendar.add_working_days(routing.receipt_due, after) else "remind"
-        if phase == "remind" and db.session.scalar(select(ScheduledEffect.id).where(
-                ScheduledEffect.case_id == case.id, ScheduledEffect.state_seq == case.state_seq,
-                ScheduledEffect.kind == "receipt_escalate")):
+        ref = _claim(case, f"receipt_{phase}", ["receipt_escalate"] if phase == "remind" else [])
+        if ref is None:
             continue
-        if not _once(case, f"receipt_{phase}"):
-            continue
-        with force_locale("zh"):
-            ref = f"{labels.KIND_LABELS[case.kind]} {case.number}"
         due, dept = date_zh(routing.receipt_due), routing.department.name
         people = {u.id: u for u in _members(routing.department_id)}
         if phase == "remind":
@@ -100,15 +102,10 @@ def remind_opinions(at: datetime) -> int:
         phase = phase_of(case, day, opinion.due)
         if phase is None:
             continue
-        if any(db.session.scalar(select(ScheduledEffect.id).where(
-                ScheduledEffect.case_id == case.id, ScheduledEffect.state_seq == case.state_seq,
-                ScheduledEffect.kind == f"opinion_{p}:{opinion.department_id}"))
-               for p in PHASES[PHASES.index(phase) + 1:]):
+        ref = _claim(case, f"opinion_{phase}:{opinion.department_id}",
+                     [f"opinion_{p}:{opinion.department_id}" for p in PHASES[PHASES.index(phase) + 1:]])
+        if ref is None:
             continue
-        if not _once(case, f"opinion_{phase}:{opinion.department_id}"):
-            continue
-        with force_locale("zh"):
-            ref = f"{labels.KIND_LABELS[case.kind]} {case.number}"
         due, dept = date_zh(opinion.due), opinion.department.name
         lead = case.department.name if case.department else "承办部门"
         people = {u.id: u for u in _members(opinion.department_id)}

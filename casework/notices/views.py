@@ -10,16 +10,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from flask_wtf.file import FileField
+from wtforms import SelectField, StringField, TextAreaField
 
 from ..clock import today
 from ..core.models import Case
 from ..core.permissions import can_view, grants, roles_at
 from ..extensions import db, limited
 from ..forms import BaseForm, opts
-from ..core.inputs import record_id
+from ..core.inputs import Reader, record_id
 from . import batch, operations, signing
 from .models import KINDS, Notice, NoticeBatch
 
@@ -69,16 +68,23 @@ def verify(code: str):
 
 
 class VerifyFileForm(BaseForm):
-    pdf = FileField(_l("A notice you were given as a PDF file"), validators=[FileRequired()])
+    pdf = FileField(_l("A notice you were given as a PDF file"))
+
+
+def read_pdf(data: dict):
+    r = Reader(data)
+    pdf = r.upload("pdf")
+    r.done()
+    return pdf
 
 
 @bp.route("/verify/file", methods=["POST"])
 def verify_file():
     """Someone holding a notice as a file checks it: is it one the union issued, unchanged and signed?"""
     form = VerifyFileForm()
-    if not form.validate_on_submit():
+    if (pdf := form.read(read_pdf)) is None:
         return render_template("notices/verify.html", notice=None, code="", asked=False, form=form), 422
-    data = form.pdf.data.read()
+    data = pdf.read()
     digest = hashlib.sha256(data).hexdigest()
     notice = db.session.scalar(select(Notice).where(Notice.sha256 == digest))
     sig = signing.check(data)
@@ -118,12 +124,24 @@ def _may_print() -> bool:
     return current_user.is_authenticated and any(g.role in PRINTERS for g in grants(current_user))
 
 
+BATCH_KINDS = [k for k, v in KINDS.items() if not v.public and not v.statistics]
+
+
 class BatchForm(BaseForm):
-    kind = SelectField(_l("Notices"), choices=opts((k, v.title) for k, v in KINDS.items()
-                                                   if not v.public and not v.statistics),
-                       validators=[InputRequired()])
-    disclosure = IntegerField(_l("All cases of disclosure no."), validators=[Optional()])
-    cases = TextAreaField(_l("Or case numbers, one per line"), validators=[Optional()])
+    kind = SelectField(_l("Notices"), choices=opts((k, KINDS[k].title) for k in BATCH_KINDS),
+                       validate_choice=False)
+    disclosure = StringField(_l("All cases of disclosure no."), render_kw={"inputmode": "numeric"})
+    cases = TextAreaField(_l("Or case numbers, one per line"))
+
+
+def read_batch(data: dict) -> tuple[str, int | None, list[str]]:
+    """(kind, disclosure id, case numbers) of a batch to print."""
+    r = Reader(data)
+    kind = r.choice("kind", BATCH_KINDS)
+    disclosure = r.integer("disclosure", required=False, lo=1)
+    text = r.text("cases", required=False)
+    r.done()
+    return kind, disclosure, [n.strip() for n in text.replace(",", "\n").splitlines() if n.strip()]
 
 
 def pick_notices(user, kind: str, disclosure_id: int | None, numbers: list[str]) -> list[Notice]:
@@ -163,16 +181,15 @@ def _batches():
         abort(403)
     form = BatchForm(request.form if request.method == "POST" else None,
                      disclosure=request.args.get("disclosure", type=record_id))
-    if request.method == "POST" and form.validate():
-        numbers = [n.strip() for n in (form.cases.data or "").replace(",", "\n").splitlines() if n.strip()]
-        notices = pick_notices(current_user, form.kind.data, form.disclosure.data,
-                               numbers[:batch.MAX_NOTICES])
+    if request.method == "POST" and (chosen := form.read(read_batch)) is not None:
+        kind, disclosure, numbers = chosen
+        notices = pick_notices(current_user, kind, disclosure, numbers[:batch.MAX_NOTICES])
         if not notices:
             form.form_errors.append(_("No issued notices of this kind were found for those cases."))
         else:
-            title = KINDS[form.kind.data].title
-            if form.disclosure.data:
-                title += f" · #{form.disclosure.data}"
+            title = KINDS[kind].title
+            if disclosure:
+                title += f" · #{disclosure}"
             row = batch.create(notices, current_user, title)
             db.session.commit()
             batch_id, token = row.id, row.token
@@ -222,10 +239,22 @@ def batch_pdf(token: str):
 # -- the quarterly fund report -----------------------------------------------------------------
 
 class FundReportForm(BaseForm):
-    fund = SelectField(_l("Fund"), validators=[InputRequired()])
-    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(2000, 2100)])
+    fund = SelectField(_l("Fund"), validate_choice=False)
+    year = StringField(_l("Year"), render_kw={"inputmode": "numeric", "required": True})
     quarter = SelectField(_l("Quarter"), choices=opts((str(q), str(q)) for q in (1, 2, 3, 4)),
-                          validators=[InputRequired()])
+                          validate_choice=False)
+
+
+def read_fund_report(data: dict, funds: list) -> tuple:
+    """(fund, year, quarter) among the funds the person may report on."""
+    r = Reader(data)
+    fund = next((f for f in funds if str(f.id) == str(data.get("fund") or "")), None)
+    if fund is None:
+        r.fail("fund", _("No such fund."))
+    year = r.integer("year", lo=2000, hi=2100)
+    quarter = r.choice("quarter", ("1", "2", "3", "4"))
+    r.done()
+    return fund, year, int(quarter)
 
 
 @bp.route("/notices/fund-report")
@@ -250,10 +279,8 @@ def _fund_report():
     form = FundReportForm(request.form if request.method == "POST" else None, year=now.year,
                           quarter=str((now.month - 1) // 3 + 1))
     form.fund.choices = opts((str(f.id), f.name) for f in funds)
-    if request.method == "POST" and form.validate():
-        fund = next(f for f in funds if str(f.id) == form.fund.data)
-        if notice := form.commit(
-                lambda: operations.fund_report(fund, form.year.data, int(form.quarter.data), current_user)):
+    if request.method == "POST" and (chosen := form.read(read_fund_report, funds)) is not None:
+        if notice := form.commit(lambda: operations.fund_report(*chosen, current_user)):
             flash(_("Issued %(number)s.", number=notice.number), "success")
             return redirect(url_for("notices.verify", code=notice.verify_code))
     return render_template("notices/fund_report.html", form=form)

@@ -40,7 +40,25 @@ class NotificationPref(db.Model):
     __table_args__ = (CheckConstraint(f"mode IN {MODES}", name="mode"),)
 
 
-class MailOutbox(db.Model):
+class OutboxDelivery:
+    """The delivery columns of every outbox: one sender claims a row, retries it with back-off, and a row that
+    keeps failing waits on the admin page."""
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @staticmethod
+    def delivery_args(table: str, *more) -> tuple:
+        return (CheckConstraint(f"status IN {OUTBOX_STATUSES}", name="status"),
+                Index(f"ix_{table}_status_next", "status", "next_attempt_at"), *more)
+
+
+class MailOutbox(OutboxDelivery, db.Model):
     """One e-mail to send. A notification has at most one; a digest at most one per person and day."""
     __tablename__ = "mail_outbox"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,18 +71,9 @@ class MailOutbox(db.Model):
     body: Mapped[str] = mapped_column(Text)
     # The body holds a secret (a password-reset link): blanked once delivered, subject and times stay.
     secret: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    claimed_by: Mapped[str | None] = mapped_column(String(120))
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     user: Mapped[User] = relationship()
     notification: Mapped[Notification | None] = relationship()
-    __table_args__ = (CheckConstraint(f"status IN {OUTBOX_STATUSES}", name="status"),
-                      Index("ix_mail_outbox_status_next", "status", "next_attempt_at"))
+    __table_args__ = OutboxDelivery.delivery_args("mail_outbox")
 
 
 def mail_enabled() -> bool:

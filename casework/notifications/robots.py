@@ -19,14 +19,14 @@ from types import SimpleNamespace
 from urllib.parse import quote_plus, urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Unit
 from ..clock import utcnow
 from ..core.models import Case
 from ..extensions import db
-from .models import OUTBOX_STATUSES
+from .models import OutboxDelivery
 
 log = logging.getLogger("casework.robots")
 
@@ -51,26 +51,17 @@ class ChatRobot(db.Model):
     __table_args__ = (CheckConstraint(f"kind IN {ROBOT_KINDS}", name="kind"),)
 
 
-class RobotOutbox(db.Model):
+class RobotOutbox(OutboxDelivery, db.Model):
     """One message to one robot; the delivery columns are the e-mail outbox's."""
     __tablename__ = "robot_outbox"
     id: Mapped[int] = mapped_column(primary_key=True)
     robot_id: Mapped[int] = mapped_column(ForeignKey("chat_robots.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    claimed_by: Mapped[str | None] = mapped_column(String(120))
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     robot: Mapped[ChatRobot] = relationship()
     case: Mapped[Case | None] = relationship()
-    __table_args__ = (CheckConstraint(f"status IN {OUTBOX_STATUSES}", name="status"),
-                      Index("ix_robot_outbox_status_next", "status", "next_attempt_at"),
-                      Index("ix_robot_outbox_robot_sent", "robot_id", "sent_at"))
+    __table_args__ = OutboxDelivery.delivery_args("robot_outbox",
+                                                  Index("ix_robot_outbox_robot_sent", "robot_id", "sent_at"))
 
 
 # -- configuration -----------------------------------------------------------------------------

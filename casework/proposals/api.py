@@ -33,12 +33,15 @@ class ProposalList(Schema):
     items = List(Nested(ProposalItem), required=True)
 
 
-class DuplicateMatch(Schema):
+class SimilarMatch(Schema):
     id = Integer()
     number = String()
     title = String()
-    state = String()
     similarity = Float(metadata={"description": "TF-IDF cosine of the two texts, 0-1"})
+
+
+class DuplicateMatch(SimilarMatch):
+    state = String()
 
 
 class DuplicateMatches(Schema):
@@ -112,13 +115,6 @@ class SimilarIn(Schema):
     title = String()
     problem = String()
     suggestion = String()
-
-
-class SimilarMatch(Schema):
-    id = Integer()
-    number = String()
-    title = String()
-    similarity = Float(metadata={"description": "TF-IDF cosine of the two texts, 0-1"})
 
 
 class SimilarMatches(Schema):

@@ -142,10 +142,14 @@ def read_proposal(data: dict) -> Proposal:
             if person is None:
                 r.fail("members", _("Row %(n)s: no member with this user name or employee number.", n=index + 1))
                 continue
-        members.append({"name": name[:60], "relation": relation, "monthly_income": income,
-                        "note": str(raw.get("note") or "").strip()[:200],
+        note = str(raw.get("note") or "").strip()
+        if len(name) > 60 or len(note) > 200:
+            r.fail("members", _("Row %(n)s: %(message)s", n=index + 1, message=_(
+                "The text is too long (at most %(n)s characters).", n=60 if len(name) > 60 else 200)))
+            continue
+        members.append({"name": name, "relation": relation, "monthly_income": income, "note": note,
                         "user_id": person.id if person else None})
-    if not members:
+    if not members and "members" not in r.errors:  # a row's own refusal says more
         r.fail("members", _("List the household's members, the worker included."))
     r.done()
     return Proposal(worker, grade, causes, circumstances, visited_on, visitors, findings, members)

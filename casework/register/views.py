@@ -9,9 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from wtforms import (DateField, FieldList, Form, FormField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import FieldList, Form, FormField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..accounts.models import Unit, User
@@ -20,7 +18,7 @@ from ..aid.models import CATEGORIES
 from ..core import settings
 from ..core.permissions import has_role
 from ..extensions import db
-from ..forms import BaseForm, committed, opts
+from ..forms import BaseForm, commit_and_return, committed, opts
 from ..money import format_money
 from ..labels import CHOICE_LABELS, HOUSEHOLD_CAUSE_LABELS, HOUSEHOLD_GRADE_LABELS
 from ..core.inputs import record_id
@@ -42,28 +40,27 @@ LABELS = {"grade": GRADE_LABELS, "cause": CAUSE_LABELS, "status": STATUS_LABELS,
 
 
 class MemberForm(Form):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=60)])
+    name = StringField(_l("Name"))
     relation = SelectField(_l("Relation"), choices=opts((r, RELATION_LABELS[r]) for r in RELATIONS),
-                           default="other", validators=[Optional()])
-    monthly_income = StringField(_l("Monthly income (yuan)"), validators=[Optional()],
+                           default="other", validate_choice=False)
+    monthly_income = StringField(_l("Monthly income (yuan)"),
                                  render_kw={"inputmode": "decimal", "placeholder": "0.00"})
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Note"))
     # A member who works here too: they then never review the worker's cases (回避).
-    person = StringField(_l("Colleague's user name or employee number"), validators=[Optional(), Length(max=60)])
+    person = StringField(_l("Colleague's user name or employee number"))
 
 
 class ProposeForm(BaseForm):
-    worker = StringField(_l("Worker (user name, employee number or phone)"),
-                         validators=[InputRequired(), Length(max=60)])
-    grade = SelectField(_l("Grade"), choices=opts((g, GRADE_LABELS[g]) for g in GRADES),
-                        validators=[InputRequired()])
+    """Carries the values; ops.read_proposal reads and checks them."""
+    worker = StringField(_l("Worker (user name, employee number or phone)"), render_kw={"required": True})
+    grade = SelectField(_l("Grade"), choices=opts((g, GRADE_LABELS[g]) for g in GRADES), validate_choice=False)
     causes = SelectMultipleField(_l("Causes"), choices=opts((c, CAUSE_LABELS[c]) for c in CAUSES),
                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-                                 validators=[Optional()])
-    circumstances = TextAreaField(_l("Circumstances"), validators=[Optional(), Length(max=20000)])
-    visited_on = DateField(_l("Verification visit on"), validators=[InputRequired()])
-    visitors = StringField(_l("Visitors (user names, separated by commas)"), validators=[InputRequired()])
-    findings = TextAreaField(_l("Findings of the visit"), validators=[InputRequired(), Length(max=20000)])
+                                 validate_choice=False)
+    circumstances = TextAreaField(_l("Circumstances"))
+    visited_on = StringField(_l("Verification visit on"), render_kw={"type": "date", "required": True})
+    visitors = StringField(_l("Visitors (user names, separated by commas)"), render_kw={"required": True})
+    findings = TextAreaField(_l("Findings of the visit"), render_kw={"required": True})
     members = FieldList(FormField(MemberForm), min_entries=6, max_entries=20)
 
 
@@ -111,10 +108,9 @@ def create():
     if not has_role(current_user, "union_staff"):
         abort(403)
     form = ProposeForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         data = {k: v for k, v in form.data.items() if k != "members"}
         data["members"] = form.members.data
-        data["visited_on"] = form.visited_on.data
         if household := form.commit(lambda: ops.propose(ops.read_proposal(data), current_user)):
             flash(_("The household is waiting for the committee's vote."), "success")
             return redirect(url_for("register.view", household_id=household.id))
@@ -167,10 +163,9 @@ def cast_vote(household_id: int):
 @login_required
 def record_review(household_id: int):
     household = _household(household_id)
-    if committed(lambda: ops.review(household, current_user, request.form.get("outcome", ""),
-                                    request.form.get("new_grade") or None, request.form.get("reason", "")))[0]:
-        flash(_("The re-check is recorded."), "success")
-    return redirect(url_for("register.view", household_id=household_id))
+    return commit_and_return(lambda: ops.review(household, current_user, request.form.get("outcome", ""),
+                                                request.form.get("new_grade") or None, request.form.get("reason", "")),
+                             _("The re-check is recorded."), url_for("register.view", household_id=household_id))
 
 
 @bp.route("/stats")

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Callable
 
+from flask_babel import lazy_gettext as _l, lazy_pgettext as _lp
 from sqlalchemy import delete, insert, select, update
 from stdnum.cn import ric
 
@@ -28,7 +29,7 @@ from ..clock import today, utcnow
 from ..core.errors import CaseworkError, Conflict
 from ..exports import writer
 from ..extensions import db
-from ..labels import ROLE_LABELS, in_chinese
+from ..labels import ROLE_LABELS, chinese, in_chinese
 from ..names import normalise_name
 from . import crypto
 from .models import Activation, RosterImport, UserIdentity
@@ -148,7 +149,8 @@ def import_now(data: bytes, filename: str, actor: User | None, *, dry_run: bool,
             failed = db.session.get(RosterImport, job.id)
             failed.status, failed.finished_at, failed.error = "failed", utcnow(), exc.__class__.__name__
             db.session.commit()
-        raise Conflict("导入中途停止（数据在导入期间被修改）。已写入的会员保留，请重新导入同一文件完成剩余部分。",
+        raise Conflict(chinese(_l("The import stopped part way (the data changed during the import). Members "
+                                  "already written stay; import the same file again to finish the rest.")),
                        code="import_interrupted") from None
     if not dry_run:
         job.status, job.finished_at, job.done = "done", utcnow(), job.total
@@ -193,7 +195,8 @@ def run_saved(job_id: int, actor_id: int | None) -> Report | None:
     data = crypto.decrypt_bytes(job.content)
     try:
         if data is None:
-            raise CaseworkError("上传的文件已无法读取（密钥已更换），请重新上传。")
+            raise CaseworkError(chinese(_l("The uploaded file can no longer be read (the key was changed); "
+                                              "upload it again.")))
         report = import_roster(data, job.filename, actor, dry_run=False, create_units=job.create_units,
                                deactivate_missing=job.deactivate_missing, job=job)
     except Exception as exc:  # noqa: BLE001  the page must say what happened, whatever it was
@@ -202,8 +205,9 @@ def run_saved(job_id: int, actor_id: int | None) -> Report | None:
         job = db.session.get(RosterImport, job_id)
         job.status, job.finished_at, job.content = "failed", utcnow(), None
         # Our own refusals say why; anything else (a member changed meanwhile) gets no SQL on the page.
-        job.error = str(exc.message) if isinstance(exc, CaseworkError) else \
-            f"导入中途停止（{exc.__class__.__name__}）。已写入的会员保留，请重新导入同一文件完成剩余部分。"
+        job.error = str(exc.message) if isinstance(exc, CaseworkError) else chinese(_l(
+            "The import stopped part way (%(error)s). Members already written stay; import the same file "
+            "again to finish the rest.", error=exc.__class__.__name__))
         db.session.commit()
         return None
     report.import_id = job.id
@@ -249,18 +253,22 @@ class _Directory:
         if path in self.paths:
             return self.paths[path], None, None
         if any(len(name) > 100 for name in path):
-            return None, "单位名称过长（每级最多 100 个字）", None
+            return None, chinese(_l("Unit name too long (at most 100 characters a level)")), None
         matches = self.suffixes.get(path, [])
         if len(matches) == 1:
             return matches[0], None, None
+        named = "/".join(path)
         if len(matches) > 1:
-            return None, f"单位“{'/'.join(path)}”有多个同名单位，请写从顶级单位开始的完整路径", None
+            return None, chinese(_l("Unit “%(path)s” matches several units of that name; write the full path "
+                                    "from the top unit", path=named)), None
         if path[0] not in self.roots:
-            roots = "、".join(sorted(self.roots)) or "（无）"
-            return None, f"单位“{'/'.join(path)}”不存在（路径须从顶级单位写起：{roots}）", None
+            roots = "、".join(sorted(self.roots)) or chinese(_l("(none)"))
+            return None, chinese(_l("Unit “%(path)s” does not exist (the path starts at a top unit: "
+                                    "%(roots)s)", path=named, roots=roots)), None
         if len(path) > 3:
-            return None, f"单位“{'/'.join(path)}”层级过多（最多三级：总工会/分会/小组）", None
-        return None, f"单位“{'/'.join(path)}”不存在", path
+            return None, chinese(_l("Unit “%(path)s” has too many levels (three at most: federation/branch/"
+                                    "group)", path=named)), None
+        return None, chinese(_l("Unit “%(path)s” does not exist", path=named)), path
 
 
 def _unit_path(text: str) -> tuple[str, ...]:
@@ -272,20 +280,25 @@ def _check_id(cell, text: str, on) -> tuple[str | None, str | None]:
     number = text.replace(" ", "").upper()
     if isinstance(cell, float) or re.match(r"^\d(\.\d+)?E\+?\d+$", number):
         # Excel keeps 15 significant digits: the last ones are gone, nothing here can restore them.
-        return None, "身份证号被存成了数字，末几位已丢失；请把该列设为“文本”格式后重新填写"
+        return None, chinese(_l("The ID number was stored as a number and its last digits are lost; format "
+                                "the column as “Text” and fill it in again"))
     if len(number) != 18:
-        return None, f"身份证号应为 18 位（现为 {len(number)} 位）"
+        return None, chinese(_l("An ID number has 18 characters (this one has %(count)d)", count=len(number)))
     if not (number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")):
-        return None, "身份证号格式不对（前 17 位为数字，末位为数字或 X）"
+        return None, chinese(_l("ID number malformed (17 digits, then a digit or X)"))
     if ric.calc_check_digit(number) != number[17]:
-        return None, "身份证号校验位错误，请核对号码"
+        return None, chinese(_l("ID number check digit wrong; check the number"))
     try:
         born = ric.get_birth_date(number)
     except Exception:  # noqa: BLE001  stdnum raises InvalidComponent for an impossible date
-        return None, f"身份证号中的出生日期无效（{number[6:10]}-{number[10:12]}-{number[12:14]}）"
+        return None, _bad_birth_date(f"{number[6:10]}-{number[10:12]}-{number[12:14]}")
     if born > on or born.year < 1900:
-        return None, f"身份证号中的出生日期无效（{born.isoformat()}）"
+        return None, _bad_birth_date(born.isoformat())
     return number, None
+
+
+def _bad_birth_date(shown: str) -> str:
+    return chinese(_l("The birth date in the ID number is not valid (%(date)s)", date=shown))
 
 
 def _parse_roles(text: str) -> tuple[list[str], list[str]]:
@@ -294,9 +307,11 @@ def _parse_roles(text: str) -> tuple[list[str], list[str]]:
         code = part if part in ROLES else ROLE_NAMES.get(part) or ROLE_NAMES.get(part.lower())
         if code is None:
             names = "、".join(dict.fromkeys(in_chinese(ROLE_LABELS, r) for r in ROSTER_ROLES))
-            refusals.append(f"未知角色“{part}”（可填：{names}，或角色代码）")
+            refusals.append(chinese(_l("Unknown role “%(role)s” (allowed: %(names)s, or a role code)",
+                                       role=part, names=names)))
         elif code == "admin":
-            refusals.append("系统管理员角色不能通过花名册授予，请在“人员”页面单独设置")
+            refusals.append(chinese(_l("The administrator role cannot be granted by the roster; set it on "
+                                       "the “People” page")))
         elif code not in roles:
             roles.append(code)
     return roles, refusals
@@ -310,9 +325,11 @@ def _read_row(no: int, raw: list, table: Table, on) -> Row:
     for index, text in enumerate(cells):
         if text.startswith(FORMULA_START):
             named = index < len(table.headers) and table.headers[index]
-            header = table.headers[index] if named else f"第 {index + 1} 列"
-            row.reasons.append(f"“{header}”一栏以“{text[0].strip() or '制表符'}”开头，疑似公式注入，已拒绝"
-                               f"（请删去开头的 = + - @ 符号）")
+            header = table.headers[index] if named else chinese(_l("column %(number)d", number=index + 1))
+            row.reasons.append(chinese(_l(
+                "The “%(column)s” column starts with “%(start)s”, which looks like a formula injection; "
+                "refused (delete the leading = + - @)", column=header,
+                start=text[0].strip() or chinese(_l("a tab")))))
             poisoned.add(index)
 
     def value(field_name):
@@ -326,28 +343,30 @@ def _read_row(no: int, raw: list, table: Table, on) -> Row:
         row.name = normalise_name(row.name)
     if row.name is not None and col["name"] not in poisoned:
         if not row.name:
-            row.reasons.append("姓名为空")
+            row.reasons.append(chinese(_l("Name is empty")))
         elif len(row.name) > 60:
-            row.reasons.append("姓名过长（最多 60 个字）")
+            row.reasons.append(chinese(_l("Name too long (at most 60 characters)")))
     row.name = row.name or ""
     _cell, emp = value("employee_no")
     row.employee_no = (emp or "").strip()
     if col["employee_no"] not in poisoned:
         if not row.employee_no:
-            row.reasons.append("工号为空")
+            row.reasons.append(chinese(_l("Employee number is empty")))
         elif not EMPLOYEE_RE.match(row.employee_no):
-            row.reasons.append(f"工号“{row.employee_no[:40]}”格式不对（只能是字母、数字和 - _ .，最多 40 位）")
+            row.reasons.append(chinese(_l("Employee number “%(number)s” malformed (letters, digits and - _ . "
+                                          "only, at most 40)", number=row.employee_no[:40])))
     _cell, phone = value("phone")
     if phone:
         phone = re.sub(r"[\s-]", "", phone)
         if PHONE_RE.match(phone):
             row.phone = phone
         else:
-            row.reasons.append(f"手机号“{phone[:20]}”格式不对（应为 11 位大陆手机号，如 13800001234）")
+            row.reasons.append(chinese(_l("Mobile number “%(phone)s” malformed (11 digits of a mainland "
+                                          "mobile, e.g. 13800001234)", phone=phone[:20])))
     _cell, unit_text = value("unit")
     row.unit_text = unit_text or ""
     if col["unit"] not in poisoned and not row.unit_text:
-        row.reasons.append("单位为空")
+        row.reasons.append(chinese(_l("Unit is empty")))
     cell, id_text = value("id_number")
     if id_text:
         row.id_number, refusal = _check_id(cell, id_text, on)
@@ -360,7 +379,7 @@ def _read_row(no: int, raw: list, table: Table, on) -> Row:
     return row
 
 
-def _duplicates(rows: list[Row], key: Callable[[Row], str | None], what: str, show: Callable[[str], str]):
+def _duplicates(rows: list[Row], key: Callable[[Row], str | None], refusal: Callable[[str, str], str]):
     seen: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         value = key(row)
@@ -370,16 +389,19 @@ def _duplicates(rows: list[Row], key: Callable[[Row], str | None], what: str, sh
         if len(group) > 1:
             where = "、".join(str(r.no) for r in group)
             for row in group:
-                row.reasons.append(f"{what}{show(value)}在文件中重复（第 {where} 行）")
+                row.reasons.append(refusal(value, where))
 
 
 def _check(table: Table, opts: Options, actor: User | None, dry_run: bool):
     directory = _Directory()
     on = today()
     rows = [_read_row(no, raw, table, on) for no, raw in table.rows]
-    _duplicates(rows, lambda r: r.employee_no, "工号", lambda v: f"“{v}”")
-    _duplicates(rows, lambda r: r.phone, "手机号", lambda v: f"“{v}”")
-    _duplicates(rows, lambda r: r.id_number, "身份证号", lambda v: f"（尾号 {v[-4:]}）")
+    _duplicates(rows, lambda r: r.employee_no, lambda v, where: chinese(_l(
+        "Employee number “%(value)s” repeats in the file (rows %(rows)s)", value=v, rows=where)))
+    _duplicates(rows, lambda r: r.phone, lambda v, where: chinese(_l(
+        "Mobile number “%(value)s” repeats in the file (rows %(rows)s)", value=v, rows=where)))
+    _duplicates(rows, lambda r: r.id_number, lambda v, where: chinese(_l(
+        "ID number (ending %(value)s) repeats in the file (rows %(rows)s)", value=v[-4:], rows=where)))
     missing: dict[tuple, list[int]] = defaultdict(list)
     file_emps = {r.employee_no for r in rows if r.employee_no}
     for row in rows:
@@ -394,7 +416,8 @@ def _check(table: Table, opts: Options, actor: User | None, dry_run: bool):
                 if opts.create_units:
                     row.new_unit = creatable
                 else:
-                    row.reasons.append(f"{refusal}（可勾选“创建缺少的单位”）")
+                    row.reasons.append(chinese(_l("%(refusal)s (tick “Create missing units”)",
+                                                  refusal=refusal)))
             elif refusal:
                 row.reasons.append(refusal)
             row.unit = unit
@@ -403,7 +426,10 @@ def _check(table: Table, opts: Options, actor: User | None, dry_run: bool):
             holder = directory.digests.get(crypto.digest(row.id_number))
             if holder is not None and holder != row.user_id:
                 other = directory.user_emp.get(holder)
-                row.reasons.append(f"身份证号已登记在{f'工号 {other} 的' if other else '另一'}会员名下")
+                row.reasons.append(chinese(
+                    _l("The ID number is registered to the member with employee number %(number)s",
+                       number=other)
+                    if other else _l("The ID number is registered to another member")))
     # Phones that members of this file give up are free for others in the same file.
     leaving = {r.old_phone: r.user_id for r in rows if r.old_phone and r.phone and r.phone != r.old_phone
                and not r.reasons}
@@ -412,7 +438,11 @@ def _check(table: Table, opts: Options, actor: User | None, dry_run: bool):
             holder = directory.phones.get(row.phone)
             if holder is not None and holder != row.user_id and leaving.get(row.phone) != holder:
                 other = directory.user_emp.get(holder)
-                row.reasons.append(f"手机号“{row.phone}”已被{f'工号 {other} 的' if other else '另一'}账号使用")
+                row.reasons.append(chinese(
+                    _l("Mobile number “%(phone)s” is used by the account with employee number %(number)s",
+                       phone=row.phone, number=other)
+                    if other else
+                    _l("Mobile number “%(phone)s” is used by another account", phone=row.phone)))
     report = Report(dry_run=dry_run, total=len(rows))
     report.missing_units = [{"path": "/".join(p), "rows": len(n), "create": opts.create_units}
                             for p, n in sorted(missing.items())]
@@ -469,7 +499,7 @@ def _diff(row: Row, d: _Directory) -> list[list]:
             out.append(["roles", "、".join(in_chinese(ROLE_LABELS, r) for r in sorted(held & set(ROSTER_ROLES))),
                         "、".join(in_chinese(ROLE_LABELS, r) for r in sorted(after & set(ROSTER_ROLES)))])
     if not user.active:
-        out.append(["active", "停用", "启用"])
+        out.append(["active", chinese(_l("Inactive")), chinese(_l("Active"))])
     return out
 
 
@@ -695,13 +725,14 @@ escape_cell = writer.escape_text  # OWASP CSV injection: a formula-like cell is 
 
 def refusal_file(body: dict, fmt: str) -> tuple[bytes, str]:
     """The refused rows with a 原因 (reason) column, as XLSX or CSV; formulas escaped, ID numbers as text."""
-    headers = [h or f"列{i + 1}" for i, h in enumerate(body["headers"])] + ["原因", "原行号"]
+    headers = [h or chinese(_l("Column %(number)d", number=i + 1)) for i, h in enumerate(body["headers"])] + [
+        chinese(_lp("roster file", "Reason")), chinese(_l("Row in the file"))]
     lines = [[escape_cell(c) for c in (r["cells"] + [""] * (len(body["headers"]) - len(r["cells"])))
               [:len(body["headers"])]] + [escape_cell(r["reason"]), str(r["row"])] for r in body["rows"]]
     if fmt == "csv":
         return writer.csv_bytes(headers, lines), writer.CSV_TYPE
     # text cells: ID numbers keep all 18 digits when edited
-    return writer.xlsx_bytes("未导入的行", headers, lines, text=True), writer.XLSX_TYPE
+    return writer.xlsx_bytes(chinese(_l("Rows not imported")), headers, lines, text=True), writer.XLSX_TYPE
 
 
 # -- activation ---------------------------------------------------------------------------------------------

@@ -5,8 +5,7 @@ from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from wtforms import HiddenField, IntegerField, SelectField
-from wtforms.validators import InputRequired
+from wtforms import HiddenField, SelectField, StringField
 
 from ..accounts.models import Unit
 from ..clock import today
@@ -27,9 +26,10 @@ class AnnualReportForm(BaseForm):
     unit = HiddenField()
     from_ = HiddenField(name="from")
     to = HiddenField()
+    # Carried only: reports.read checks the kind and the year.
     kind = SelectField(_l("Report on"), choices=opts((k, labels.KIND_LABELS[k]) for k in reports.NOTICE_KINDS),
-                       validators=[InputRequired()])
-    year = IntegerField(_l("Year"), validators=[InputRequired()])
+                       validate_choice=False)
+    year = StringField(_l("Year"), render_kw={"inputmode": "numeric", "required": True})
 
 
 @bp.route("/stats")

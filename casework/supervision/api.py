@@ -130,6 +130,13 @@ def _slip_out(s) -> dict:
             "transitions": engine.available(s, user())}
 
 
+def _slip_committed(slip) -> dict:
+    """The slip after a step, read before the commit expires it."""
+    out = _slip_out(slip)
+    db.session.commit()
+    return out
+
+
 def _note_out(n) -> dict:
     return {"id": n.id, "at": n.at.isoformat() + "Z", "department": n.department.name if n.department else None,
             "by": n.user.username, "text": n.text}
@@ -162,9 +169,7 @@ def issue(kind: str, case_id: int, json_data=None):
     if not isinstance(remark, str) or not isinstance(body.get("colour", ""), str):
         raise BadRequest(_("`colour` and `remark` must be text."), fields={"remark": "text"})
     slip = ops.issue(case, user(), colour=body.get("colour") or "", remark=remark)
-    out = _slip_out(slip)
-    db.session.commit()
-    return out
+    return _slip_committed(slip)
 
 
 @bp.get("/slips/<int:slip_id>")
@@ -184,9 +189,7 @@ def answer(slip_id: int, json_data=None):
     slip = ops.load(slip_id, user())
     version, _comment = step_options(body)
     ops.answer(slip, user(), body.get("answer"), version=version)
-    out = _slip_out(slip)
-    db.session.commit()
-    return out
+    return _slip_committed(slip)
 
 
 @bp.post("/slips/<int:slip_id>/close")
@@ -198,9 +201,7 @@ def close(slip_id: int, json_data=None):
     slip = ops.load(slip_id, user())
     version, comment = step_options(body)
     ops.close(slip, user(), comment, version=version)
-    out = _slip_out(slip)
-    db.session.commit()
-    return out
+    return _slip_committed(slip)
 
 
 @bp.get("/slips/<int:slip_id>/audit")

@@ -313,6 +313,48 @@ def sign_in(page, base_url: str, username: str) -> None:
         page.click("form.form button[type=submit]")
 
 
+def issue_slip(page, base_url: str, case_id: int, remark: str, colour: str = "red") -> str:
+    """Union staff (staff1) issue a supervision slip from the motion's page; answers the slip's number."""
+    sign_in(page, base_url, "staff1")
+    page.goto(f"{base_url}/cases/motion/{case_id}")
+    form = "form[action$='/slips']"
+    page.click(f"details:has({form}) > summary")
+    page.select_option(f"{form} select[name=colour]", value=colour)
+    page.fill(f"{form} textarea[name=remark]", remark)
+    with page.expect_navigation():
+        page.click(f"{form} button[type=submit]")
+    assert page.locator(".flash.success").count()
+    number = page.locator(f"li.slip-{colour} a").first.inner_text()
+    assert number.startswith("工督〔")
+    return number
+
+
+def answer_slip(page, base_url: str, number: str, answer: str, check=None) -> None:
+    """The department (handler1) opens slip `number` from the top of its work and answers it; `check(step)`,
+    when given, looks at the page on the way ("work", then "filled" with the answer typed in)."""
+    from sqlalchemy import select
+
+    from casework.extensions import db
+    from casework.supervision.models import Slip
+    sign_in(page, base_url, "handler1")
+    page.goto(base_url + "/work")
+    link = page.locator(f".supervision-queue a:has-text('{number}')")
+    assert link.is_visible()
+    (check or (lambda step: None))("work")
+    with page.expect_navigation():
+        link.click()
+    page.fill("form[action$='/answer'] textarea[name=answer]", answer)
+    (check or (lambda step: None))("filled")
+    with page.expect_navigation():
+        page.click("form[action$='/answer'] button[type=submit]")
+    assert page.locator(".flash.success").count()
+    assert answer[:8] in page.inner_text("dd.answer")
+    try:
+        assert db.session.scalar(select(Slip.status).where(Slip.number == number)) == "answered"
+    finally:
+        db.session.rollback()
+
+
 def act(page, trigger: str, fields: dict | None = None, selects: dict | None = None,
         choose: dict | None = None) -> None:
     """Open the case page's form for `trigger`, fill it (`selects` by label, `choose` by value), send it,

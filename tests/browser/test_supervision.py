@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from ..factories import fire, new_case
-from .conftest import sign_in as as_user
+from .conftest import answer_slip, issue_slip, sign_in as as_user
 
 
 @pytest.fixture()
@@ -41,34 +41,9 @@ def filed(app, live):
 
 
 def test_the_department_answers_a_red_slip_and_the_board_shows_it(live, filed, page):
-    from casework.extensions import db
-    from casework.supervision.models import Slip
     case_id, number = filed
-
-    as_user(page, live, "staff1")
-    page.goto(f"{live}/cases/motion/{case_id}")
-    page.click("details:has(form[action$='/slips']) > summary")
-    page.select_option("form[action$='/slips'] select[name=colour]", value="red")
-    page.fill("form[action$='/slips'] textarea[name=remark]", "请本周内答复")
-    with page.expect_navigation():
-        page.click("form[action$='/slips'] button[type=submit]")
-    assert page.locator(".flash.success").count()
-    slip_number = page.locator(".slip-red a").first.inner_text()
-    assert slip_number.startswith("工督〔")
-
-    as_user(page, live, "handler1")
-    page.goto(live + "/work")
-    with page.expect_navigation():
-        page.click(f".supervision-queue a:has-text('{slip_number}')")
-    page.fill("textarea[name=answer]", "已清理被占用的休息室，设施下周配齐")
-    with page.expect_navigation():
-        page.click("form[action$='/answer'] button[type=submit]")
-    assert page.locator(".flash.success").count()
-    assert "已清理被占用的休息室" in page.inner_text("dd.answer")
-    try:
-        assert db.session.scalar(select(Slip.status).where(Slip.number == slip_number)) == "answered"
-    finally:
-        db.session.rollback()
+    slip_number = issue_slip(page, live, case_id, "请本周内答复")
+    answer_slip(page, live, slip_number, "已清理被占用的休息室，设施下周配齐")
 
     as_user(page, live, "committee1")
     page.goto(live + "/supervision")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
-from .conftest import act, sign_in
+from .conftest import act, answer_slip, issue_slip, sign_in
 from .test_supervision import filed  # noqa: F401  (the fixture: a motion filed to 生产技术部, not signed for)
 
 PHONE = {"width": 390, "height": 844}
@@ -27,7 +26,6 @@ def _fits(page) -> None:
 def test_on_a_phone_the_department_signs_for_answers_a_red_slip_and_the_board_shows_it(live, filed, page):  # noqa: F811
     from casework.core.models import Case
     from casework.extensions import db
-    from casework.supervision.models import Slip
     case_id, number = filed
     SHOTS.mkdir(parents=True, exist_ok=True)
 
@@ -48,41 +46,19 @@ def test_on_a_phone_the_department_signs_for_answers_a_red_slip_and_the_board_sh
     _fits(page)
 
     # Union staff issue a red slip from the case page.
-    sign_in(page, live, "staff1")
-    page.goto(f"{live}/cases/motion/{case_id}")
-    page.click("details:has(form[action$='/slips']) > summary")
-    page.select_option("form[action$='/slips'] select[name=colour]", value="red")
-    page.fill("form[action$='/slips'] textarea[name=remark]", "请本周内答复办理情况")
-    with page.expect_navigation():
-        page.click("form[action$='/slips'] button[type=submit]")
-    assert page.locator(".flash.success").count()
-    slip_number = page.locator("li.slip-red a").first.inner_text()
-    assert slip_number.startswith("工督〔")
+    slip_number = issue_slip(page, live, case_id, "请本周内答复办理情况")
 
     # The department finds it at the top of its work and answers on the slip.
-    sign_in(page, live, "handler1")
-    page.goto(live + "/work")
-    _fits(page)
-    slip_link = page.locator(f".supervision-queue a:has-text('{slip_number}')")
-    assert slip_link.is_visible()
-    with page.expect_navigation():
-        slip_link.click()
-    assert "请本周内答复办理情况" in page.inner_text("section.card")
-    answer = page.locator("form[action$='/answer'] textarea[name=answer]")
-    answer.fill("已清理被占用的休息室，设施下周配齐")
-    box = answer.bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
-    with page.expect_navigation():
-        page.click("form[action$='/answer'] button[type=submit]")
-    assert page.locator(".flash.success").count()
-    assert "已清理被占用的休息室" in page.inner_text("dd.answer")
+    def on_the_phone(step):
+        _fits(page)
+        if step == "filled":
+            assert "请本周内答复办理情况" in page.inner_text("section.card")
+            box = page.locator("form[action$='/answer'] textarea[name=answer]").bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    answer_slip(page, live, slip_number, "已清理被占用的休息室，设施下周配齐", check=on_the_phone)
     assert "按期" in page.inner_text("dl.details")
     _fits(page)
     page.screenshot(path=str(SHOTS / "phone-slip.png"), full_page=True)
-    try:
-        assert db.session.scalar(select(Slip.status).where(Slip.number == slip_number)) == "answered"
-    finally:
-        db.session.rollback()
 
     # The committee's board: the department's answered red slip, on time, its open item.
     sign_in(page, live, "committee1")

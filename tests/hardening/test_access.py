@@ -6,7 +6,7 @@ import re
 import pytest
 
 from ..conftest import Browser
-from ..factories import aid_to
+from ..factories import aid_to, department_handler
 
 # Routes anyone may read without signing in.
 PUBLIC = {"accounts.login", "static", "openapi.spec", "api.openapi_page", "api_tokens.create_token", "ops.healthz",
@@ -152,20 +152,6 @@ def test_markup_in_every_field_is_shown_escaped(app, demo, api):
 
 # -- departments that handle a case: the lead one and the co-handling ones -----------------------
 
-def _handler(db, demo, username, code):
-    from sqlalchemy import select
-
-    from casework.accounts.models import Department, DepartmentMember, User
-    user = User(username=username, name=username, unit=demo["handler1"].unit)
-    user.set_password("demo-password")
-    db.session.add(user)
-    db.session.flush()
-    db.session.add(DepartmentMember(user=user, department=db.session.scalar(
-        select(Department).where(Department.code == code))))
-    db.session.commit()
-    return user
-
-
 def _filed_motion(db, demo, co=("HR",)):
     from sqlalchemy import select
 
@@ -185,8 +171,8 @@ def _filed_motion(db, demo, co=("HR",)):
 @pytest.mark.parametrize("who,expected", [("handler1", 200), ("co_handler", 200), ("other_handler", 404)])
 def test_motion_pages_and_api_by_department(app, db, demo, api, who, expected):
     """The lead department's handler, a co-handling department's, and one whose department has no part."""
-    _handler(db, demo, "co_handler", "HR")
-    _handler(db, demo, "other_handler", "LOG")
+    department_handler(demo["handler1"].unit, "co_handler", "HR")
+    department_handler(demo["handler1"].unit, "other_handler", "LOG")
     case = _filed_motion(db, demo)
     person = Browser(app.test_client())
     person.login(who)
@@ -221,8 +207,8 @@ def test_the_list_filter_and_the_case_rule_agree(db, demo):
     from casework.core.permissions import can_view, visible_filter
 
     from ..factories import new_case
-    _handler(db, demo, "co_handler", "HR")
-    _handler(db, demo, "other_handler", "LOG")
+    department_handler(demo["handler1"].unit, "co_handler", "HR")
+    department_handler(demo["handler1"].unit, "other_handler", "LOG")
     _filed_motion(db, demo)
     _filed_motion(db, demo, co=("LOG", "HR"))
     _filed_motion(db, demo, co=())
