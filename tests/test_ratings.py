@@ -166,8 +166,9 @@ def test_unsatisfied_call_back_explained(demo, session, api):
     out = record(api, cb, how="meeting", notes="座谈回访", outcome="explain",
                  explanation="受场地限制，窗口无法再增加，已调整开餐时间。")
     assert out["state"] == "explained" and out["transitions"] == []
-    assert _db.session.scalar(select(Notification).where(Notification.user_id == demo["rep1"].id,
-                                                         Notification.body.like("受场地限制%")))
+    told = _db.session.scalars(select(Notification).where(Notification.body.like("受场地限制%"))).all()
+    assert [n.user_id for n in told] == [demo["rep1"].id]  # the rater, once, with a link to the motion
+    assert told[0].case_id == case.id
     assert record(api, cb, 409, how="phone", notes="again", outcome="explain", explanation="x")
 
 
@@ -191,6 +192,9 @@ def test_appeal_upheld_sets_the_rating_aside_and_keeps_it(demo, session, api):
     vote(api, cb, "uphold_appeal", "committee2", reason="答复已落实")
     out = vote(api, cb, "uphold_appeal", "committee3", reason="评价有误")
     assert out["state"] == "upheld" and out["votes"] == 3 and out["decision"]
+    told = _db.session.scalars(select(Notification).where(Notification.body == out["decision"])).all()
+    assert [(n.user_id, n.case_id) for n in told] == [(demo["rep1"].id, case.id)]
+    assert told[0].subject.endswith(f"{case.number}：申诉成立")
     assert ratings(case) == [("rep1", "author", 1, "satisfied", "unsatisfied", True)]  # kept, set aside
     assert ledger.average_rating(cb.department, YEAR)["answers"] == 0
     assert ledger.callback_rate(YEAR)["set_aside"] == 1

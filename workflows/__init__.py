@@ -53,7 +53,7 @@ EFFECTS = frozenset({
 # The effects the register's, the board's, the slips' and the call-backs' workflows name.
 SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf",
                              "record_slip_answer", "close_slip",
-                             "record_callback", "order_fix", "notify_raters", "set_ratings_aside",
+                             "record_callback", "order_fix", "set_ratings_aside",
                              "record_decision"})
 # The guards and branch selectors of those workflows.
 SUBJECT_GUARDS = frozenset({"callback_outcome_complete"})

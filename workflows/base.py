@@ -39,7 +39,7 @@ REVIEW_ROLES = frozenset({
 # Who a step can tell besides the roles above (casework/notifications resolves each name): the co-signers
 # of a motion, the committee members who voted in the round that carried, the author of the motion one
 # was merged into.
-AUDIENCES = ("cosigners", "coproposers", "voters", "merge_target_author")
+AUDIENCES = ("cosigners", "coproposers", "voters", "merge_target_author", "raters")
 # Steps that cannot be undone: the web form asks the person to confirm before firing them (the API does
 # not: its callers confirm in their own way). Declared here once, read through `Transition.irreversible`.
 IRREVERSIBLE_TRIGGERS = frozenset({
@@ -102,8 +102,8 @@ class Transition:
 @dataclass(frozen=True)
 class Tell:
     """Who is told of a step. A party role or AUDIENCES name means those people; a unit role means whoever
-    may act in it now (work has arrived). `when` names a guard that must pass after the step, e.g. the
-    last evaluator's score."""
+    may act in it now (work has arrived). `when` names a guard that must pass after the step (e.g. the
+    last evaluator's score) or a branch condition that must hold (e.g. the call-back's outcome)."""
     who: str
     when: str = ""
 

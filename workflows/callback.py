@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .base import Field, Transition, Workflow
+from .base import Field, Transition, Workflow, tell
 
 
 class State(str, Enum):
@@ -40,18 +40,25 @@ TRANSITIONS = [
     Transition("record", ("due",), "fixing", conditions=("outcome_fix",),
                effects=("record_callback", "order_fix"), **_RECORD),
     Transition("record", ("due",), "explained", conditions=("outcome_explain",),
-               effects=("record_callback", "notify_raters"), **_RECORD),
+               effects=("record_callback",), **_RECORD),
     Transition("record", ("due",), "appealed", conditions=("outcome_appeal",),
                effects=("record_callback",), **_RECORD),
     Transition("uphold_appeal", ("appealed",), "upheld", ("committee",), vote=True,
-               fields=(Field("reason", "text"),), effects=("set_ratings_aside", "record_decision",
-                                                            "notify_raters")),
+               fields=(Field("reason", "text"),), effects=("set_ratings_aside", "record_decision")),
     Transition("dismiss_appeal", ("appealed",), "dismissed", ("committee",), vote=True,
-               fields=(Field("reason", "text"),), effects=("record_decision", "notify_raters")),
+               fields=(Field("reason", "text"),), effects=("record_decision",)),
     # Fired when the re-handled case's new reply is rated.
     Transition("close_fixed", ("fixing",), "fixed", ("scheduler",), automatic=True),
 ]
 
+# The raters are told of the written explanation and of the committee's decision on an appeal; a fix tells
+# them through the case's own `rehandle`.
+NOTIFY = {
+    "record": tell("raters", when="outcome_explain"),
+    "uphold_appeal": tell("raters"),
+    "dismiss_appeal": tell("raters"),
+}
+
 WORKFLOW = Workflow("callback", State, "due", TRANSITIONS,
                     deadlines={"due": ("callback_days", 5)},
-                    final=("fixed", "explained", "upheld", "dismissed"))
+                    final=("fixed", "explained", "upheld", "dismissed"), notify=NOTIFY)

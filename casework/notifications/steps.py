@@ -116,7 +116,7 @@ def recipients(step: Step) -> dict[int, tuple[User, bool]]:
     out: dict[int, tuple[User, bool]] = {}
     moved = step.from_state != step.case.state
     for tell in step.workflow.notify.get(step.transition.trigger, ()):
-        if tell.when and engine.GUARDS[tell.when](step):
+        if tell.when and not _holds(tell.when, step):
             continue  # the condition does not hold (yet)
         if tell.who in UNIT_ROLES:
             people = assignees(step.case, {tell.who})
@@ -131,6 +131,24 @@ def recipients(step: Step) -> dict[int, tuple[User, bool]]:
             held = out.get(user.id)
             out[user.id] = (user, owner or (held is not None and held[1]))
     return out
+
+
+def _holds(when: str, step: Step) -> bool:
+    if when in engine.CONDITIONS:
+        return bool(engine.CONDITIONS[when](step))
+    return engine.GUARDS[when](step) is None
+
+
+# Subject workflows (a call-back, ...) -> (step, person) -> (subject, body, the case it is about).
+SUBJECT_LINES: dict[str, Callable[[Step, User], tuple[str, str, Case]]] = {}
+
+
+def subject_lines(kind: str):
+    """Registers how the steps of a subject workflow read in a message (its NOTIFY says who is told)."""
+    def register(fn):
+        SUBJECT_LINES[kind] = fn
+        return fn
+    return register
 
 
 def _lines(step: Step, user: User, owner: bool) -> tuple[str, str]:
@@ -169,10 +187,13 @@ def robot_text(step: Step) -> str:
 @engine.after_step
 def tell_of_step(step: Step, _entry) -> None:
     case = step.case
-    if _replaying.get() or not isinstance(case, Case) or case.kind not in workflows.WORKFLOWS:
+    if _replaying.get():
         return
     if step.transition.vote and not step.carried:
         return  # a vote that has not carried yet is nobody's news
+    if not isinstance(case, Case) or case.kind not in workflows.WORKFLOWS:
+        _tell_of_subject(step)
+        return
     with force_locale("zh"):
         for user, owner in recipients(step).values():
             subject, body = _lines(step, user, owner)
@@ -181,6 +202,16 @@ def tell_of_step(step: Step, _entry) -> None:
             text = robot_text(step)
             for robot in robots.robots_for(case.unit):
                 robots.queue(robot, text, case)
+
+
+def _tell_of_subject(step: Step) -> None:
+    lines = SUBJECT_LINES.get(step.workflow.kind)
+    if lines is None or not step.workflow.notify.get(step.transition.trigger):
+        return
+    with force_locale("zh"):
+        for user, _owner in recipients(step).values():
+            subject, body, about = lines(step, user)
+            notify(user, subject, body, about)
 
 
 AUDIENCE_WORDS = {

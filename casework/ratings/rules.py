@@ -1,7 +1,6 @@
 """Guards and effects of two-part ratings (workflows/ratings.py) and of call-backs (workflows/callback.py)."""
 from __future__ import annotations
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -13,7 +12,7 @@ from ..core.errors import Invalid
 from ..core.models import AuditEntry
 from ..extensions import db
 from ..labels import KIND_LABELS, choice_label, state_label, trigger_label
-from ..notifications.models import notify
+from ..notifications.steps import audience, subject_lines
 from .models import Callback, Rating
 
 # The steps that give the reply a rating is about, per kind.
@@ -220,15 +219,18 @@ def _record_decision(step: Step):
     step.record("decision", None, cb.decision)
 
 
-@effect("notify_raters")
-def _notify_raters(step: Step):
+@audience("raters")
+def _raters(step: Step):
+    """Everyone whose rating the call-back is about."""
+    return list({r.rater_id: r.rater for r in step.case.ratings}.values())
+
+
+@subject_lines("callback")
+def _callback_lines(step: Step, _user):
     cb = step.case
-    with force_locale("zh"):
-        subject = _("%(kind)s %(number)s: %(step)s", kind=str(KIND_LABELS[cb.case.kind]),
-                    number=cb.case.number, step=callback_outcome_label(cb))
-    body = cb.explanation or cb.decision or ""
-    for user in {r.rater_id: r.rater for r in cb.ratings}.values():
-        notify(user, subject, body, cb.case)
+    subject = _("%(kind)s %(number)s: %(step)s", kind=str(KIND_LABELS[cb.case.kind]), number=cb.case.number,
+                step=callback_outcome_label(cb))
+    return subject, cb.explanation or cb.decision or "", cb.case
 
 
 def callback_outcome_label(cb: Callback) -> str:
