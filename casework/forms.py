@@ -52,6 +52,8 @@ def transition_form(transition, *, departments=(), prefix: str = "") -> BaseForm
     engine reads them with the same reader as the API (core.inputs), so both say the same of a bad value."""
     attrs = {"version": HiddenField(), "comment": TextAreaField(_l("Comment"))}
     for f in transition.fields:
+        if f.api_only:
+            continue
         label = field_label(f.name)
         kw = {"required": True} if f.required else {}
         if f.type == "text":

@@ -269,6 +269,8 @@ ALLOWED = {  # state -> trigger -> who may fire it
     "replied": {"rate": {"rep1", "rep2", "rep3"}, "rate_unsatisfied": {"rep1"}},
 }
 PEOPLE = ("rep1", "rep2", "rep3", "motions1", "handler1", "staff1", "committee1", "worker1", "admin")
+# Allowed by role but refused by a guard that reads no input (nobody has co-signed yet): not offered.
+NOT_OFFERED = {"cosigning": {"withdraw_cosign"}}
 
 
 @pytest.mark.parametrize("state", sorted(ALLOWED))
@@ -276,7 +278,8 @@ def test_available_steps_per_state_and_person(demo, session, state):
     case = walk(demo, session, state)
     assert case.state == state
     for who in PEOPLE:
-        expected = [t for t, people in ALLOWED[state].items() if who in people]
+        expected = [t for t, people in ALLOWED[state].items()
+                    if who in people and t not in NOT_OFFERED.get(state, ())]
         assert engine.available(case, demo[who]) == expected, (state, who)
         for trigger, people in ALLOWED[state].items():
             if who in people:
@@ -285,6 +288,15 @@ def test_available_steps_per_state_and_person(demo, session, state):
                 engine.fire(case, trigger, demo[who], {})
             _db.session.rollback()
             assert err.value.status == 403 and str(err.value.message), (state, who, trigger)
+
+
+def test_a_step_its_standing_guards_refuse_is_not_offered(demo, session, api):
+    case = walk(demo, session, "cosigning")
+    fire(case, "cosign", demo["rep2"])
+    assert engine.available(case, demo["rep2"]) == ["withdraw_cosign"]  # co-signed: not again
+    assert engine.available(case, demo["rep3"]) == ["cosign"]
+    got = api.as_("rep2").get(f"/api/v1/cases/motion/{case.id}").get_json()
+    assert "cosign" not in got["transitions"]
 
 
 def test_lapse_is_the_schedulers_not_a_persons(demo, session, api):

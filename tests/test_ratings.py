@@ -160,6 +160,7 @@ def test_the_old_reopen_records_the_rating_and_opens_a_call_back(demo, session, 
 def test_unsatisfied_call_back_explained(demo, session, api):
     case = motion_to(demo, session, "replied")
     fire(case, "rate", demo["rep1"], attitude="unsatisfied", result="basically_satisfied")
+    assert "rate" not in engine.available(case, demo["rep1"])  # rated this reply: the form is not offered
     [cb] = callbacks(case)
     out = record(api, cb, 422, how="meeting", notes="座谈", outcome="explain")
     assert out["error"]["fields"]["explanation"] == "An explanation outcome needs the written explanation."

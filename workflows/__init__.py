@@ -50,6 +50,11 @@ EFFECTS = frozenset({
     "route_to_department", "record_receipt", "record_return", "record_opinion", "note_missing_opinions",
     "start_fix",
 })
+# Guards that read no input, only the subject and the person: a step one of them refuses is not offered.
+STANDING_GUARDS = frozenset({
+    "not_rated_yet", "rating_period_open", "not_scored_yet", "not_cosigned_yet", "has_cosigned",
+    "not_reopened_before", "cosigning_window_open",
+})
 # The effects the register's, the board's, the slips' and the call-backs' workflows name.
 SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf",
                              "record_slip_answer", "close_slip",
@@ -63,7 +68,7 @@ CONDITIONS = frozenset({"posting_open", "reconsider", "above_threshold", "by_cos
 # Units other than the case's whose committee votes (`Transition.level`), resolved by name.
 LEVELS = frozenset({"parent_union"})
 
-__all__ = ["WORKFLOWS", "SUBJECTS", "GUARDS", "EFFECTS", "SUBJECT_EFFECTS", "CONDITIONS", "LEVELS", "get", "aid",
+__all__ = ["WORKFLOWS", "SUBJECTS", "GUARDS", "STANDING_GUARDS", "EFFECTS", "SUBJECT_EFFECTS", "CONDITIONS", "LEVELS", "get", "aid",
            "proposal", "motion", "register", "board", "supervision", "callback", "SUBJECT_GUARDS",
            "SUBJECT_CONDITIONS",
            "Field", "Transition", "Workflow"]

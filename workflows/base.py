@@ -63,6 +63,8 @@ class Field:
     # A committee vote's position: votes agree when their decisive inputs agree (an amount, a choice),
     # never by their wording; every other input is the voter's own reason.
     decisive: bool = False
+    # Still read from API callers of an older contract, never asked for on a page.
+    api_only: bool = False
 
     def __post_init__(self):
         if self.type not in FIELD_TYPES:

@@ -19,7 +19,7 @@ def rate_fields(old_choices: tuple[str, ...] = ()) -> tuple[Field, ...]:
     fields = (Field("attitude", "choice", required=False, choices=RATINGS),
               Field("result", "choice", required=False, choices=RATINGS))
     if old_choices:
-        fields += (Field("satisfaction", "choice", required=False, choices=old_choices),)
+        fields += (Field("satisfaction", "choice", required=False, choices=old_choices, api_only=True),)
     return fields
 
 

@@ -289,9 +289,22 @@ def available(case, user: User | None) -> list[str]:
         if all(t.automatic for t in wf.candidates(trigger, case.state)):
             continue
         picked = pick_role(user, case, wf, trigger)
-        if picked is not None and not _already_voted(case, user, wf, trigger, picked[1]):
+        if picked is not None and not _already_voted(case, user, wf, trigger, picked[1]) \
+                and not _standing_refusal(case, user, wf, trigger, picked):
             out.append(trigger)
     return out
+
+
+def _standing_refusal(case, user, wf, trigger, picked) -> str | None:
+    """The first refusal of the trigger's guards that depend on no input (already rated, period over, ...):
+    a step they refuse is not offered at all."""
+    first = wf.candidates(trigger, case.state)[0]
+    names = [g for g in first.guards if g in workflows.STANDING_GUARDS]
+    if not names or user is None:
+        return None
+    step = Step(case=case, workflow=wf, transition=first, user=user, role=picked[0], delegate_of=picked[1],
+                data={}, comment="", now=utcnow())
+    return next((msg for g in names if (msg := GUARDS[g](step))), None)
 
 
 def _already_voted(case, user, wf, trigger, delegate_of=None) -> bool:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 import workflows
 
+from ..clock import today
 from ..core import engine, votes
 from ..core.errors import CaseworkError
 from ..core.models import entries_of, verify_chain
@@ -34,7 +35,7 @@ def index():
     if state != "all" and state not in CALLBACK_STATES:
         state = "due"
     return render_template("ratings/list.html", items=operations.visible(current_user, state), state=state,
-                           states=CALLBACK_STATES)
+                           states=CALLBACK_STATES, today=today())
 
 
 def _forms(cb: Callback, failed: str | None = None, form=None):

@@ -371,6 +371,7 @@ def _used(attr):
 def test_guards_registry_is_exact():
     assert _used("guards") == workflows.GUARDS
     assert isinstance(workflows.GUARDS, frozenset)
+    assert workflows.STANDING_GUARDS <= workflows.GUARDS  # offered only when they pass: real guard names
 
 
 def test_effects_registry_is_exact():
