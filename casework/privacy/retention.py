@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from ..accounts.models import User
 from ..clock import local, utcnow
@@ -224,10 +224,29 @@ def _clear_words(case, person: User, pseudonym: User) -> dict:
     for v in votes:
         v.comment, v.texts = "", {k: "" for k in (v.texts or {})}
     gone = forget_case(case, person)
+    objections = _clear_objections(case, person)
     from ..notices.operations import reissue_anonymised
     notices = reissue_anonymised(case, pseudonym)
     db.session.expire(case, ["applicant", "created_by", "consent_by", "parties"])
-    return {"votes": len(votes), "notifications": gone, "notices": notices}
+    return {"votes": len(votes), "notifications": gone, "notices": notices, "objections": objections}
+
+
+def _clear_objections(case, person: User) -> int:
+    """Objections to the case's board items, reports (举报) about a posting that held it, and reports naming
+    no posting whose text names the person or the case: their words and contacts go, stored as their SHA-256
+    like the audit's. Rows, codes, dates, outcomes and rewards stay: counts and the reward ledger do not change."""
+    from ..disclosure.models import DisclosureItem, Objection
+    items = select(DisclosureItem.id).where(DisclosureItem.case_id == case.id)
+    postings = select(DisclosureItem.disclosure_id).where(DisclosureItem.case_id == case.id)
+    named = [Objection.text.contains(w, autoescape=True) for w in (person.name, case.number) if w]
+    rows = db.session.scalars(select(Objection).where(or_(
+        Objection.item_id.in_(items),
+        and_(Objection.kind == "report", Objection.disclosure_id.in_(postings)),
+        and_(Objection.disclosure_id.is_(None), or_(*named))))).all()
+    for row in rows:
+        row.text, row.answer, row.contact = (redaction.clear(row.text), redaction.clear(row.answer or ""),
+                                             redaction.clear(row.contact or ""))
+    return len(rows)
 
 
 # -- what is due --------------------------------------------------------------------------------
