@@ -366,3 +366,38 @@ def test_objections_and_reports_about_the_case_forget_it_and_the_counts_stay(dem
     assert verify_chain(case.id) == (True, None)
     out = app.test_cli_runner().invoke(args=["casework", "verify-audit"])
     assert out.exit_code == 0, out.output
+
+
+def test_reads_of_an_attachment_and_the_applicants_own_reads_still_verify_once_cleared(demo, app, web, clock):
+    case, _stored = _closed_case(demo)
+    att = db.session.scalar(select(Attachment).where(Attachment.case_id == case.id,
+                                                     Attachment.original_name == FILE_NAME))
+    _read(web, case, "worker1")
+    web.login("staff1")
+    assert web.get(f"/attachments/{att.id}").status_code == 200
+    web.post("/logout", {}, form_page=f"/cases/aid/{case.id}")
+    settings.put(case.unit, "reads_log_retention_months", 600)  # kept past the case: no purge hides them
+    db.session.commit()
+    chain = f"case:{case.id}"
+    assert FILE_NAME in [e.what.partition(":")[2] for e in db.session.scalars(
+        select(AccessEntry).where(AccessEntry.chain == chain))]
+    clock.move_to(_after(case))
+    run_due(parts=("tasks",))
+    db.session.expire_all()
+    assert db.session.get(AidRequest, case.id).anonymised_at is not None
+    assert FILE_NAME not in _dump()
+    kept = db.session.scalars(select(AccessEntry).where(AccessEntry.chain == chain)
+                              .order_by(AccessEntry.seq)).all()
+    assert [e.user_id == demo["worker1"].id for e in kept] == [False] * len(kept) and len(kept) >= 3
+    assert verify_access_chain(chain) == (True, None)
+    out = app.test_cli_runner().invoke(args=["casework", "verify-audit"])
+    assert out.exit_code == 0, out.output
+    web.login("staff1")
+    reads = web.get(f"/cases/aid/{case.id}").get_data(as_text=True).split('id="reads"')[1].split("</section>")[0]
+    assert "附件：（申请匿名化时已删除）" in reads and FILE_NAME not in reads and "⟦cleared" not in reads
+    # A cleared entry changed afterwards still breaks the chain.
+    table = AccessEntry.__table__
+    db.session.execute(table.update().where(table.c.chain == chain, table.c.seq == kept[0].seq)
+                       .values(user_id=demo["worker1"].id))
+    db.session.commit()
+    assert verify_access_chain(chain) == (False, kept[0].seq)

@@ -125,7 +125,7 @@ def anonymise(step: Step, *, full: bool) -> dict:
     if full:
         person = case.applicant
         pseudonym = _pseudonym(case)
-        record["reads"] = _clear_reads(case, person)
+        record["reads"] = _clear_reads(case, person, pseudonym)
         summary.update(_clear_words(case, person, pseudonym))
         case.anonymised_at = step.now
         summary["pseudonym"] = pseudonym.username
@@ -172,8 +172,10 @@ def _clear_audit(case, full: bool) -> list[list]:
     return out
 
 
-def _clear_reads(case, person: User) -> list[list]:
-    """The case's reads: attachment names and the person's own reads are cleared (sealed like the audit)."""
+def _clear_reads(case, person: User, pseudonym: User) -> list[list]:
+    """The case's reads: attachment names cleared, the person's own reads cleared and moved to the pseudonym.
+    The seal recorded is that of the entry as it is left: the kind before a cleared name and the pseudonym's
+    id are not strings the seal can see through, so the anonymise entry vouches for them as they are now."""
     out = []
     table = AccessEntry.__table__
     for e in db.session.scalars(select(AccessEntry).where(AccessEntry.chain == f"case:{case.id}")
@@ -183,13 +185,14 @@ def _clear_reads(case, person: User) -> list[list]:
         mine = e.user_id == person.id
         actor = redaction.clear(e.actor_label) if mine else e.actor_label
         address = redaction.clear(e.address) if mine and e.address else e.address
-        if what == e.what and actor == e.actor_label and address == e.address:
+        user = pseudonym.id if mine else e.user_id
+        if what == e.what and actor == e.actor_label and address == e.address and user == e.user_id:
             continue
         if len(what) > 120:  # the marker of a long name: keep it whole, the column takes 120
             what = redaction.clear(e.what)
-        sealed = redaction.seal(e.payload())
+        sealed = redaction.seal({**e.payload(), "what": what, "actor": actor, "address": address, "user": user})
         db.session.execute(update(table).where(table.c.id == e.id).values(
-            what=what, actor_label=actor, address=address))
+            what=what, actor_label=actor, address=address, user_id=user))
         db.session.expire(e)
         out.append([e.seq, e.hash, sealed])
     return out
@@ -217,9 +220,6 @@ def _clear_words(case, person: User, pseudonym: User) -> dict:
     db.session.execute(update(AuditEntry.__table__).where(AuditEntry.case_id == case.id,
                                                           AuditEntry.actor_id == person.id)
                        .values(actor_id=pseudonym.id))
-    db.session.execute(update(AccessEntry.__table__).where(AccessEntry.case_id == case.id,
-                                                           AccessEntry.user_id == person.id)
-                       .values(user_id=pseudonym.id))
     votes = db.session.scalars(select(Vote).where(Vote.case_id == case.id)).all()
     for v in votes:
         v.comment, v.texts = "", {k: "" for k in (v.texts or {})}
