@@ -42,7 +42,7 @@ def test_my_data_holds_my_things_and_nothing_of_others(demo, web, api):
     for expected in ("个人信息副本", "张建国", "E1001", mine.number, "爱人重病，家庭收入微薄", "帮扶申请", "待审批",
                      "困难情况"):
         assert expected in text, expected
-    for code in ("pending_approval", "circumstances", "submit", "aid，"):  # the printed copy names, not codes
+    for code in ("pending_approval", "circumstances", "submit", "aid，", "hardship"):  # the printed copy names, not codes
         assert code not in text, code
     assert "李秀英" not in text
     page = web.get("/account/data").get_data(as_text=True)

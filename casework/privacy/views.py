@@ -131,7 +131,9 @@ def _print_labels() -> dict:
     from .. import labels as L
     tables = {"kind": L.KIND_LABELS, "state": L.STATE_LABELS, "field": L.FIELD_LABELS, "step": L.TRIGGER_LABELS,
               "choice": L.CHOICE_LABELS, "role": L.ROLE_LABELS, "party": L.PARTY_ROLE_LABELS}
-    return {name: {code: L.in_chinese(table, code) for code in table} for name, table in tables.items()}
+    out = {name: {code: L.in_chinese(table, code) for code in table} for name, table in tables.items()}
+    out["field"]["amount_approved"] = L.in_chinese({"a": _l("Approved amount (yuan)")}, "a")
+    return out
 
 
 def _json(person: User) -> Response:
