@@ -389,6 +389,8 @@ def test_reads_of_an_attachment_and_the_applicants_own_reads_still_verify_once_c
     kept = db.session.scalars(select(AccessEntry).where(AccessEntry.chain == chain)
                               .order_by(AccessEntry.seq)).all()
     assert [e.user_id == demo["worker1"].id for e in kept] == [False] * len(kept) and len(kept) >= 3
+    anon = db.session.get(AidRequest, case.id).applicant_id
+    assert [e.address for e in kept if e.user_id == anon] == ["", ""]  # theirs: no address left either
     assert verify_access_chain(chain) == (True, None)
     out = app.test_cli_runner().invoke(args=["casework", "verify-audit"])
     assert out.exit_code == 0, out.output

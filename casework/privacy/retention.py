@@ -173,9 +173,10 @@ def _clear_audit(case, full: bool) -> list[list]:
 
 
 def _clear_reads(case, person: User, pseudonym: User) -> list[list]:
-    """The case's reads: attachment names cleared, the person's own reads cleared and moved to the pseudonym.
-    The seal recorded is that of the entry as it is left: the kind before a cleared name and the pseudonym's
-    id are not strings the seal can see through, so the anonymise entry vouches for them as they are now."""
+    """The case's reads: attachment names cleared, the person's own reads cleared (their address blanked) and
+    moved to the pseudonym.
+    The seal recorded is that of the entry as it is left: the kind before a cleared name, the blank address and
+    the pseudonym's id are not strings the seal can see through, so the anonymise entry vouches for them."""
     out = []
     table = AccessEntry.__table__
     for e in db.session.scalars(select(AccessEntry).where(AccessEntry.chain == f"case:{case.id}")
@@ -184,7 +185,7 @@ def _clear_reads(case, person: User, pseudonym: User) -> list[list]:
         what = f"{kind}:{redaction.clear(rest)}" if rest else e.what
         mine = e.user_id == person.id
         actor = redaction.clear(e.actor_label) if mine else e.actor_label
-        address = redaction.clear(e.address) if mine and e.address else e.address
+        address = "" if mine else e.address  # blanked: a marker does not fit the column, and the seal covers it
         user = pseudonym.id if mine else e.user_id
         if what == e.what and actor == e.actor_label and address == e.address and user == e.user_id:
             continue
