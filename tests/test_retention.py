@@ -338,6 +338,8 @@ def test_objections_and_reports_about_the_case_forget_it_and_the_counts_stay(dem
     about_posting = board.report(unit, f"第1项{name}：{REPORT}", True, None, posting, contact="13811112222")
     naming = board.report(unit, f"{case.number}（{name}）{CIRCUMSTANCES}系编造", False, demo["worker3"])
     unrelated = board.report(unit, "食堂账目长期不公开", True, None)
+    elsewhere = board.report(demo["worker2"].unit, f"{name}班组的值班安排不合理", True, None)  # not above the case
+    assert demo["worker2"].unit_id not in case.unit.ancestor_ids()
     db.session.commit()
     board.answer_report(about_posting, demo["staff1"], f"已核实：{REPORT}不属实", substantiated=False, reward=None)
     db.session.commit()
@@ -361,6 +363,7 @@ def test_objections_and_reports_about_the_case_forget_it_and_the_counts_stay(dem
     assert objected.status == "answered" and OBJECTION not in objected.text and objected.text.startswith("⟦cleared:")
     assert naming.user_id == demo["worker3"].id  # the reporter's own record of having reported stays theirs
     assert db.session.get(Objection, unrelated.id).text == "食堂账目长期不公开"
+    assert db.session.get(Objection, elsewhere.id).text == f"{name}班组的值班安排不合理"
     assert db.session.scalar(select(func.count()).select_from(Objection)) == total
     assert objections(scope) == counts and counts
     assert verify_chain(case.id) == (True, None)

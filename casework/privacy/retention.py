@@ -233,9 +233,10 @@ def _clear_words(case, person: User, pseudonym: User) -> dict:
 
 
 def _clear_objections(case, person: User) -> int:
-    """Objections to the case's board items, reports (举报) about a posting that held it, and reports naming
-    no posting whose text names the person or the case: their words and contacts go, stored as their SHA-256
-    like the audit's. Rows, codes, dates, outcomes and rewards stay: counts and the reward ledger do not change."""
+    """Objections to the case's board items, reports (举报) about a posting that held it, and reports to the
+    case's unit or a union above it naming no posting whose text names the person or the case: their words
+    and contacts go, stored as their SHA-256 like the audit's. Rows, codes, dates, outcomes and rewards stay:
+    counts and the reward ledger do not change."""
     from ..disclosure.models import DisclosureItem, Objection
     items = select(DisclosureItem.id).where(DisclosureItem.case_id == case.id)
     postings = select(DisclosureItem.disclosure_id).where(DisclosureItem.case_id == case.id)
@@ -243,7 +244,8 @@ def _clear_objections(case, person: User) -> int:
     rows = db.session.scalars(select(Objection).where(or_(
         Objection.item_id.in_(items),
         and_(Objection.kind == "report", Objection.disclosure_id.in_(postings)),
-        and_(Objection.disclosure_id.is_(None), or_(*named))))).all()
+        and_(Objection.disclosure_id.is_(None), Objection.unit_id.in_(case.unit.ancestor_ids() or [case.unit_id]),
+             or_(*named))))).all()
     for row in rows:
         row.text, row.answer, row.contact = (redaction.clear(row.text), redaction.clear(row.answer or ""),
                                              redaction.clear(row.contact or ""))
