@@ -35,7 +35,7 @@ from .core import calendar, engine, kinds
 from .core.errors import CaseworkError
 from .core.models import Case, CongressSession
 from .demo_story import (AID, BRANCH, BRANCH_FUND, BRANCH_GROUP, BRANCH_INCOMES, BRANCH_PEOPLE, BRANCH_THRESHOLDS,
-                         CO_HANDLERS, DOCS, HANDLER_OF, INCOMES, MOTIONS, PROPOSALS, REPORT, Aid, Motion, Proposal,
+                         CO_HANDLERS, CORRECTION, DOCS, HANDLER_OF, INCOMES, MOTIONS, PROPOSALS, REPORT, Aid, Motion, Proposal,
                          Start)
 from .extensions import db
 
@@ -162,6 +162,14 @@ class Replay:
         upload = FileStorage(stream=io.BytesIO(sample_pdf(filename)), filename=filename,
                              content_type="application/pdf")
         save(case, upload, doc_type, self.user(username))
+        db.session.commit()
+
+    def read(self, case: Case, username: str, what: str = "details", allowed: bool = True) -> None:
+        """Someone opens the request's sensitive parts (or is refused) from their office machine: the reads
+        log the case page's "accessed by" shows."""
+        from .privacy import access
+        access.note(case, self.user(username), what, allowed=allowed,
+                    address=f"10.8.1.{20 + sum(map(ord, username)) % 200}")
         db.session.commit()
 
     def prepare_batch(self, kind: str) -> None:
@@ -336,9 +344,15 @@ def aid_story(r: Replay, spec: Aid) -> Iterator:
         return
     yield r.later(spec.intake_days, "10:00")
     r.fire(case, "start_verification", "staff1", visitors=list(spec.visitors))
+    r.read(case, "staff1")
+    if spec.category in DOCS:
+        r.read(case, "staff1", f"attachment:{DOCS[spec.category][1]}")
     if spec.stop == "verifying":
         return
     yield r.later(2, "14:30")
+    for visitor in spec.visitors:
+        if visitor != "staff1":
+            r.read(case, visitor)
     r.fire(case, "record_visit", "staff1", visited_on=local(utcnow()).date().isoformat(),
            visitors=list(spec.visitors), findings=spec.findings)
     if spec.withdraw:
@@ -356,6 +370,7 @@ def aid_story(r: Replay, spec: Aid) -> Iterator:
         if spec.stop == "pending_approval" and i >= spec.votes_cast:
             return
         yield r.later(*((2, "09:30"), (0, "11:15"), (1, "10:00"))[i])
+        r.read(case, voter)
         r.fire(case, decision[0], voter, note="" if spec.reject else "同意", **decision[1])
     if spec.reject or spec.stop == "pending_approval":
         return
@@ -669,6 +684,23 @@ def report_story(r: Replay) -> Iterator:
     db.session.commit()
 
 
+def privacy_story(r: Replay) -> Iterator:
+    """我的数据 and the reads log at work: a worker opens another's aid request and is refused, asks for
+    a correction of their data that union staff answer, and takes their e-mail as a daily digest."""
+    from .notifications.models import set_mode
+    from .privacy import corrections
+    yield r.month(1, 12, "20:10")
+    yield r.until(lambda: "A3" in r.cases and r.cases["A3"].state != "draft")
+    r.read(r.cases["A3"], "worker2", allowed=False)
+    yield r.later(3, "19:30")
+    row = corrections.ask(r.user(CORRECTION.asked_by), CORRECTION.text)
+    set_mode(r.user(CORRECTION.asked_by), "digest")
+    db.session.commit()
+    yield r.later(1, "10:40")
+    corrections.answer(row, r.user(CORRECTION.answered_by), CORRECTION.answer)
+    db.session.commit()
+
+
 # -- loading -----------------------------------------------------------------------------------
 
 def has_cases() -> bool:
@@ -733,7 +765,7 @@ def load_history(now: datetime | None = None) -> dict | None:
     stories = ([("branch_funds", branch_fund_story(r))]
                + [(s.key, aid_story(r, s)) for s in AID] + [(s.key, proposal_story(r, s)) for s in PROPOSALS]
                + [(s.key, motion_story(r, s, session)) for s in MOTIONS]
-               + [("funds", fund_story(r)), ("report", report_story(r))])
+               + [("funds", fund_story(r)), ("report", report_story(r)), ("privacy", privacy_story(r))])
     with _quietly():
         r.run(stories)
     from .disclosure.models import Disclosure

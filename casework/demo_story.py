@@ -438,6 +438,19 @@ class Report:
     answer: str
 
 
+@dataclass(frozen=True)
+class Correction:
+    """A worker's request to correct their data (我的数据), answered by union staff."""
+    asked_by: str
+    text: str
+    answered_by: str
+    answer: str
+
+
+CORRECTION = Correction("worker1", "我家的住址已变更为示范市建设路18号3单元502室，请更新我的登记信息。", "staff1",
+                        "已按您提供的新住址更新登记信息，原住址不再使用。")
+
+
 REPORT = Report((7, 20, "21:15"), "反映二车间有职工家中经营门市，收入较高，却领取过困难补助，请工会核查。",
                 (3, "16:00"), "staff1",
                 "经核查，所反映的职工近年未申领困难帮扶资金，所反映情况与事实不符。感谢您对工会工作的监督。")

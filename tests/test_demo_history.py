@@ -154,6 +154,8 @@ def test_the_cli_loads_a_year_that_fills_dashboard_board_queues_and_ledgers(app,
     seen = visits(Scope(hq, today() - timedelta(days=400), today()))
     assert seen["total"]["visits"] >= seen["total"]["people"] > 0
 
+    _privacy_shown(db, web)
+
     # Running it again adds nothing.
     db.session.commit()
     cases = db.session.scalar(select(func.count()).select_from(Case))
@@ -197,3 +199,40 @@ def test_travel_moves_the_clock_for_the_block_only(db):
             assert utcnow().month == 1
         assert abs((utcnow() - moment).total_seconds()) < 5
     assert utcnow() >= before
+
+
+def _privacy_shown(db, web):
+    """What `make run` shows of privacy: consent on every request, reads on the case and in the admin log (a
+    refused one among them), a worker's 我的数据 with content, and a signed notice verified both ways."""
+    import json
+
+    from casework.aid.models import AidRequest
+    from casework.demo_story import CORRECTION
+    from casework.notices.models import Notice
+    from casework.privacy.models import AccessEntry, chains, verify_access_chain
+    submitted = db.session.scalars(select(AidRequest).where(AidRequest.state != "draft")).all()
+    assert submitted and all(c.consent_version and c.consent_at for c in submitted)
+    refused = db.session.scalars(select(AccessEntry).where(AccessEntry.allowed.is_(False))).all()
+    assert [e.actor_label for e in refused] == ["worker2"] and refused[0].address.startswith("10.8.")
+    assert db.session.scalar(select(func.count()).select_from(AccessEntry)) > 40
+    assert all(verify_access_chain(c)[0] for c in chains())
+    case = db.session.get(Case, refused[0].case_id)
+    web.post("/logout", {}, form_page="/")
+    web.login("worker1")
+    page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    consent, reads = page.split('id="consent"')[1], page.split('id="reads"')[1].split("</section>")[0]
+    assert case.consent_version in consent
+    assert "刘芳" in reads and "李秀英" in reads and "拒绝" in reads
+    data = json.loads(web.get("/account/data.json").get_data(as_text=True))
+    assert len(data["cases"]) >= 2 and data["notification_settings"]["mode"] == "digest"
+    [asked] = data["corrections"]
+    assert asked["text"] == CORRECTION.text and asked["answer"] == CORRECTION.answer
+    assert any(n["body"] == CORRECTION.answer for n in data["notifications"])
+    web.post("/logout", {}, form_page="/")
+    web.login("admin")
+    log = web.get("/admin/access-log").get_data(as_text=True)
+    assert "刘芳" in log and case.number in log
+    notice = db.session.scalar(select(Notice).where(Notice.case_id == case.id).order_by(Notice.id))
+    verify = web.get(f"/verify/{notice.verify_code}").get_data(as_text=True)
+    assert "真实有效" in verify and "签名有效" in verify
+    web.post("/logout", {}, form_page="/")

@@ -39,8 +39,11 @@ def test_my_data_holds_my_things_and_nothing_of_others(demo, web, api):
     pdf = web.get("/account/data.pdf")
     assert pdf.status_code == 200 and pdf.headers["Cache-Control"].startswith("private")
     text = _text(pdf.data)
-    for expected in ("个人信息副本", "张建国", "E1001", mine.number, "爱人重病，家庭收入微薄"):
+    for expected in ("个人信息副本", "张建国", "E1001", mine.number, "爱人重病，家庭收入微薄", "帮扶申请", "待审批",
+                     "困难情况"):
         assert expected in text, expected
+    for code in ("pending_approval", "circumstances", "submit", "aid，", "hardship"):  # the printed copy names, not codes
+        assert code not in text, code
     assert "李秀英" not in text
     page = web.get("/account/data").get_data(as_text=True)
     assert "/account/data.pdf" in page and "/account/data.json" in page
@@ -87,3 +90,41 @@ def test_corrections_online_and_on_paper(demo, web, api, client):
     # Workers neither see others' requests nor answer them.
     assert web.get("/privacy/corrections").status_code == 403
     assert web.get(f"/privacy/people/{paper_row.user_id}/data.pdf").status_code == 403
+
+
+def test_my_data_holds_my_mail_and_how_i_am_told_and_not_others_mail(demo, app, web, api, monkeypatch):
+    from casework.clock import utcnow
+    from casework.notifications.models import MailOutbox, mail_only, notify, set_mode
+    monkeypatch.setitem(app.config, "CASEWORK_SMTP_HOST", "127.0.0.1")  # mail on: notices queue e-mail
+    notify(demo["worker1"], "您的帮扶申请已受理", "正文")
+    notify(demo["worker2"], "李秀英的申请已退回", "不该出现的正文")
+    mail_only(demo["worker1"], "重置密码", "重置链接：https://casework.example/reset/SECRET-LINK-42")
+    _db.session.commit()
+    sent = _db.session.scalar(select(MailOutbox).where(MailOutbox.subject == "您的帮扶申请已受理"))
+    sent.status, sent.sent_at = "sent", utcnow()
+    set_mode(demo["worker1"], "digest")
+    _db.session.commit()
+
+    web.login("worker1")
+    data = json.loads(web.get("/account/data.json").get_data(as_text=True))
+    settings = data["notification_settings"]
+    assert settings["mode"] == "digest" and settings["since"]
+    assert settings["channels"] == ["inbox", "email"] and settings["email"] == demo["worker1"].email
+    mail = {m["subject"]: m for m in data["mail"]}
+    assert set(mail) == {"您的帮扶申请已受理", "重置密码"}
+    assert mail["您的帮扶申请已受理"]["state"] == "sent" and mail["您的帮扶申请已受理"]["sent_at"]
+    assert mail["您的帮扶申请已受理"]["kind"] == "notification" and mail["重置密码"]["kind"] == "account"
+    assert mail["重置密码"]["state"] == "pending" and mail["重置密码"]["to"] == demo["worker1"].email
+    blob = json.dumps(data, ensure_ascii=False)
+    for foreign in ("李秀英的申请已退回", "不该出现的正文", demo["worker2"].email, "SECRET-LINK-42"):
+        assert foreign not in blob, foreign
+    assert api.as_("worker1").get("/api/v1/me/data").get_json()["mail"] == data["mail"]
+    text = _text(web.get("/account/data.pdf").data)
+    for expected in ("通知方式", "每日一封汇总", "电子邮件", "您的帮扶申请已受理", "已发送", "重置密码", "待发送"):
+        assert expected in text, expected
+    assert "李秀英的申请已退回" not in text
+
+    # Mail off: the inbox is the only channel, and the copy says so.
+    monkeypatch.setitem(app.config, "CASEWORK_SMTP_HOST", "")
+    again = json.loads(web.get("/account/data.json").get_data(as_text=True))
+    assert again["notification_settings"]["channels"] == ["inbox"]

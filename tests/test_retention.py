@@ -28,7 +28,7 @@ from casework.privacy import retention
 from casework.privacy.models import AccessAnchor, AccessEntry, chains, verify_access_chain
 from casework.scheduler.sweep import run_due
 
-from .factories import aid_to, end_posting_now, fire
+from .factories import aid_to, end_posting_now, fire, post_on_board
 
 CIRCUMSTANCES = "爱人重病，家庭收入微薄"
 CAUSE = "爱人患病，子女上学"
@@ -40,7 +40,9 @@ FILE_TEXT = "病理诊断：肺腺癌"
 SENSITIVE = (CIRCUMSTANCES, CAUSE, FINDINGS, VISIT_NOTE, VOTE_REASON, FILE_NAME, FILE_TEXT)
 
 
-def _closed_case(demo):
+def _closed_case(demo, objection: str | None = None, answer: str = "经再次走访核实，情况属实"):
+    """A closed aid request with a file, a visit and votes; with `objection`, one made on the board during
+    its posting and dismissed with `answer`."""
     case = aid_to(demo, "verifying", circumstances=CIRCUMSTANCES,
                   details={"household_size": 4, "monthly_income": "2100.00", "cause": CAUSE})
     blob = f"%PDF-1.4 {FILE_TEXT}".encode()
@@ -54,6 +56,13 @@ def _closed_case(demo):
     fire(case, "verify", demo["staff1"], proposed_amount="2000.00")
     for i in (1, 2, 3):
         fire(case, "approve", demo[f"committee{i}"], comment=VOTE_REASON, amount="2000.00")
+    if objection:
+        from casework.disclosure import operations as board
+        batch = post_on_board(demo)
+        board.object_to(next(i for i in batch.items if i.case_id == case.id), objection, True, None)
+        db.session.commit()
+        for i in (1, 2, 3):
+            fire(case, "dismiss_objection", demo[f"committee{i}"], answer=answer)
     end_posting_now(demo, case)
     fire(case, "disburse", demo["fund1"], method="bank_transfer", reference="BT-20261125-1")
     fire(case, "confirm_receipt", demo["worker1"])
@@ -311,3 +320,89 @@ def test_staff_place_a_hold_on_the_case_page(demo, web):
     assert "纪检监察调阅" in page.split('id="retention"')[1] and "解除法律保全" in page
     trail = db.session.scalars(select(AuditEntry.trigger).where(AuditEntry.case_id == case.id)).all()
     assert trail[-1] == "place_hold"
+
+
+OBJECTION = "他家上月刚买了宝马车，并不困难"
+OBJECTION_ANSWER = "经再次走访核实，宝马车系亲戚借用"
+REPORT = "公示的病情与实际不符，其爱人已于去年康复"
+
+
+def test_objections_and_reports_about_the_case_forget_it_and_the_counts_stay(demo, app, clock):
+    from casework.disclosure import operations as board
+    from casework.disclosure.models import Disclosure, DisclosureItem, Objection
+    from casework.stats.queries import Scope, objections
+    case, _stored = _closed_case(demo, objection=OBJECTION, answer=OBJECTION_ANSWER)
+    name = demo["worker1"].name
+    posting = db.session.scalar(select(Disclosure).join(DisclosureItem).where(DisclosureItem.case_id == case.id))
+    unit = posting.unit
+    about_posting = board.report(unit, f"第1项{name}：{REPORT}", True, None, posting, contact="13811112222")
+    naming = board.report(unit, f"{case.number}（{name}）{CIRCUMSTANCES}系编造", False, demo["worker3"])
+    unrelated = board.report(unit, "食堂账目长期不公开", True, None)
+    elsewhere = board.report(demo["worker2"].unit, f"{name}班组的值班安排不合理", True, None)  # not above the case
+    assert demo["worker2"].unit_id not in case.unit.ancestor_ids()
+    db.session.commit()
+    board.answer_report(about_posting, demo["staff1"], f"已核实：{REPORT}不属实", substantiated=False, reward=None)
+    db.session.commit()
+    codes = {about_posting.id: about_posting.tracking_code, naming.id: naming.tracking_code}
+    words = (OBJECTION, OBJECTION_ANSWER, REPORT, "13811112222", CIRCUMSTANCES)
+    assert not [w for w in words if w not in _dump()]
+    scope = Scope(unit, date(2026, 1, 1), date(2026, 12, 31))
+    counts = objections(scope)
+    total = db.session.scalar(select(func.count()).select_from(Objection))
+
+    clock.move_to(_after(case))
+    run_due(parts=("tasks",))
+    db.session.expire_all()
+    assert db.session.get(AidRequest, case.id).anonymised_at is not None
+    dump = _dump()
+    assert not [w for w in words if w in dump]
+    rows = db.session.scalars(select(Objection).where(Objection.id.in_(codes))).all()
+    assert {r.id: r.tracking_code for r in rows} == codes  # the codes still follow them
+    assert not [r for r in rows if name in r.text or case.number in r.text]
+    objected = db.session.scalar(select(Objection).where(Objection.kind == "objection"))
+    assert objected.status == "answered" and OBJECTION not in objected.text and objected.text.startswith("⟦cleared:")
+    assert naming.user_id == demo["worker3"].id  # the reporter's own record of having reported stays theirs
+    assert db.session.get(Objection, unrelated.id).text == "食堂账目长期不公开"
+    assert db.session.get(Objection, elsewhere.id).text == f"{name}班组的值班安排不合理"
+    assert db.session.scalar(select(func.count()).select_from(Objection)) == total
+    assert objections(scope) == counts and counts
+    assert verify_chain(case.id) == (True, None)
+    out = app.test_cli_runner().invoke(args=["casework", "verify-audit"])
+    assert out.exit_code == 0, out.output
+
+
+def test_reads_of_an_attachment_and_the_applicants_own_reads_still_verify_once_cleared(demo, app, web, clock):
+    case, _stored = _closed_case(demo)
+    att = db.session.scalar(select(Attachment).where(Attachment.case_id == case.id,
+                                                     Attachment.original_name == FILE_NAME))
+    _read(web, case, "worker1")
+    web.login("staff1")
+    assert web.get(f"/attachments/{att.id}").status_code == 200
+    web.post("/logout", {}, form_page=f"/cases/aid/{case.id}")
+    settings.put(case.unit, "reads_log_retention_months", 600)  # kept past the case: no purge hides them
+    db.session.commit()
+    chain = f"case:{case.id}"
+    assert FILE_NAME in [e.what.partition(":")[2] for e in db.session.scalars(
+        select(AccessEntry).where(AccessEntry.chain == chain))]
+    clock.move_to(_after(case))
+    run_due(parts=("tasks",))
+    db.session.expire_all()
+    assert db.session.get(AidRequest, case.id).anonymised_at is not None
+    assert FILE_NAME not in _dump()
+    kept = db.session.scalars(select(AccessEntry).where(AccessEntry.chain == chain)
+                              .order_by(AccessEntry.seq)).all()
+    assert [e.user_id == demo["worker1"].id for e in kept] == [False] * len(kept) and len(kept) >= 3
+    anon = db.session.get(AidRequest, case.id).applicant_id
+    assert [e.address for e in kept if e.user_id == anon] == ["", ""]  # theirs: no address left either
+    assert verify_access_chain(chain) == (True, None)
+    out = app.test_cli_runner().invoke(args=["casework", "verify-audit"])
+    assert out.exit_code == 0, out.output
+    web.login("staff1")
+    reads = web.get(f"/cases/aid/{case.id}").get_data(as_text=True).split('id="reads"')[1].split("</section>")[0]
+    assert "附件：（申请匿名化时已删除）" in reads and FILE_NAME not in reads and "⟦cleared" not in reads
+    # A cleared entry changed afterwards still breaks the chain.
+    table = AccessEntry.__table__
+    db.session.execute(table.update().where(table.c.chain == chain, table.c.seq == kept[0].seq)
+                       .values(user_id=demo["worker1"].id))
+    db.session.commit()
+    assert verify_access_chain(chain) == (False, kept[0].seq)

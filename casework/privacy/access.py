@@ -29,12 +29,14 @@ def reading_as(purpose: str):
         _purpose.reset(token)
 
 
-def note(case, user, what: str | None = None, *, allowed: bool = True) -> None:
-    """Notes one read of `case`'s sensitive parts (or a refused attempt) by `user`."""
+def note(case, user, what: str | None = None, *, allowed: bool = True, address: str | None = None) -> None:
+    """Notes one read of `case`'s sensitive parts (or a refused attempt) by `user`. `address` only where
+    there is no request to take it from (the demo history's replayed reads)."""
+    if address is None:
+        address = (request.remote_addr or "")[:64] if has_request_context() else ""
     values = {"chain": f"case:{case.id}", "case_id": case.id, "user_id": getattr(user, "id", None),
               "actor_label": getattr(user, "username", None) or "anonymous", "what": what or _purpose.get(),
-              "allowed": allowed, "at": utcnow(),
-              "address": (request.remote_addr or "")[:64] if has_request_context() else ""}
+              "allowed": allowed, "at": utcnow(), "address": address[:64]}
     if has_request_context():
         pending = g.setdefault("casework_reads", [])
         if values not in pending:  # one entry per read, however often a page asks for the record

@@ -77,6 +77,9 @@ class MyDataOut(Schema):
     votes = List(Dict())
     household = Dict(allow_none=True)
     notifications = List(Dict())
+    notification_settings = Dict(required=True, metadata={
+        "description": "`mode` (immediate | digest), `since`, `channels` (inbox, email), `email`"})
+    mail = List(Dict(), metadata={"description": "e-mails to the caller: subject, to, state, kind, when; no bodies"})
     api_tokens = List(Dict())
     objections = List(Dict(), metadata={"description": "objections and reports made under the caller's name"})
     my_reads = List(Dict())

@@ -14,7 +14,7 @@ from ..clock import local, utcnow
 from ..core import kinds
 from ..core.models import Attachment, AuditEntry, Case, CaseParty, Vote
 from ..extensions import db
-from ..notifications.models import Notification
+from ..notifications.models import MailOutbox, Notification, NotificationPref, mail_enabled
 from .models import AccessEntry, CorrectionRequest
 
 
@@ -83,6 +83,8 @@ def collect(user: User) -> dict:
         "notifications": [{"at": _t(n.at), "subject": n.subject, "body": n.body, "read": n.read_at is not None}
                           for n in db.session.scalars(select(Notification).where(
                               Notification.user_id == user.id).order_by(Notification.id))],
+        "notification_settings": _notification_settings(user),
+        "mail": _mail(user),
         "api_tokens": [{"label": t.label, "created_at": _t(t.created_at), "expires_at": _t(t.expires_at),
                         "revoked": t.revoked_at is not None, "last_used_at": _t(t.last_used_at)}
                        for t in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id))],
@@ -94,6 +96,23 @@ def collect(user: User) -> dict:
             select(CorrectionRequest).where(CorrectionRequest.user_id == user.id).order_by(CorrectionRequest.id))],
     }
     return out
+
+
+def _notification_settings(user: User) -> dict:
+    """How the person is told: the inbox always; e-mail at their address, each at once or one digest a day."""
+    pref = db.session.get(NotificationPref, user.id)
+    by_mail = bool(mail_enabled() and user.email and user.active)
+    return {"mode": pref.mode if pref else "immediate", "since": _t(pref.since) if pref else None,
+            "channels": ["inbox", "email"] if by_mail else ["inbox"], "email": user.email or None}
+
+
+def _mail(user: User) -> list[dict]:
+    """The e-mails to the person: what, to where, whether and when sent. Not the bodies: a reset link's is a
+    secret, and the rest repeat the notifications above."""
+    rows = db.session.scalars(select(MailOutbox).where(MailOutbox.user_id == user.id).order_by(MailOutbox.id))
+    return [{"subject": m.subject, "to": m.to_addr, "state": m.status,
+             "kind": "digest" if m.digest_key else ("notification" if m.notification_id else "account"),
+             "queued_at": _t(m.created_at), "sent_at": _t(m.sent_at), "attempts": m.attempts} for m in rows]
 
 
 def _identity(user: User) -> dict | None:

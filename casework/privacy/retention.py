@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from ..accounts.models import User
 from ..clock import local, utcnow
@@ -125,7 +125,7 @@ def anonymise(step: Step, *, full: bool) -> dict:
     if full:
         person = case.applicant
         pseudonym = _pseudonym(case)
-        record["reads"] = _clear_reads(case, person)
+        record["reads"] = _clear_reads(case, person, pseudonym)
         summary.update(_clear_words(case, person, pseudonym))
         case.anonymised_at = step.now
         summary["pseudonym"] = pseudonym.username
@@ -172,8 +172,11 @@ def _clear_audit(case, full: bool) -> list[list]:
     return out
 
 
-def _clear_reads(case, person: User) -> list[list]:
-    """The case's reads: attachment names and the person's own reads are cleared (sealed like the audit)."""
+def _clear_reads(case, person: User, pseudonym: User) -> list[list]:
+    """The case's reads: attachment names cleared, the person's own reads cleared (their address blanked) and
+    moved to the pseudonym.
+    The seal recorded is that of the entry as it is left: the kind before a cleared name, the blank address and
+    the pseudonym's id are not strings the seal can see through, so the anonymise entry vouches for them."""
     out = []
     table = AccessEntry.__table__
     for e in db.session.scalars(select(AccessEntry).where(AccessEntry.chain == f"case:{case.id}")
@@ -182,14 +185,15 @@ def _clear_reads(case, person: User) -> list[list]:
         what = f"{kind}:{redaction.clear(rest)}" if rest else e.what
         mine = e.user_id == person.id
         actor = redaction.clear(e.actor_label) if mine else e.actor_label
-        address = redaction.clear(e.address) if mine and e.address else e.address
-        if what == e.what and actor == e.actor_label and address == e.address:
+        address = "" if mine else e.address  # blanked: a marker does not fit the column, and the seal covers it
+        user = pseudonym.id if mine else e.user_id
+        if what == e.what and actor == e.actor_label and address == e.address and user == e.user_id:
             continue
         if len(what) > 120:  # the marker of a long name: keep it whole, the column takes 120
             what = redaction.clear(e.what)
-        sealed = redaction.seal(e.payload())
+        sealed = redaction.seal({**e.payload(), "what": what, "actor": actor, "address": address, "user": user})
         db.session.execute(update(table).where(table.c.id == e.id).values(
-            what=what, actor_label=actor, address=address))
+            what=what, actor_label=actor, address=address, user_id=user))
         db.session.expire(e)
         out.append([e.seq, e.hash, sealed])
     return out
@@ -217,17 +221,35 @@ def _clear_words(case, person: User, pseudonym: User) -> dict:
     db.session.execute(update(AuditEntry.__table__).where(AuditEntry.case_id == case.id,
                                                           AuditEntry.actor_id == person.id)
                        .values(actor_id=pseudonym.id))
-    db.session.execute(update(AccessEntry.__table__).where(AccessEntry.case_id == case.id,
-                                                           AccessEntry.user_id == person.id)
-                       .values(user_id=pseudonym.id))
     votes = db.session.scalars(select(Vote).where(Vote.case_id == case.id)).all()
     for v in votes:
         v.comment, v.texts = "", {k: "" for k in (v.texts or {})}
     gone = forget_case(case, person)
+    objections = _clear_objections(case, person)
     from ..notices.operations import reissue_anonymised
     notices = reissue_anonymised(case, pseudonym)
     db.session.expire(case, ["applicant", "created_by", "consent_by", "parties"])
-    return {"votes": len(votes), "notifications": gone, "notices": notices}
+    return {"votes": len(votes), "notifications": gone, "notices": notices, "objections": objections}
+
+
+def _clear_objections(case, person: User) -> int:
+    """Objections to the case's board items, reports (举报) about a posting that held it, and reports to the
+    case's unit or a union above it naming no posting whose text names the person or the case: their words
+    and contacts go, stored as their SHA-256 like the audit's. Rows, codes, dates, outcomes and rewards stay:
+    counts and the reward ledger do not change."""
+    from ..disclosure.models import DisclosureItem, Objection
+    items = select(DisclosureItem.id).where(DisclosureItem.case_id == case.id)
+    postings = select(DisclosureItem.disclosure_id).where(DisclosureItem.case_id == case.id)
+    named = [Objection.text.contains(w, autoescape=True) for w in (person.name, case.number) if w]
+    rows = db.session.scalars(select(Objection).where(or_(
+        Objection.item_id.in_(items),
+        and_(Objection.kind == "report", Objection.disclosure_id.in_(postings)),
+        and_(Objection.disclosure_id.is_(None), Objection.unit_id.in_(case.unit.ancestor_ids() or [case.unit_id]),
+             or_(*named))))).all()
+    for row in rows:
+        row.text, row.answer, row.contact = (redaction.clear(row.text), redaction.clear(row.answer or ""),
+                                             redaction.clear(row.contact or ""))
+    return len(rows)
 
 
 # -- what is due --------------------------------------------------------------------------------

@@ -122,7 +122,18 @@ def _pdf(person: User) -> bytes:
     from ..notices import renderer
     from . import mydata
     data = mydata.collect(person)
-    return renderer.render("my_data.html", {"data": data, "title": "个人信息副本", "org": person.unit.name})
+    return renderer.render("my_data.html", {"data": data, "title": "个人信息副本", "org": person.unit.name,
+                                            "labels": _print_labels()})
+
+
+def _print_labels() -> dict:
+    """The codes of the copy as the printed copy names them, in Chinese (the JSON keeps the codes)."""
+    from .. import labels as L
+    tables = {"kind": L.KIND_LABELS, "state": L.STATE_LABELS, "field": L.FIELD_LABELS, "step": L.TRIGGER_LABELS,
+              "choice": L.CHOICE_LABELS, "role": L.ROLE_LABELS, "party": L.PARTY_ROLE_LABELS}
+    out = {name: {code: L.in_chinese(table, code) for code in table} for name, table in tables.items()}
+    out["field"]["amount_approved"] = L.in_chinese({"a": _l("Approved amount (yuan)")}, "a")
+    return out
 
 
 def _json(person: User) -> Response:
