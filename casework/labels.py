@@ -22,6 +22,8 @@ PARTY_ROLE_LABELS = {
     "applicant": _l("The applicant"), "filer": _l("The group leader who applied"), "author": _l("The author"),
     "cosigner_candidate": _l("Other representatives of the session"),
     "assigned_evaluator": _l("The assigned evaluators"), "assigned_handler": _l("The handling department"),
+    "receiving_handler": _l("The department that is to sign for it"),
+    "co_handler": _l("The co-handling departments"),
     "visitor": _l("The assigned visitors"), "scheduler": _l("The system, automatically"),
 }
 

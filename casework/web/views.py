@@ -24,7 +24,7 @@ from ..core.queries import listed, my_cases, work_page, work_queue
 from ..extensions import db
 from ..forms import transition_form
 from ..core.inputs import record_id
-from . import case_forms
+from . import case_forms, timeline
 from ..labels import KIND_LABELS
 
 bp = Blueprint("web", __name__)
@@ -220,12 +220,9 @@ def _render_case(case, forms, status=200):
                                  .order_by(AuditEntry.seq)).all()
     votes = vote_service.round_votes(case)
     record = kinds.serialize(case, current_user, detail=True)
-    # Money inputs are kept in fen: the timeline shows them in yuan, by the field type each step declares.
-    money_fields = {(t.trigger, f.name) for t in workflows.get(case.kind).transitions
-                    for f in t.fields if f.type == "money"}
     level = kinds.view_level(case, current_user)
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
-                           money_fields=money_fields, return_reason=_return_reason(case, entries, level),
+                           timeline=timeline.Reader(case.kind, entries), return_reason=_return_reason(case, entries, level),
                            votes=votes, tally=vote_service.tally(case) if votes else [],
                            quorum=vote_service.quorum(case) if votes else None,
                            reviewer=sees_reviewer_notes(current_user, case),
