@@ -51,7 +51,7 @@ STATE_LABELS = {
 }
 
 TRIGGER_LABELS = {
-    "create": _l("Created"), "submit": _l("Submit"), "return_for_info": _l("Return for information"),
+    "create": _l("Created"), "amend": _l("Details changed"), "submit": _l("Submit"), "return_for_info": _l("Return for information"),
     "resubmit": _l("Resubmit"), "start_verification": _l("Start verification"),
     "record_visit": _l("Record home visit"), "verify": _l("Finish verification"),
     "approve": _l("Approve"), "reject": _l("Reject"),
@@ -101,7 +101,7 @@ FIELD_LABELS = {
     "out_of_pocket": _l("Out-of-pocket medical cost (yuan)"), "child_name": _l("Child's name"),
     "school": _l("School"), "admission_year": _l("Admission year"), "tuition": _l("Tuition (yuan)"),
     "coproposers": _l("Co-proposers"), "original": _l("Original proposal"),
-    "progress": _l("Progress so far"),
+    "progress": _l("Progress so far"), "details": _l("The category's questions"),
 }
 
 CHOICE_LABELS = {

@@ -168,7 +168,7 @@ def _aid_step_one(case=None):
 @login_required
 def case_edit(kind: str, case_id: int):
     case = _load(kind, case_id)
-    if case.state != "draft" or current_user.id not in (case.applicant_id, case.created_by_id):
+    if case.state not in kinds.EDITABLE_STATES or current_user.id not in (case.applicant_id, case.created_by_id):
         abort(403)
     if kind == "aid" and (request.args.get("step") == "category"
                           or case_forms.chosen_category(request.values, case) is None):
@@ -176,7 +176,8 @@ def case_edit(kind: str, case_id: int):
     form = _form(kind, case)
     if form.validate_on_submit() and form.commit(
             lambda: kinds.update_draft(case, form.data_for_engine(), current_user) or case):
-        flash(_("Draft saved."), "success")
+        flash(_("Draft saved.") if case.state == "draft" else
+              _("Your changes are saved. Resubmit the request when it is complete."), "success")
         return redirect(url_for("web.case_view", kind=kind, case_id=case.id))
     return render_template("cases/new.html", form=form, kind=kind, kind_label=KIND_LABELS[kind], case=case,
                            category=_category_info(form))
