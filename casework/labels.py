@@ -154,6 +154,10 @@ ROSTER_FIELD_LABELS = {"name": _l("Name"), "phone": _lp("roster column", "Mobile
 
 YES_NO = {True: _l("Yes"), False: _l("No"), None: ""}
 
+# A congress session's status (CongressSession.status).
+SESSION_STATUS_LABELS = {"preparing": _l("In preparation"), "open": _l("Open for motions"),
+                         "closed": _lp("congress session", "Closed")}
+
 OBJECTION_STATUS_LABELS = {"open": _l("Awaiting an answer"), "answered": _l("Answered")}
 
 

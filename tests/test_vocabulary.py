@@ -161,3 +161,17 @@ def test_the_scan_finds_a_raw_code_in_a_page():
     words = _visible_words('<main><p>承办部门：TECH</p><script>var co_handler = 1;</script>'
                            '<dd title="x">bank_transfer</dd></main>')
     assert {"TECH", "bank_transfer"} <= set(words) and "co_handler" not in words
+
+
+def test_the_sessions_page_names_each_status_in_words(app, demo):
+    from casework.core.models import CongressSession
+    from casework.labels import SESSION_STATUS_LABELS
+
+    from .conftest import Browser
+    checks = [str(c.sqltext) for c in CongressSession.__table__.constraints if hasattr(c, "sqltext")]
+    assert "status IN ('preparing', 'open', 'closed')" in checks
+    assert set(SESSION_STATUS_LABELS) == {"preparing", "open", "closed"}
+    b = Browser(app.test_client())
+    b.login("staff1")
+    html = b.get("/sessions").get_data(as_text=True)
+    assert "征集提案中" in html and not {"open", "preparing", "closed"} & set(_visible_words(html[html.index("<main"):]))
