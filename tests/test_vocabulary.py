@@ -175,3 +175,22 @@ def test_the_sessions_page_names_each_status_in_words(app, demo):
     b.login("staff1")
     html = b.get("/sessions").get_data(as_text=True)
     assert "征集提案中" in html and not {"open", "preparing", "closed"} & set(_visible_words(html[html.index("<main"):]))
+
+
+def test_the_timeline_reads_each_input_by_its_declared_type(app, demo):
+    from types import SimpleNamespace
+
+    from casework.core.redaction import clear
+    from casework.web.timeline import Reader
+
+    entries = [SimpleNamespace(trigger="file", changes={"inputs": {"department": "TECH", "co_departments": ["HR"]}}),
+               SimpleNamespace(trigger="record_visit", changes={"inputs": {"visitors": ["staff1", clear("leader1")]}})]
+    with app.test_request_context(headers={"Accept-Language": "zh"}):
+        motion, aid = Reader("motion", entries[:1]), Reader("aid", entries[1:])
+        assert motion.value("file", "department", "TECH") == "生产技术部"
+        assert motion.value("file", "co_departments", ["HR"]) == "人力资源部"
+        assert motion.value("rate", "satisfaction", "basically_satisfied") == "基本满意"
+        assert aid.value("record_visit", "visitors", ["staff1", clear("leader1")]) == "刘芳、（申请匿名化时已删除）"
+        assert aid.value("verify", "proposed_amount", 500000) == "¥5,000.00"
+        assert aid.value("disburse", "method", "bank_transfer") == "银行转账"
+        assert aid.text(clear("爱人重病")) == "（申请匿名化时已删除）" and aid.text("同意") == "同意"

@@ -51,6 +51,10 @@ class Reader:
         self.cases = {str(i): n for i, n in db.session.execute(
             select(Case.id, Case.number).where(Case.id.in_(ids))).all()} if ids else {}
 
+    def text(self, value) -> str:
+        """A free text of an entry (its comment), or the note that it was cleared."""
+        return shown(value, _("(deleted when the request was anonymised)")) if isinstance(value, str) else value
+
     def value(self, trigger: str, name: str, value) -> str:
         kind_of = self.types.get((trigger, name))
         if kind_of == "money" and isinstance(value, int) and not isinstance(value, bool):
