@@ -285,3 +285,13 @@ def test_dashboard_access_and_charts(demo, web, api, app):
     assert r.status_code == 200 and r.get_json()["cases"] == [{"kind": "aid", "state": "draft", "count": 1}]
     spec = api.client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/stats" in spec["paths"]
+
+
+def test_a_chart_leaves_room_for_its_longest_label_and_no_more():
+    from casework.stats.charts import _text_width, bar_chart
+    long = "帮扶申请 · 已报上级工会审批"
+    svg = str(bar_chart([(long, 143.75), ("草稿", 31.13)], label="各环节办理时长"))
+    x = int(re.search(r'<rect x="(\d+)"', svg).group(1))
+    width = int(re.search(r'<svg[^>]* width="(\d+)"', svg).group(1))
+    assert _text_width(long) < x <= _text_width(long) + 16 and width == x + 260
+    assert 'aria-label="各环节办理时长"' in svg and "<title>帮扶申请 · 已报上级工会审批: 143.75</title>" in svg

@@ -9,13 +9,22 @@ def shown(value, unit: str = "") -> str:
     return f"{float(value or 0):,.2f}".rstrip("0").rstrip(".") + unit
 
 
-def bar_chart(pairs, title: str = "", width: int = 560, bar: int = 22, unit: str = "", label: str = "") -> Markup:
+def _text_width(text: str, size: int = 12) -> int:
+    """About how wide `text` draws at `size` px: CJK characters a full em, others a little over half."""
+    return sum(size if ord(ch) >= 0x2E80 else round(size * 0.6) for ch in text)
+
+
+def bar_chart(pairs, title: str = "", width: int | None = None, bar: int = 22, unit: str = "",
+              label: str = "") -> Markup:
     """Horizontal bars for (label, value) pairs; values >= 0. `label` names the chart for screen readers
     when it has no `title` of its own (the page's heading gives it)."""
     pairs = [(str(label), float(value or 0)) for label, value in pairs]
     if not pairs:
         return Markup("")
-    label_w, gap = 150, 6
+    # The labels' column as wide as the longest label needs; the whole no wider than needed, so that a
+    # 390-px phone, which shrinks the drawing to fit, still draws the text at a readable size.
+    label_w, gap = min(max(_text_width(n) for n, _v in pairs) + 10, 240), 6
+    width = width or label_w + 260
     top = 24 if title else 4
     height = top + len(pairs) * (bar + gap) + 4
     peak = max(v for _l, v in pairs) or 1.0
