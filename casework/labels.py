@@ -22,6 +22,8 @@ PARTY_ROLE_LABELS = {
     "applicant": _l("The applicant"), "filer": _l("The group leader who applied"), "author": _l("The author"),
     "cosigner_candidate": _l("Other representatives of the session"),
     "assigned_evaluator": _l("The assigned evaluators"), "assigned_handler": _l("The handling department"),
+    "receiving_handler": _l("The department that is to sign for it"),
+    "co_handler": _l("The co-handling departments"),
     "visitor": _l("The assigned visitors"), "scheduler": _l("The system, automatically"),
 }
 
@@ -53,7 +55,7 @@ STATE_LABELS = {
 }
 
 TRIGGER_LABELS = {
-    "create": _l("Created"), "submit": _l("Submit"), "return_for_info": _l("Return for information"),
+    "create": _l("Created"), "amend": _l("Details changed"), "submit": _l("Submit"), "return_for_info": _l("Return for information"),
     "resubmit": _l("Resubmit"), "start_verification": _l("Start verification"),
     "record_visit": _l("Record home visit"), "verify": _l("Finish verification"),
     "approve": _l("Approve"), "reject": _l("Reject"),
@@ -100,7 +102,7 @@ FIELD_LABELS = {
     "out_of_pocket": _l("Out-of-pocket medical cost (yuan)"), "child_name": _l("Child's name"),
     "school": _l("School"), "admission_year": _l("Admission year"), "tuition": _l("Tuition (yuan)"),
     "coproposers": _l("Co-proposers"), "original": _l("Original proposal"),
-    "progress": _l("Progress so far"),
+    "progress": _l("Progress so far"), "details": _l("The category's questions"),
     "attitude": _l("Handling attitude"), "how": _l("How the call-back was made"),
     "notes": _l("What was said"), "outcome": _l("Call-back outcome"), "called_on": _l("Called back on"),
     "explanation": _l("Written explanation"),
@@ -157,6 +159,10 @@ ROSTER_FIELD_LABELS = {"name": _l("Name"), "phone": _lp("roster column", "Mobile
                        "active": _l("Status")}
 
 YES_NO = {True: _l("Yes"), False: _l("No"), None: ""}
+
+# A congress session's status (CongressSession.status).
+SESSION_STATUS_LABELS = {"preparing": _l("In preparation"), "open": _l("Open for motions"),
+                         "closed": _lp("congress session", "Closed")}
 
 OBJECTION_STATUS_LABELS = {"open": _l("Awaiting an answer"), "answered": _l("Answered")}
 

@@ -82,3 +82,36 @@ def test_a_draft_keeps_its_category_and_can_change_it_at_step_one(demo, web):
     assert 'type="radio"' in web.get(f"/cases/aid/{case.id}/edit?step=category").get_data(as_text=True)
     page = web.get(f"/cases/aid/{case.id}/edit?category=illness").get_data(as_text=True)
     assert 'name="diagnosis"' in page and 'name="household_size"' not in page
+
+
+def test_a_returned_request_is_changed_by_its_applicant_with_the_change_in_its_chain(demo, web, app):
+    from casework.core.models import AuditEntry, verify_chain
+
+    from .conftest import Browser
+    from .factories import aid_to, fire
+    case = aid_to(demo, "submitted")
+    fire(case, "return_for_info", demo["staff1"], reason="请补充家庭收入情况")
+    web.login("worker1")
+    page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert "请补充家庭收入情况" in page and f'href="/cases/aid/{case.id}/edit">修改申请内容</a>' in page
+    form = web.get(f"/cases/aid/{case.id}/edit").get_data(as_text=True)
+    assert "保存修改" in form and 'name="household_size"' in form
+    r = web.post(f"/cases/aid/{case.id}/edit", {**_answers("hardship"), "amount_requested": "2500.00",
+                                                  "household_size": "4", "monthly_income": "1800.00",
+                                                  "cause": "爱人患病，子女上学"})
+    assert r.status_code in (302, 303)
+    _db.session.refresh(case)
+    assert case.state == "returned" and case.amount_requested == 250000
+    entry = _db.session.scalars(select(AuditEntry).where(AuditEntry.case_id == case.id)
+                                .order_by(AuditEntry.seq.desc())).first()
+    assert entry.trigger == "amend" and entry.to_state == "returned"
+    assert "amount_requested" in entry.changes["amended"] and "1800" not in str(entry.changes)
+    assert verify_chain(case) == (True, None)
+    page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert "修改申请内容" in page and "修改了：" in page and "申请金额" in page.split("修改了：")[1][:60]
+    staff = Browser(app.test_client())
+    staff.login("staff1")
+    assert staff.get(f"/cases/aid/{case.id}/edit").status_code == 403
+    fire(case, "resubmit", demo["worker1"])
+    assert case.state == "submitted"
+    assert web.get(f"/cases/aid/{case.id}/edit").status_code == 403

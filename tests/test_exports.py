@@ -33,8 +33,8 @@ def csv_rows(response) -> list[list]:
 def page_table(text: str, marker: str) -> list[list[str]]:
     table = text.split(marker, 1)[1].split("</table>", 1)[0]
     rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
-    return [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td>(.*?)</td>", r, re.S)]
-            for r in rows if "<td>" in r]
+    return [[html.unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+            for r in rows if "<td" in r]
 
 
 def test_case_list_export_equals_the_page_and_hides_others_cases(demo, web, app):

@@ -41,6 +41,9 @@ def test_submitted_aid_names_the_staff_and_the_working_day_deadline(app, demo):
     assert "staff1" not in html  # never a user name
     assert "代为申请的工会小组长" not in html  # nobody applied on the worker's behalf: no such party
     assert str(case.deadline) in html and "5 个工作日" in html  # aid_intake_days, counted from today
+    # A legal hold can be placed in any state: a standing option of staff, not the next step of the request.
+    assert "法律保全" not in html
+    assert "place_hold" in workflows.get("aid").triggers_from("submitted")
 
 
 def test_evaluating_proposal_names_its_assigned_evaluators(app, demo):

@@ -3,6 +3,7 @@
 departments' opinions (会办意见) that arrive on time, late, or never."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -227,6 +228,14 @@ def test_returned_and_rerouted_the_audit_keeps_each_routing_and_the_time_spent(d
     web.login("motions1")
     page = web.get(f"/cases/motion/{case.id}").get_data(as_text=True)
     assert "加班调休属于人力资源部职责" in page and "人力资源部" in page and "退办" in page
+    # On a phone the header row is hidden: each cell of the 签收 table carries its column's name.
+    table = page[page.index('<table class="table cards routings">'):]
+    table = table[:table.index("</table>")]
+    heads = re.findall(r"<th>([^<]+)</th>", table)
+    rows = re.findall(r"<tr>(.*?)</tr>", table[table.index("<tbody>"):], re.S)
+    assert len(heads) == 6 and len(rows) == 2
+    for row in rows:
+        assert re.findall(r'<td data-label="([^"]+)"', row) == heads
 
 
 def test_a_return_comes_within_seven_working_days_of_the_receipt(demo, db, clock, api):

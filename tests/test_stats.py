@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -259,6 +260,17 @@ def test_dashboard_access_and_charts(demo, web, api, app):
     page = web.get("/stats?from=2026-01-01&to=2026-12-31")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "<svg" in html and 'data-table="cases"' in html
+    # Every chart has its numbers again in a data table with labelled columns, the same as on its bars.
+    charted = re.findall(r'<section class="card" id="stats-(\w+)">\s*<h2>[^<]*</h2>\s*<figure class="chart-figure">(<svg.*?</svg>)', html)
+    assert [name for name, _svg in charted] == ["cases"]
+    for name, chart in charted:
+        assert 'aria-label=""' not in chart
+        table = html[html.index(f'data-chart="{name}"'):]
+        table = table[:table.index("</table>")]
+        assert "查看数据表" in html and len(re.findall(r'<th scope="col">[^<]+</th>', table)) == 2
+        bars = re.findall(r"<title>([^<]*)</title>", chart)
+        cells = re.findall(r'<td data-label="[^"]+">([^<]*)</td><td data-label="[^"]+" class="num">([^<]*)</td>', table)
+        assert bars and [f"{a}: {b}" for a, b in cells] == bars
     assert web.get("/stats?from=2026-13-01").status_code == 422
     assert web.get("/stats?unit=99999").status_code == 404
     worker_web = Browser(app.test_client())
@@ -273,3 +285,13 @@ def test_dashboard_access_and_charts(demo, web, api, app):
     assert r.status_code == 200 and r.get_json()["cases"] == [{"kind": "aid", "state": "draft", "count": 1}]
     spec = api.client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/stats" in spec["paths"]
+
+
+def test_a_chart_leaves_room_for_its_longest_label_and_no_more():
+    from casework.stats.charts import _text_width, bar_chart
+    long = "帮扶申请 · 已报上级工会审批"
+    svg = str(bar_chart([(long, 143.75), ("草稿", 31.13)], label="各环节办理时长"))
+    x = int(re.search(r'<rect x="(\d+)"', svg).group(1))
+    width = int(re.search(r'<svg[^>]* width="(\d+)"', svg).group(1))
+    assert _text_width(long) < x <= _text_width(long) + 16 and width == x + 260
+    assert 'aria-label="各环节办理时长"' in svg and "<title>帮扶申请 · 已报上级工会审批: 143.75</title>" in svg

@@ -219,6 +219,17 @@ def test_timeline_shows_money_inputs_in_yuan(app, demo):
         assert "200000" not in timeline  # never the fen it is stored in
 
 
+def test_a_vote_of_the_round_shows_its_amount_in_yuan(app, demo):
+    from .conftest import Browser
+    from .factories import fire
+    case = aid_to(demo, "pending_approval")
+    fire(case, "approve", demo["committee1"], amount="2000.00", comment="同意")
+    b = Browser(app.test_client())
+    b.login("committee2")
+    page = b.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert f"{demo['committee1'].name}: 批准 · ¥2,000.00 — 同意" in page
+
+
 def test_the_noun_file_and_the_motion_step_file_have_their_own_words(app, demo):
     from casework import labels
     from flask_babel import gettext

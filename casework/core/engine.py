@@ -490,6 +490,20 @@ def record_creation(case, user: User | None, comment: str = "", changes: dict | 
     return entry
 
 
+def record_amendment(case, user: User, fields: list[str]) -> AuditEntry:
+    """The author changed the named fields of a case that left its draft (a request returned for information):
+    a reflexive entry in the chain, naming the fields, not their values (those may be private)."""
+    wf = workflows.get(case.workflow_kind)
+    t = Transition("amend", (case.state,), case.state, ("applicant",))
+    now = utcnow()
+    step = Step(case=case, workflow=wf, transition=t, user=user, role=t.roles[0], delegate_of=None, data={},
+                comment="", now=now, from_state=case.state, changes={"amended": list(fields)})
+    _touch(case, now)
+    entry = _audit(step, case.state)
+    _flush()
+    return entry
+
+
 def check_registry() -> None:
     """Every guard, effect and condition the workflows name must be implemented: fail at start-up."""
     missing = (sorted((workflows.GUARDS | workflows.SUBJECT_GUARDS) - GUARDS.keys())

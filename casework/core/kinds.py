@@ -83,18 +83,27 @@ def create(kind: str, data: dict, user: User) -> Case:
     return case
 
 
+# States in which the author may still change a case's fields: a draft, and a request returned for information.
+EDITABLE_STATES = ("draft", "returned")
+
+
 def update_draft(case: Case, data: dict, user: User) -> Case:
-    """The author changes a draft's fields (all of them, as on creation) before submitting it."""
+    """The author changes a draft's fields (all of them, as on creation) before submitting it, or a returned
+    request's before resubmitting it; the latter's changed fields are named in its audit chain."""
     spec = spec_for(case.kind)
-    if case.state != "draft" or user.id not in (case.applicant_id, case.created_by_id):
+    if case.state not in EDITABLE_STATES or user.id not in (case.applicant_id, case.created_by_id):
         raise Forbidden(_("Only the author can change a draft."))
     values = spec.parse(data, user)
     unit, applicant = spec.owner(values, user)
     if applicant.id != case.applicant_id:
         raise Invalid(_("A draft cannot be moved to another applicant."), fields={"applicant": "fixed"})
+    changed = sorted(key for key, value in values.items()
+                     if not key.startswith(("_", "consent")) and getattr(case, key, None) != value)
     for key, value in values.items():
         setattr(case, key, value)
     case.title = spec.title(values)
+    if case.state != "draft" and changed:
+        engine.record_amendment(case, user, changed)
     return case
 
 

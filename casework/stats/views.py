@@ -61,6 +61,18 @@ def annual_report():
 def _page(scope: Scope, form: AnnualReportForm):
     stats = compute(scope)
     units = db.session.scalars(select(Unit).where(Unit.path.startswith(scope.unit.path)).order_by(Unit.path)).all()
-    return render_template("stats/dashboard.html", scope=scope, stats=stats, tables=tables(stats),
-                           charts={k: svg.bar_chart(v, unit="%" if k == "deadlines" else "")
-                                   for k, v in charts(stats).items()}, units=units, report_form=form)
+    shown, pairs = tables(stats), charts(stats)
+    unit = {"deadlines": "%"}
+    return render_template(
+        "stats/dashboard.html", scope=scope, stats=stats, tables=shown,
+        charts={k: svg.bar_chart(v, unit=unit.get(k, ""), label=str(shown[k]["title"])) for k, v in pairs.items()},
+        # Each chart's numbers again as a table: what a screen reader reads and a phone shows in full.
+        chart_tables={k: {"headers": CHART_HEADERS[k], "rows": [(n, svg.shown(v, unit.get(k, ""))) for n, v in p]}
+                      for k, p in pairs.items() if p},
+        units=units, report_form=form)
+
+
+# The columns of each chart's data table: what a bar names, and what its length counts.
+CHART_HEADERS = {"cases": (_l("Type"), _l("Count")), "aid": (_l("Month"), _l("Amount (yuan)")),
+                 "handling": (_l("Step"), _l("Average (hours)")), "deadlines": (_l("Step"), _l("Rate")),
+                 "visits": (_l("Month"), _l("Visits made"))}

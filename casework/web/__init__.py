@@ -62,6 +62,7 @@ def register(app: Flask):
     app.add_template_filter(lambda dt: local(dt).date(), "localdate")
     app.add_template_filter(lambda s, kind="": labels.state_label(kind, s), "state_label")
     app.add_template_filter(labels.trigger_label, "trigger_label")
+    app.add_template_filter(lambda name: str(labels.FIELD_LABELS.get(name, name)), "field_label")
     app.add_template_filter(lambda case: kinds.caption(case, current_user), "caption")
 
     @app.errorhandler(CSRFError)

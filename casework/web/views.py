@@ -24,7 +24,7 @@ from ..core.queries import listed, my_cases, work_page, work_queue
 from ..extensions import db
 from ..forms import transition_form
 from ..core.inputs import record_id
-from . import case_forms
+from . import case_forms, timeline
 from ..labels import KIND_LABELS
 
 bp = Blueprint("web", __name__)
@@ -168,7 +168,7 @@ def _aid_step_one(case=None):
 @login_required
 def case_edit(kind: str, case_id: int):
     case = _load(kind, case_id)
-    if case.state != "draft" or current_user.id not in (case.applicant_id, case.created_by_id):
+    if case.state not in kinds.EDITABLE_STATES or current_user.id not in (case.applicant_id, case.created_by_id):
         abort(403)
     if kind == "aid" and (request.args.get("step") == "category"
                           or case_forms.chosen_category(request.values, case) is None):
@@ -176,7 +176,8 @@ def case_edit(kind: str, case_id: int):
     form = _form(kind, case)
     if form.validate_on_submit() and form.commit(
             lambda: kinds.update_draft(case, form.data_for_engine(), current_user) or case):
-        flash(_("Draft saved."), "success")
+        flash(_("Draft saved.") if case.state == "draft" else
+              _("Your changes are saved. Resubmit the request when it is complete."), "success")
         return redirect(url_for("web.case_view", kind=kind, case_id=case.id))
     return render_template("cases/new.html", form=form, kind=kind, kind_label=KIND_LABELS[kind], case=case,
                            category=_category_info(form))
@@ -220,12 +221,9 @@ def _render_case(case, forms, status=200):
                                  .order_by(AuditEntry.seq)).all()
     votes = vote_service.round_votes(case)
     record = kinds.serialize(case, current_user, detail=True)
-    # Money inputs are kept in fen: the timeline shows them in yuan, by the field type each step declares.
-    money_fields = {(t.trigger, f.name) for t in workflows.get(case.kind).transitions
-                    for f in t.fields if f.type == "money"}
     level = kinds.view_level(case, current_user)
     return render_template("cases/view.html", case=case, record=record, entries=entries, forms=forms,
-                           money_fields=money_fields, return_reason=_return_reason(case, entries, level),
+                           timeline=timeline.Reader(case.kind, entries), return_reason=_return_reason(case, entries, level),
                            votes=votes, tally=vote_service.tally(case) if votes else [],
                            quorum=vote_service.quorum(case) if votes else None,
                            reviewer=sees_reviewer_notes(current_user, case),

@@ -18,9 +18,11 @@ Everything under tests/browser is marked ``browser`` automatically (`pytest -m b
   module for other settings, e.g. ``{**browser_context_args, "viewport": PHONE_VIEWPORT}``.
 
 - axe-core (``make axe``: node_modules/axe-core, pinned in package-lock.json) checks the pages a browser
-  test visits, in every context the test opens: each page ``goto`` opens, the page each ``goto`` leaves
-  (reached by clicks or forms), and the pages still open when the test body ends. Any critical or serious violation fails the test, naming the
-  rule, the element and the page. Pages of the test's own throwaway apps are checked the same way.
+  test visits, in every context the test opens: each page ``goto`` opens, each page a click, a key or a form
+  navigates to (checked at the test's next call on the page or its locators, once it has loaded), and the
+  pages still open when the test body ends. A page is checked again when its text has changed (the same case
+  page in its next state). Any critical or serious violation fails the test, naming the rule, the element and
+  the page. Pages of the test's own throwaway apps are checked the same way.
 
 pytest-playwright is not a dependency; these fixtures stand on the plain ``playwright`` package.
 Never run ``playwright install``: it downloads browsers, and the system chromium is used instead.
@@ -147,6 +149,7 @@ def chromium():
             return context
 
         browser.new_context = audited_context  # contexts a test opens itself are checked too
+        _audit_locator_actions()
         try:
             yield browser
         finally:
@@ -191,6 +194,44 @@ AXE_RUN = """async () => {
 }"""
 
 
+# What a page's state is told by: its headings and the text of its main part, hashed in the page.
+PAGE_STATE = """() => {
+  const main = document.querySelector("main") || document.body;
+  const text = (document.title + "|" + (main ? main.innerText : "")).replace(/\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}/g, "");
+  let h = 0;
+  for (let i = 0; i < text.length; i++) { h = (h * 31 + text.charCodeAt(i)) | 0; }
+  return h;
+}"""
+
+# Calls that can navigate (or follow a navigation) on a page or a locator: after each, a moved page is checked.
+PAGE_ACTIONS = ("click", "dblclick", "press", "check", "uncheck", "select_option", "set_checked", "tap",
+                "dispatch_event", "fill", "set_input_files", "wait_for_url", "wait_for_load_state", "go_back",
+                "go_forward", "reload")
+LOCATOR_ACTIONS = ("click", "dblclick", "press", "check", "uncheck", "select_option", "set_checked", "tap",
+                   "dispatch_event", "fill", "press_sequentially", "set_input_files")
+
+
+def _audit_locator_actions() -> None:
+    """Locator actions (page.locator(...).click(), get_by_role(...).click()) settle their page as page calls do."""
+    from playwright.sync_api import Locator
+    for name in LOCATOR_ACTIONS:
+        method = getattr(Locator, name)
+        if getattr(method, "_axe_settles", False):
+            continue
+
+        def settled(self, *a, _method=method, **kw):
+            audit = _current_audit
+            if audit is not None:
+                audit.settle(self.page)
+            result = _method(self, *a, **kw)
+            if audit is not None:
+                audit.settle(self.page)
+            return result
+
+        settled._axe_settles = True
+        setattr(Locator, name, settled)
+
+
 class AxeAudit:
     """Runs axe-core on each page before a navigation replaces it, and on the pages left open at the end."""
 
@@ -200,6 +241,8 @@ class AxeAudit:
         self._contexts: list = []
         self._final: set[str] = set()
         self._seen_states: set[str] = set()
+        self._moved: set = set()   # pages whose main frame navigated since their last check
+        self._settling_now = False
         self._source = AXE_JS.read_text(encoding="utf-8")
 
     def watch(self, context) -> None:
@@ -212,12 +255,27 @@ class AxeAudit:
             goto = page.goto
 
             def checked_goto(url, *ga, **gkw):
+                self.settle(page)
                 self.check(page)  # the page being left, however the test reached it
                 response = goto(url, *ga, **gkw)
                 self.check(page)
                 return response
 
             page.goto = checked_goto
+            # Handlers only note that the main frame moved: the check runs from the test's next call.
+            page.on("framenavigated", lambda frame: self._moved.add(page) if frame.parent_frame is None else None)
+            for name in PAGE_ACTIONS:
+                setattr(page, name, self._settling(page, getattr(page, name)))
+            expect_navigation = page.expect_navigation
+
+            @contextlib.contextmanager
+            def checked_expect_navigation(*ea, **ekw):
+                self.settle(page)
+                with expect_navigation(*ea, **ekw) as info:
+                    yield info
+                self.settle(page)
+
+            page.expect_navigation = checked_expect_navigation
             return page
 
         def checked_close(*a, **kw):  # a test that closes its own context: its last pages count too
@@ -229,11 +287,39 @@ class AxeAudit:
 
         context.new_page, context.close = audited_page, checked_close
 
+    def _settling(self, page, method):
+        def settled(*a, **kw):
+            self.settle(page)  # a page a click left it on, before acting on it
+            result = method(*a, **kw)
+            self.settle(page)
+            return result
+        return settled
+
+    def settle(self, page) -> None:
+        """Check `page` if its main frame navigated since it was last checked, once the new page has loaded."""
+        if page not in self._moved or self._settling_now or page.is_closed():
+            return
+        self._settling_now = True
+        try:
+            self._moved.discard(page)
+            try:
+                page.wait_for_load_state("load", timeout=15_000)
+            except Exception as exc:  # a page that never loads is the test's own failure to report
+                print(f"\naxe: {page.url} did not finish loading: {exc}", file=sys.stderr)
+                return
+            self.check(page)
+        finally:
+            self._settling_now = False
+
     def check(self, page) -> None:
         url = page.url
-        if not url.startswith("http") or url in self._seen_states:
+        if not url.startswith("http"):
             return
-        self._seen_states.add(url)
+        # The same address in another state (a case after a step) is another page to check.
+        state = url + "#" + str(page.evaluate(PAGE_STATE))
+        if state in self._seen_states:
+            return
+        self._seen_states.add(state)
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(self._source)  # evaluated through the debugger: the page's CSP does not apply
         for violation in page.evaluate(AXE_RUN):
@@ -242,6 +328,7 @@ class AxeAudit:
 
     def _check_pages_of(self, context) -> None:
         for page in list(context.pages):
+            self.settle(page)
             if not page.is_closed() and page.url not in self._final:
                 self._final.add(page.url)
                 self.check(page)

@@ -62,3 +62,26 @@ def test_form_round_trip_in_chromium(page):
         # The Han characters are drawn with a CJK font (fonts-noto-cjk), not as empty boxes.
         fonts = rendering_fonts(page, "#greeting")
         assert any("CJK" in family and glyphs > 0 for family, glyphs in fonts.items()), fonts
+
+
+CLICKED = {
+    "/": '<a href="/bad">下一页</a>',
+    "/bad": '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="><a href="/good">再下一页</a>',
+    "/good": '<p id="end">完</p>',
+}
+
+
+def test_axe_checks_a_page_reached_only_by_clicks(page, axe_audit):
+    """/bad is never a goto's target nor the page a goto leaves: only the check after the click sees it."""
+    app = Flask(__name__)
+    for path, body in CLICKED.items():
+        app.add_url_rule(path, path, lambda body=body: "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+                         f"<title>点击</title></head><body><main>{body}</main></body></html>")
+    with serve(app) as base_url:
+        page.goto(base_url + "/")
+        page.click("text=下一页")
+        page.get_by_role("link", name="再下一页").click()
+        expect(page.locator("#end")).to_have_text("完")
+    found = [(url, v["id"]) for url, v in axe_audit.violations]
+    assert (base_url + "/bad", "image-alt") in found
+    axe_audit.violations.clear()  # the violation was planted: the test itself passes
