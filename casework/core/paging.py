@@ -133,6 +133,9 @@ def decode_cursor(cursor: str | None) -> str | None:
     if not cursor:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
+        decoded = base64.urlsafe_b64decode(cursor.encode() + b"==").decode()
     except ValueError:
-        raise BadRequest(_("The cursor is not valid."), fields={"after": "cursor"}) from None
+        decoded = ""
+    if not decoded:  # characters outside the alphabet are dropped: "!!" reads as nothing
+        raise BadRequest(_("The cursor is not valid."), fields={"after": "cursor"})
+    return decoded

@@ -1,7 +1,7 @@
 """Pages for people: home, case lists, a case with its timeline and actions."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -60,7 +60,7 @@ def case_list():
     if kind and kind not in kinds.KINDS:
         abort(404)
     state = request.args.get("state") or None
-    size = 25
+    size = current_app.config["CASEWORK_PAGE_SIZE"]
     stmt = kinds.visible_cases(current_user, kind)
     if state:
         stmt = stmt.where(kinds.Case.state == state)
@@ -115,7 +115,7 @@ def queue():
     order, note = _order(WORK_ORDER)
     work, cursor = work_page(current_user, kind=kind, state=args.get("state") or None, unit=unit,
                              category=args.get("category") or None, q=args.get("q") or None,
-                             after=_cursor(order), size=25, order=order)
+                             after=_cursor(order), size=current_app.config["CASEWORK_PAGE_SIZE"], order=order)
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
     filters = {k: args[k] for k in QUEUE_FILTERS if args.get(k)}
     sorting = _sorting(order, WORK_ORDER, note, filters)
