@@ -51,7 +51,7 @@ class SavedFilterIn(Schema):
                                             "state=submitted&sort=deadline&dir=desc"})
 
 
-class SavedFilterOut(Schema):
+class SavedFilterItem(Schema):
     id = Integer(required=True)
     page = String(required=True)
     name = String(required=True)
@@ -59,8 +59,12 @@ class SavedFilterOut(Schema):
     created_at = String(required=True)
 
 
+class SavedFilterOut(SavedFilterItem):
+    """The filter just saved (one schema per use: a schema both nested and returned is declared twice)."""
+
+
 class SavedFilterList(Schema):
-    items = List(Nested(SavedFilterOut), required=True)
+    items = List(Nested(SavedFilterItem), required=True)
 
 
 @bp.get("/me/saved-filters")
