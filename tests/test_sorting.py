@@ -198,3 +198,14 @@ def test_the_queue_api_sorts(api, demo, requests):
     r = staff.get("/api/v1/queue", query_string={"sort": "number", "dir": "desc"})
     numbers = [item["case"]["number"] for item in r.get_json()["items"]]
     assert numbers == sorted(numbers, reverse=True) and len(numbers) >= len(requests)
+
+
+def test_the_exports_follow_the_lists_order(web, demo, requests):
+    from .test_exports import xlsx_rows
+    web.login("staff1")
+    for page, export in (("/work?sort=number&dir=desc", "/export/work.xlsx?sort=number&dir=desc"),
+                         ("/cases?sort=deadline&dir=desc", "/export/cases.xlsx?sort=deadline&dir=desc")):
+        text = web.get(page).get_data(as_text=True)
+        on_page = re.findall(r'<td><a href="/cases/\w+/\d+">([APM]\d{4}-\d{5})</a>', text)
+        assert export.replace(".xlsx", ".csv") in html.unescape(text)  # the page's export links carry the order
+        assert [r[0] for r in xlsx_rows(web.get(export))[1:]] == on_page

@@ -87,6 +87,14 @@ def case_order(sort: str | None, direction: str | None, default: paging.Order) -
     return SORTS[sort].reversed(direction == "desc")
 
 
+def chosen_order(sort: str | None, direction: str | None, default: paging.Order) -> tuple[paging.Order, bool]:
+    """For pages and exports: the order asked for, or `default` and False when it is not one we know."""
+    try:
+        return case_order(sort, direction, default), True
+    except BadRequest:
+        return default, False
+
+
 def my_cases(user: User, limit: int = 50):
     stmt = listed(select(Case).where(or_(Case.applicant_id == user.id, Case.created_by_id == user.id)))
     return db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit)).all()

@@ -21,7 +21,7 @@ from ..core.models import AuditEntry, CongressSession
 from ..core.permissions import sees_reviewer_notes
 from ..core import calendar
 from ..core.queries import SORTS as SORT_KEYS
-from ..core.queries import NEWEST_FIRST, WORK_ORDER, case_order, listed, my_cases, work_page, work_queue
+from ..core.queries import NEWEST_FIRST, WORK_ORDER, chosen_order, listed, my_cases, work_page, work_queue
 from ..extensions import db
 from ..forms import transition_form
 from ..core.inputs import record_id
@@ -75,10 +75,8 @@ def case_list():
 
 def _order(default):
     """The order `?sort=&dir=` ask for; an unknown one falls back to `default`, with a note that says so."""
-    try:
-        return case_order(request.args.get("sort"), request.args.get("dir"), default), None
-    except CaseworkError:
-        return default, _("Unknown sort order: the list is shown in its usual order.")
+    order, known = chosen_order(request.args.get("sort"), request.args.get("dir"), default)
+    return order, None if known else _("Unknown sort order: the list is shown in its usual order.")
 
 
 def _cursor(order):
