@@ -209,3 +209,12 @@ def test_the_exports_follow_the_lists_order(web, demo, requests):
         on_page = re.findall(r'<td><a href="/cases/\w+/\d+">([APM]\d{4}-\d{5})</a>', text)
         assert export.replace(".xlsx", ".csv") in html.unescape(text)  # the page's export links carry the order
         assert [r[0] for r in xlsx_rows(web.get(export))[1:]] == on_page
+
+
+def test_the_openapi_document_names_the_order_parameters(client, demo):
+    spec = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/api/v1/cases/{kind}", "/api/v1/queue"):
+        names = {p["name"] for p in spec[path]["get"]["parameters"] if p["in"] == "query"}
+        assert {"sort", "dir"} <= names, path
+    assert set(spec["/api/v1/me/saved-filters"]) == {"get", "post"}
+    assert "delete" in spec["/api/v1/me/saved-filters/{filter_id}"]

@@ -79,11 +79,12 @@ def get_case(kind: str, case_id: int):
 
 
 @bp.get("/cases/<kind>")
+@bp.input(s.CaseListQuery, location="query", validation=False)
 @bp.output(s.CasePage)
 @bp.doc(summary="A page of the caller's visible cases, newest first unless `sort` (number, title, state, "
                 "deadline, created, updated) and `dir` (asc, desc) say otherwise; follow `next` for more",
         responses={400: "an unknown `sort` or `dir`, or a bad cursor"})
-def list_cases(kind: str):
+def list_cases(kind: str, query_data=None):
     kinds.spec_for(kind)
     order = case_order(request.args.get("sort"), request.args.get("dir"), NEWEST_FIRST)
     stmt = kinds.visible_cases(_user(), kind)
@@ -138,12 +139,13 @@ def audit(kind: str, case_id: int):
 
 
 @bp.get("/queue")
+@bp.input(s.OrderQuery, location="query", validation=False)
 @bp.output(s.Queue)
 @bp.doc(summary="The caller's work: cases where they may fire a transition now, oldest deadline first "
                 "unless `sort` (number, title, state, deadline, created, updated) and `dir` (asc, desc) "
                 "say otherwise",
         responses={400: "an unknown `sort` or `dir`"})
-def queue():
+def queue(query_data=None):
     user = _user()
     order = case_order(request.args.get("sort"), request.args.get("dir"), WORK_ORDER)
     return {"items": [{"case": kinds.serialize(c, user, t), "transitions": t}
