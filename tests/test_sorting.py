@@ -15,7 +15,7 @@ from casework.extensions import db as _db
 from .factories import attach, fire, new_case
 
 TITLES = ["乙车间照明", "甲班组排班", "丙库房通风", "甲班组排班", "Z 线体改造", "丁工具柜"]
-ROW = re.compile(r'<td><a href="/cases/\w+/(\d+)">')
+ROW = re.compile(r'<td[^>]*><a href="/cases/\w+/(\d+)">')
 NEXT = re.compile(r'href="([^"]*after=[^"]*)"')
 VALUES = {"number": lambda c: c.number, "title": lambda c: c.title,
           "state": lambda c: STATE_RANK[c.state], "deadline": lambda c: c.deadline,
@@ -206,7 +206,7 @@ def test_the_exports_follow_the_lists_order(web, demo, requests):
     for page, export in (("/work?sort=number&dir=desc", "/export/work.xlsx?sort=number&dir=desc"),
                          ("/cases?sort=deadline&dir=desc", "/export/cases.xlsx?sort=deadline&dir=desc")):
         text = web.get(page).get_data(as_text=True)
-        on_page = re.findall(r'<td><a href="/cases/\w+/\d+">([APM]\d{4}-\d{5})</a>', text)
+        on_page = re.findall(r'<td[^>]*><a href="/cases/\w+/\d+">([APM]\d{4}-\d{5})</a>', text)
         assert export.replace(".xlsx", ".csv") in html.unescape(text)  # the page's export links carry the order
         assert [r[0] for r in xlsx_rows(web.get(export))[1:]] == on_page
 
