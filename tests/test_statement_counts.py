@@ -64,8 +64,8 @@ def counts(app, users, n: int) -> dict[str, int]:
     return out
 
 
-# The queue reads the cases with a deadline first and those without only when the page is not full yet: with
-# 50 rows the first read fills it, so it runs fewer statements than with 5, never more.
+# The queue reads its candidates in chunks in the page's order until the page is full: with 50 rows the first
+# chunk may fill it where 5 need the last, partial one too, so it runs fewer statements, never more.
 QUEUES = ("/", "/work", "/work?sort=state&dir=desc")
 
 
