@@ -1,4 +1,4 @@
-"""saved_filters: a person's named queries of /work and /cases
+"""saved_filters: a person's named queries of /work and /cases; cases indexed by title and by last change
 
 Revision ID: a3c5e7f9b1d4
 Revises: 824028159883
@@ -29,9 +29,13 @@ def upgrade():
     )
     with op.batch_alter_table("saved_filters", schema=None) as batch_op:
         batch_op.create_index("ix_saved_filters_user_id", ["user_id"], unique=False)
+    op.create_index("ix_cases_title", "cases", ["title"], unique=False)
+    op.create_index("ix_cases_updated_at", "cases", ["updated_at"], unique=False)
 
 
 def downgrade():
+    op.drop_index("ix_cases_updated_at", table_name="cases")
+    op.drop_index("ix_cases_title", table_name="cases")
     with op.batch_alter_table("saved_filters", schema=None) as batch_op:
         batch_op.drop_index("ix_saved_filters_user_id")
     op.drop_table("saved_filters")
