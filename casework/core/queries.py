@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, case as when, false, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -13,6 +12,7 @@ from ..accounts.models import DepartmentMember, Unit, User
 from ..extensions import db
 from . import engine, kinds, paging
 from .errors import BadRequest
+from .inputs import Reader
 from .models import Case, CaseCoDepartment, CaseParty
 from .permissions import grants
 
@@ -73,18 +73,14 @@ WORK_ORDER = SORTS["deadline"]  # the queue: the oldest deadline first
 
 
 def case_order(sort: str | None, direction: str | None, default: paging.Order) -> paging.Order:
-    """The order `?sort=&dir=` ask for (`default` when neither is given); 400 with the keys on a wrong one."""
-    sort, direction = (sort or "").strip(), (direction or "").strip().lower()
-    errors = {}
-    if sort and sort not in SORTS:
-        errors["sort"] = _("Unknown sort key: sort by one of %(keys)s.", keys=", ".join(SORTS))
-    if direction and direction not in DIRECTIONS:
-        errors["dir"] = _("The direction is asc or desc.")
-    if errors:
-        raise BadRequest(_("Please correct the marked parameters."), fields=errors)
-    if not sort:
-        return default.reversed(direction == "desc") if direction else default
-    return SORTS[sort].reversed(direction == "desc")
+    """The order `?sort=&dir=` ask for (`default` when neither is given); 400 naming the keys on a wrong one."""
+    reader = Reader({"sort": (sort or "").strip(), "dir": (direction or "").strip().lower()})
+    sort = reader.choice("sort", tuple(SORTS), required=False)
+    descending = reader.choice("dir", DIRECTIONS, required=False) == "desc"
+    reader.done_query()
+    if sort is None:
+        return default.reversed(descending) if direction else default
+    return SORTS[sort].reversed(descending)
 
 
 def chosen_order(sort: str | None, direction: str | None, default: paging.Order) -> tuple[paging.Order, bool]:
