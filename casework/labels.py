@@ -27,6 +27,11 @@ PARTY_ROLE_LABELS = {
     "visitor": _l("The assigned visitors"), "scheduler": _l("The system, automatically"),
 }
 
+# The columns a case list sorts by (casework.core.queries.SORTS), and the two ways.
+SORT_LABELS = {"number": _l("Number"), "title": _l("Title"), "state": _l("State"), "deadline": _l("Deadline"),
+               "created": _l("Created on"), "updated": _l("Last changed")}
+DIRECTION_LABELS = {"asc": _l("Ascending"), "desc": _l("Descending")}
+
 UNIT_LEVEL_LABELS = {"federation": _l("Union federation"), "branch": _l("Branch union"),
                      "group": _l("Union group")}
 

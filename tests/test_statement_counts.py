@@ -15,9 +15,11 @@ from .conftest import Api, Browser
 from .factories import attach, board_rows, crowd, fire, new_case, statements
 
 PAGES = ["/", "/work", "/cases", "/cases?kind=aid", "/board", "/stats", "/funds", "/funds/{aid_fund}",
-         "/disclosures", "/notifications", "/cases/aid/{busy}"]
+         "/disclosures", "/notifications", "/cases/aid/{busy}", "/work?sort=state&dir=desc",
+         "/cases?sort=deadline&dir=desc", "/cases?sort=title"]
 API = ["/api/v1/cases/aid", "/api/v1/queue", "/api/v1/board", "/api/v1/funds", "/api/v1/funds/{aid_fund}/ledger",
-       "/api/v1/notifications", "/api/v1/cases/aid/{busy}", "/api/v1/cases/aid/{busy}/audit"]
+       "/api/v1/notifications", "/api/v1/cases/aid/{busy}", "/api/v1/cases/aid/{busy}/audit",
+       "/api/v1/cases/aid?sort=updated&dir=desc", "/api/v1/queue?sort=number", "/api/v1/me/saved-filters"]
 
 
 def busy_case(users, n: int):
@@ -62,9 +64,9 @@ def counts(app, users, n: int) -> dict[str, int]:
     return out
 
 
-# The queue reads the cases with a deadline first and those without only when the page is not full yet: with
-# 50 rows the first read fills it, so it runs fewer statements than with 5, never more.
-QUEUES = ("/", "/work")
+# The queue reads its candidates in chunks in the page's order until the page is full: with 50 rows the first
+# chunk may fill it where 5 need the last, partial one too, so it runs fewer statements, never more.
+QUEUES = ("/", "/work", "/work?sort=state&dir=desc")
 
 
 def test_every_page_runs_as_many_statements_for_50_rows_as_for_5(app, demo, db):

@@ -11,7 +11,7 @@ from ..core.errors import BadRequest, code_for
 from ..core.inputs import record_id
 from ..core.models import AuditEntry, Case, CongressSession, verify_chain
 from ..core.permissions import grants, sees_reviewer_notes
-from ..core.queries import listed, work_queue
+from ..core.queries import NEWEST_FIRST, WORK_ORDER, case_order, listed, work_queue
 from ..extensions import csrf, db
 from . import schemas as s
 from .base import (BLUEPRINTS, audit_item as _audit_item, document, json_body as _json, make_blueprint, public,
@@ -79,10 +79,14 @@ def get_case(kind: str, case_id: int):
 
 
 @bp.get("/cases/<kind>")
+@bp.input(s.CaseListQuery, location="query", validation=False)
 @bp.output(s.CasePage)
-@bp.doc(summary="A page of the caller's visible cases, newest first; follow `next` for more")
-def list_cases(kind: str):
+@bp.doc(summary="A page of the caller's visible cases, newest first unless `sort` (number, title, state, "
+                "deadline, created, updated) and `dir` (asc, desc) say otherwise; follow `next` for more",
+        responses={400: "an unknown `sort` or `dir`, or a bad cursor"})
+def list_cases(kind: str, query_data=None):
     kinds.spec_for(kind)
+    order = case_order(request.args.get("sort"), request.args.get("dir"), NEWEST_FIRST)
     stmt = kinds.visible_cases(_user(), kind)
     state = request.args.get("state")
     if state:
@@ -96,9 +100,10 @@ def list_cases(kind: str):
         if target is None:
             return {"items": [], "next": None}
         stmt = stmt.where(Case.unit_id.in_(select(Unit.id).where(Unit.path.startswith(target.path))))
-    rows, last = paging.newest_first(listed(stmt), Case.id, paging.decode(request.args.get("after")),
-                                     current_app.config["CASEWORK_PAGE_SIZE"])
-    return {"items": [kinds.serialize(c, _user()) for c in rows], "next": paging.encode(last)}
+    # The cursor is the pager's own, opaque; in the default order it is the one `paging.encode` makes.
+    rows, last = paging.keyset(listed(stmt), order, paging.decode_cursor(request.args.get("after")),
+                               current_app.config["CASEWORK_PAGE_SIZE"])
+    return {"items": [kinds.serialize(c, _user()) for c in rows], "next": paging.encode_cursor(last)}
 
 
 @bp.post("/cases/<kind>/<int:case_id>/transitions/<trigger>")
@@ -134,12 +139,17 @@ def audit(kind: str, case_id: int):
 
 
 @bp.get("/queue")
+@bp.input(s.OrderQuery, location="query", validation=False)
 @bp.output(s.Queue)
-@bp.doc(summary="The caller's work: cases where they may fire a transition now, oldest deadline first")
-def queue():
+@bp.doc(summary="The caller's work: cases where they may fire a transition now, oldest deadline first "
+                "unless `sort` (number, title, state, deadline, created, updated) and `dir` (asc, desc) "
+                "say otherwise",
+        responses={400: "an unknown `sort` or `dir`"})
+def queue(query_data=None):
     user = _user()
+    order = case_order(request.args.get("sort"), request.args.get("dir"), WORK_ORDER)
     return {"items": [{"case": kinds.serialize(c, user, t), "transitions": t}
-                      for c, t in work_queue(user, limit=100)]}
+                      for c, t in work_queue(user, limit=100, order=order)]}
 
 
 @bp.get("/docs")

@@ -17,6 +17,19 @@ class Error(Schema):
     error = Nested(ErrorBody, required=True)
 
 
+class OrderQuery(Schema):
+    """`?sort=&dir=` of the case lists and the queue (documented here, read by casework.core.queries)."""
+    sort = String(metadata={"description": "number, title, state (in workflow order), deadline (none last), "
+                                           "created or updated; then by id"})
+    dir = String(metadata={"description": "asc (the default) or desc"})
+
+
+class CaseListQuery(OrderQuery):
+    state = String(metadata={"description": "only cases in this state"})
+    unit = Integer(metadata={"description": "only cases of this unit and the units under it"})
+    after = String(metadata={"description": "the `next` cursor of the page before"})
+
+
 class TokenIn(Schema):
     username = String(required=True)
     password = String(required=True)

@@ -92,6 +92,9 @@ class Case(db.Model):
         Index("ix_cases_unit_state", "unit_id", "state"),
         Index("ix_cases_deadline", "deadline"),
         Index("ix_cases_created_at", "created_at"),  # a period's cases (the statistics)
+        # Lists sorted by title or by the last change read these in order (casework.core.queries.SORTS).
+        Index("ix_cases_title", "title"),
+        Index("ix_cases_updated_at", "updated_at"),
     )
 
     @property

@@ -1,14 +1,18 @@
 """The lists people work from: my cases, and my work (cases where I may act now)."""
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_, select
+from datetime import date, datetime
+
+from sqlalchemy import and_, case as when, false, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 import workflows
 
 from ..accounts.models import DepartmentMember, Unit, User
 from ..extensions import db
-from . import engine, kinds
+from . import engine, kinds, paging
+from .errors import BadRequest
+from .inputs import Reader
 from .models import Case, CaseCoDepartment, CaseParty
 from .permissions import grants
 
@@ -37,6 +41,54 @@ def listed(stmt):
     """A list of cases loads, with the cases, what each row shows and what deciding its view reads: the
     parties, the applicant and the unit (one statement each for the page, not one per row)."""
     return stmt.options(selectinload(Case.parties), joinedload(Case.applicant), joinedload(Case.unit))
+
+
+def _state_ranks() -> dict[str, int]:
+    """Each state's place in its workflow (the first workflow that has it): sorting by state follows the
+    way a case goes, not the alphabet of the codes."""
+    ranks: dict[str, int] = {}
+    for wf in workflows.WORKFLOWS.values():
+        for state in wf.states:
+            ranks.setdefault(getattr(state, "value", state), len(ranks))
+    return ranks
+
+
+STATE_RANK = _state_ranks()
+_BY_ID = paging.Order("id", id_column=Case.id)
+# The columns a case list sorts by (?sort=KEY&dir=asc|desc), each then by id.
+SORTS = {
+    "number": paging.Order("number", Case.number, id_column=Case.id),
+    "title": paging.Order("title", Case.title, id_column=Case.id),
+    "state": paging.Order("state", when(STATE_RANK, value=Case.state, else_=len(STATE_RANK)),
+                          value=lambda c: STATE_RANK.get(c.state, len(STATE_RANK)), parse=int,
+                          id_column=Case.id),
+    "deadline": paging.Order("deadline", Case.deadline, nullable=True, parse=date.fromisoformat,
+                             id_column=Case.id),
+    "created": paging.Order("created", Case.created_at, parse=datetime.fromisoformat, id_column=Case.id),
+    "updated": paging.Order("updated", Case.updated_at, parse=datetime.fromisoformat, id_column=Case.id),
+}
+DIRECTIONS = ("asc", "desc")
+NEWEST_FIRST = _BY_ID.reversed(True)  # /cases and the API's lists unless asked otherwise
+WORK_ORDER = SORTS["deadline"]  # the queue: the oldest deadline first
+
+
+def case_order(sort: str | None, direction: str | None, default: paging.Order) -> paging.Order:
+    """The order `?sort=&dir=` ask for (`default` when neither is given); 400 naming the keys on a wrong one."""
+    reader = Reader({"sort": (sort or "").strip(), "dir": (direction or "").strip().lower()})
+    sort = reader.choice("sort", tuple(SORTS), required=False)
+    descending = reader.choice("dir", DIRECTIONS, required=False) == "desc"
+    reader.done_query()
+    if sort is None:
+        return default.reversed(descending) if direction else default
+    return SORTS[sort].reversed(descending)
+
+
+def chosen_order(sort: str | None, direction: str | None, default: paging.Order) -> tuple[paging.Order, bool]:
+    """For pages and exports: the order asked for, or `default` and False when it is not one we know."""
+    try:
+        return case_order(sort, direction, default), True
+    except BadRequest:
+        return default, False
 
 
 def my_cases(user: User, limit: int = 50):
@@ -74,18 +126,15 @@ def work_filter(user: User):
     return or_(*conds) if conds else false()
 
 
-def work_queue(user: User, limit: int = 50, kind: str | None = None):
-    """(case, triggers) the user may fire now, the oldest deadline first."""
-    return work_page(user, kind=kind, size=limit)[0]
+def work_queue(user: User, limit: int = 50, kind: str | None = None, order: paging.Order | None = None):
+    """(case, triggers) the user may fire now, the oldest deadline first unless `order` says otherwise."""
+    return work_page(user, kind=kind, size=limit, order=order)[0]
 
 
 def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=None, after=None,
-              size: int = 25):
-    """A page of the user's work, oldest deadline first (no deadline last), keyset-paged.
-
-    Returns ([(case, triggers)], next cursor or None). `after` is the cursor "deadline|id". Cases with a
-    deadline come first in index order (ix_cases_deadline), then those without, by id.
-    """
+              size: int = 25, order: paging.Order | None = None):
+    """A page of the user's work in `order` (by default the oldest deadline first, no deadline last),
+    keyset-paged. Returns ([(case, triggers)], next cursor or None); `after` is such a cursor."""
     stmt = select(Case).where(work_filter(user))
     if kind:
         stmt = stmt.where(Case.kind == kind)
@@ -102,52 +151,24 @@ def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=
         stmt = stmt.where(or_(Case.number == q.upper(), Case.applicant_id.in_(
             select(User.id).where(User.name.contains(q, autoescape=True)))))
     stmt = listed(stmt)
-    day, after_id = _parse_cursor(after)
-    dated = stmt.where(Case.deadline.is_not(None)).order_by(Case.deadline, Case.id)
-    undated = stmt.where(Case.deadline.is_(None)).order_by(Case.id)
-    if after_id is not None and day is not None:
-        dated = dated.where(or_(Case.deadline > day, and_(Case.deadline == day, Case.id > after_id)))
-    elif after_id is not None:
-        dated = None
-        undated = undated.where(Case.id > after_id)
-    out, last = [], None
-    for query in (dated, undated):
-        if query is None:
-            continue
+    order = order or WORK_ORDER
+    out, cursor = [], after
+    while True:
         # Candidates can still fall out (conflict of interest, a vote already cast): read in chunks.
-        offset = 0
-        while len(out) < size:
-            chunk = db.session.scalars(query.offset(offset).limit(size * 2)).unique().all()
-            offset += len(chunk)
-            for case in chunk:
-                last = case
-                if category and not _sees_category(case, user):
-                    continue  # filtering by category would tell who has, say, a serious illness
-                triggers = engine.available(case, user)
-                if triggers:
-                    out.append((case, triggers))
-                    if len(out) == size:
-                        return out, _cursor(last)
-            if len(chunk) < size * 2:
-                break  # that was the last of them: asking again would only find nothing
-    return out, None
+        chunk = db.session.scalars(paging.ordered(stmt, order, cursor).limit(size * 2)).unique().all()
+        for case in chunk:
+            if category and not _sees_category(case, user):
+                continue  # filtering by category would tell who has, say, a serious illness
+            triggers = engine.available(case, user)
+            if triggers:
+                out.append((case, triggers))
+                if len(out) == size:
+                    return out, paging.cursor_of(order, case)
+        if len(chunk) < size * 2:
+            return out, None  # that was the last of them: asking again would only find nothing
+        cursor = paging.cursor_of(order, chunk[-1])
 
 
 def _sees_category(case: Case, user: User) -> bool:
     spec = kinds.spec_for(case.kind)
     return spec.category_filter is not None and spec.view_level(case, user) == "full"
-
-
-def _parse_cursor(cursor: str | None):
-    from datetime import date
-    if not cursor:
-        return None, None
-    try:
-        day, case_id = cursor.split("|")
-        return (date.fromisoformat(day) if day else None), int(case_id)
-    except ValueError:
-        return None, None
-
-
-def _cursor(case: Case) -> str:
-    return f"{case.deadline.isoformat() if case.deadline else ''}|{case.id}"

@@ -16,7 +16,7 @@ from ..accounts.models import Unit
 from ..clock import local, today
 from ..core import kinds, paging
 from ..core.models import Case
-from ..core.queries import work_page
+from ..core.queries import NEWEST_FIRST, WORK_ORDER, chosen_order, work_page
 from ..extensions import db
 from .. import labels
 from ..privacy import access
@@ -76,16 +76,17 @@ def cases(fmt: str):
         abort(404)
     state = request.args.get("state") or None
     user = current_user._get_current_object()
+    order = chosen_order(request.args.get("sort"), request.args.get("dir"), NEWEST_FIRST)[0]
 
     def rows():
-        # Keyset pages, newest first as on the list; each page leaves the session before the next.
+        # Keyset pages in the list's order; each page leaves the session before the next.
         after = None
         while True:
             stmt = kinds.visible_cases(user, kind).options(joinedload(Case.unit), joinedload(Case.applicant),
                                                           selectinload(Case.parties))
             if state:
                 stmt = stmt.where(Case.state == state)
-            page, after = paging.newest_first(stmt, Case.id, after, CHUNK, unique=True)
+            page, after = paging.keyset(stmt, order, after, CHUNK, unique=True)
             for case in page:
                 yield case_row(case, user)
             if after is None:
@@ -102,13 +103,14 @@ def work(fmt: str):
     unit = db.session.get(Unit, args.get("unit", type=record_id)) if args.get("unit", type=record_id) else None
     kind = args.get("kind") if args.get("kind") in kinds.KINDS else None
     user = current_user._get_current_object()
+    order = chosen_order(args.get("sort"), args.get("dir"), WORK_ORDER)[0]
 
     def rows():
         cursor = None
         while True:
             page, cursor = work_page(user, kind=kind, state=args.get("state") or None, unit=unit,
                                      category=args.get("category") or None, q=args.get("q") or None,
-                                     after=cursor, size=CHUNK)
+                                     after=cursor, size=CHUNK, order=order)
             for c, triggers in page:
                 yield [c.number, str(labels.KIND_LABELS[c.kind]), c.applicant.name,
                        kinds.caption(c, user, with_name=False), labels.state_label(c.kind, c.state),

@@ -14,5 +14,10 @@ from . import index, models  # noqa: F401  (the table and the hooks that keep it
 
 def register(app: Flask):
     from . import api, cli  # noqa: F401  (the API blueprint and `search-rebuild`)
+    from flask_login import current_user
+
+    from . import saved
     from .views import bp
     app.register_blueprint(bp)
+    # The lists show the signed-in person's saved filters above them (templates/search/_saved_filters.html).
+    app.jinja_env.globals["saved_filters"] = lambda page: saved.owned(current_user, page)

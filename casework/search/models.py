@@ -1,9 +1,12 @@
-"""The search index: a case's words, segmented by jieba and joined by spaces."""
+"""The search index (a case's words, segmented by jieba and joined by spaces) and people's saved filters."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Text
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..clock import utcnow
 from ..extensions import db
 
 # SQLite's FTS5 table over search_texts and the tables FTS5 keeps for itself (made by the migration).
@@ -22,3 +25,15 @@ class SearchText(db.Model):
     __tablename__ = "search_texts"
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     tokens: Mapped[str] = mapped_column(Text, default="")
+
+
+class SavedFilter(db.Model):
+    """A list's query string (filters and order) that one person saved under a name, for /work or /cases."""
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "page", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    page: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(40))
+    query: Mapped[str] = mapped_column(String(1000), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

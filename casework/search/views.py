@@ -1,12 +1,15 @@
-"""The search page behind the header's box: the same service as the API, with kind and date filters."""
+"""The search page behind the header's box (the same service as the API, with kind and date filters), and
+saving and deleting the filters of /work and /cases."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..core.errors import CaseworkError
 from ..core.inputs import record_id
-from . import service
+from ..extensions import db
+from . import saved, service
 
 bp = Blueprint("search", __name__)
 PAGE = 25
@@ -31,3 +34,37 @@ def results():
     status = 400 if error else 200
     return render_template("search/results.html", cases=rows, filters=filters, error=error,
                            next_after=next_after), status
+
+
+FIELD_NAMES = {"name": _l("Filter name"), "page": _l("List"), "query": _l("Filter")}
+
+
+def _back(page: str, query: str = ""):
+    target = url_for(saved.PAGES[page])
+    return redirect(f"{target}?{query}" if query else target)
+
+
+@bp.post("/saved-filters")
+@login_required
+def save_filter():
+    page = request.form.get("page") if request.form.get("page") in saved.PAGES else "cases"
+    query = saved.clean_query(page, request.form.get("query", ""))
+    try:
+        row = saved.create(current_user, request.form.to_dict())
+        db.session.commit()
+    except CaseworkError as exc:
+        db.session.rollback()
+        for field, message in (exc.fields or {"": exc.message}).items():
+            flash(f"{FIELD_NAMES[field]}：{message}" if field in FIELD_NAMES else str(message), "error")
+        return _back(page, query)
+    flash(_("Filter “%(name)s” saved.", name=row.name), "success")
+    return _back(page, row.query)
+
+
+@bp.post("/saved-filters/<int:filter_id>/delete")
+@login_required
+def delete_filter(filter_id: int):
+    row = saved.delete(current_user, filter_id)  # 404 for another's
+    db.session.commit()
+    flash(_("Filter “%(name)s” deleted.", name=row.name), "success")
+    return _back(row.page)

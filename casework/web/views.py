@@ -1,7 +1,7 @@
 """Pages for people: home, case lists, a case with its timeline and actions."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -20,7 +20,8 @@ from ..money import format_money
 from ..core.models import AuditEntry, CongressSession
 from ..core.permissions import sees_reviewer_notes
 from ..core import calendar
-from ..core.queries import listed, my_cases, work_page, work_queue
+from ..core.queries import SORTS as SORT_KEYS
+from ..core.queries import NEWEST_FIRST, WORK_ORDER, chosen_order, listed, my_cases, work_page, work_queue
 from ..extensions import db
 from ..forms import transition_form
 from ..core.inputs import record_id
@@ -59,13 +60,44 @@ def case_list():
     if kind and kind not in kinds.KINDS:
         abort(404)
     state = request.args.get("state") or None
-    after = request.args.get("after", type=record_id)
-    size = 25
+    size = current_app.config["CASEWORK_PAGE_SIZE"]
     stmt = kinds.visible_cases(current_user, kind)
     if state:
         stmt = stmt.where(kinds.Case.state == state)
-    rows, next_after = paging.newest_first(listed(stmt), kinds.Case.id, after, size)
-    return render_template("cases/list.html", cases=rows, kind=kind, state=state, next_after=next_after)
+    order, note = _order(NEWEST_FIRST)
+    filters = {k: v for k, v in (("kind", kind), ("state", state)) if v}
+    rows, next_after = paging.keyset(listed(stmt), order, _cursor(order), size)
+    sorting = _sorting(order, NEWEST_FIRST, note, filters)
+    next_url = url_for("web.case_list", **sorting["args"], after=next_after) if next_after else None
+    return render_template("cases/list.html", cases=rows, kind=kind, state=state, next_url=next_url,
+                           filters=filters, sorting=sorting)
+
+
+def _order(default):
+    """The order `?sort=&dir=` ask for; an unknown one falls back to `default`, with a note that says so."""
+    order, known = chosen_order(request.args.get("sort"), request.args.get("dir"), default)
+    return order, None if known else _("Unknown sort order: the list is shown in its usual order.")
+
+
+def _cursor(order):
+    """The page's `?after=` cursor; a malformed one (edited by hand) starts from the top."""
+    raw = request.args.get("after") or None
+    try:
+        paging.read_cursor(order, raw)
+    except CaseworkError:
+        return None
+    return raw
+
+
+def _sorting(order, default, note, filters):
+    """What a list's sortable headers and its phone 排序 select need: the key and direction in force, the
+    filters they carry along, and `args` (the filters with the order, for the pager and saved filters)."""
+    direction = "desc" if order.descending else "asc"
+    args = dict(filters)
+    if note is None and (request.args.get("sort") or request.args.get("dir")):
+        args.update({"sort": order.key} if order.key in SORT_KEYS else {}, dir=direction)
+    return {"key": order.key, "dir": direction, "default": default.key, "note": note, "filters": filters,
+            "args": args}
 
 
 BULK_TRIGGERS = ("start_verification",)  # steps that need no input of their own
@@ -78,14 +110,17 @@ def queue():
     args = request.args
     unit = db.session.get(Unit, args.get("unit", type=record_id)) if args.get("unit", type=record_id) else None
     kind = args.get("kind") if args.get("kind") in kinds.KINDS else None
+    order, note = _order(WORK_ORDER)
     work, cursor = work_page(current_user, kind=kind, state=args.get("state") or None, unit=unit,
                              category=args.get("category") or None, q=args.get("q") or None,
-                             after=args.get("after") or None, size=25)
+                             after=_cursor(order), size=current_app.config["CASEWORK_PAGE_SIZE"], order=order)
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
     filters = {k: args[k] for k in QUEUE_FILTERS if args.get(k)}
-    next_url = url_for("web.queue", **filters, after=cursor) if cursor else None
+    sorting = _sorting(order, WORK_ORDER, note, filters)
+    next_url = url_for("web.queue", **sorting["args"], after=cursor) if cursor else None
     return render_template("cases/queue.html", work=work, next_url=next_url, units=units, args=args,
-                           filters=filters, bulk=BULK_TRIGGERS, today=today(), deadline_class=deadline_class)
+                           filters=filters, sorting=sorting, bulk=BULK_TRIGGERS, today=today(),
+                           deadline_class=deadline_class)
 
 
 def deadline_class(deadline) -> str:
