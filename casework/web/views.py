@@ -191,11 +191,14 @@ def _load(kind: str, case_id: int):
 
 def _action_forms(case):
     wf = workflows.get(case.kind)
+    steps = [(trigger, wf.candidates(trigger, case.state)[0])
+             for trigger in kinds.engine.available(case, current_user)]
+    # Read only when a step asks for a department.
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))
-                                     .order_by(Department.code)).all()
+                                     .order_by(Department.code)).all() \
+        if any(f.type in ("department", "departments") for _trigger, t in steps for f in t.fields) else ()
     forms = []
-    for trigger in kinds.engine.available(case, current_user):
-        t = wf.candidates(trigger, case.state)[0]
+    for trigger, t in steps:
         form = transition_form(t, departments=departments, prefix=trigger)
         form.version.data = case.version
         # The amount staff proposed; before the parent union, the amount the committee below approved.
