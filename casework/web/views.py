@@ -84,16 +84,19 @@ def queue():
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
     filters = {k: args[k] for k in QUEUE_FILTERS if args.get(k)}
     next_url = url_for("web.queue", **filters, after=cursor) if cursor else None
+    now = today()  # one reading of the clock for every row
     return render_template("cases/queue.html", work=work, next_url=next_url, units=units, args=args,
-                           filters=filters, bulk=BULK_TRIGGERS, today=today(), deadline_class=deadline_class)
+                           filters=filters, bulk=BULK_TRIGGERS, today=now,
+                           deadline_class=lambda deadline: deadline_class(deadline, now))
 
 
-def deadline_class(deadline) -> str:
+def deadline_class(deadline, now=None) -> str:
     if deadline is None:
         return ""
-    if deadline < today():
+    now = now or today()
+    if deadline < now:
         return "late"
-    return "near" if calendar.working_days_between(today(), deadline) <= 2 else ""
+    return "near" if calendar.working_days_between(now, deadline) <= 2 else ""
 
 
 @bp.route("/work/bulk", methods=["POST"])
