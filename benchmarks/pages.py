@@ -2,10 +2,11 @@
 
     python benchmarks/pages.py [--db URL] [--cases 10000] [--repeat 40]
 
-Target (issue 16): each page's p95 ≤ 3× the bare page's (the medians' ratio is printed beside it). Both sides run in one process, interleaved request
-by request (so both see the same machine noise), on the data builder's cases plus board, fund and inbox rows
-(common.activity). The bare side signs nobody in, checks no roles and uses no ORM: one Core SELECT per table
-the page shows (one GROUP BY for /stats), then a Jinja table. Statements per request are printed for both.
+Target (issue 16): each page's p95 ≤ 3× the bare page's (the medians' ratio is printed beside it). Both sides
+run in one process, interleaved request by request (so both see the same machine noise), on the data builder's
+cases plus board, fund and inbox rows (common.activity). The bare side signs nobody in, checks no roles and
+uses no ORM: one Core SELECT per table the page shows (one GROUP BY for /stats), then a Jinja table.
+Statements per request are printed for both.
 """
 from __future__ import annotations
 

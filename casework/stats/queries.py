@@ -168,7 +168,8 @@ class _Period:
             n = len(values)
             p90 = values[-(-n * 9 // 10) - 1]  # nearest rank: the smallest with rank * 10 >= n * 9
             self.handling.append({"kind": kind, "state": state, "count": n,
-                                  "avg_hours": round(sum(values) / n / 3600, 2), "p90_hours": round(p90 / 3600, 2)})
+                                  "avg_hours": round(sum(values) / n / 3600, 2),
+                                  "p90_hours": round(p90 / 3600, 2)})
         self.deadlines = [{"kind": k, "state": st, "due": n, "on_time": ok, "rate": round(ok / n, 4)}
                           for (k, st), (n, ok) in sorted(due.items())]
 
