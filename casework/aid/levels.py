@@ -98,10 +98,8 @@ def decided_here(step: Step) -> None:
 # -- what the case page and the API show -------------------------------------------------------------
 
 def _latest_round(case, triggers) -> list[Vote]:
-    last = db.session.scalar(select(func.max(Vote.round)).where(Vote.case_id == case.id,
-                                                                Vote.trigger.in_(triggers)))
-    if last is None:
-        return []
+    last = (select(func.max(Vote.round)).where(Vote.case_id == case.id, Vote.trigger.in_(triggers))
+            .scalar_subquery())
     return db.session.scalars(select(Vote).where(Vote.case_id == case.id, Vote.round == last,
                                                  Vote.trigger.in_(triggers))
                               .order_by(Vote.at, Vote.id)).all()

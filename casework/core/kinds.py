@@ -115,11 +115,30 @@ def load(kind: str, case_id: int, user: User) -> Case:
     """The case if `user` may see it; 404 otherwise, so nobody learns it exists."""
     spec = spec_for(kind)
     case = db.session.get(spec.model, case_id)
+    if case is not None:
+        _load_unit_chain(case)
     if case is None or not can_view(user, case):
         if case is not None:
             refused.send(case, user=user)  # the reads log notes refused attempts on sensitive kinds
         raise NotFound(_("No such case."))
     return case
+
+
+def _load_unit_chain(case: Case) -> None:
+    """The case's unit and every unit above it in one SELECT, linked as `case.unit` and each `parent`:
+    permissions, the engine, the page's unit name and the funds walk up the tree without a query per step."""
+    from sqlalchemy.orm import aliased
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from ..accounts.models import Unit
+    own = aliased(Unit)
+    units = {u.id: u for u in db.session.scalars(
+        select(Unit).join(own, own.id == case.unit_id).where(own.path.startswith(Unit.path)))}
+    for unit in units.values():
+        if unit.parent_id in units:
+            set_committed_value(unit, "parent", units[unit.parent_id])
+    if case.unit_id in units:
+        set_committed_value(case, "unit", units[case.unit_id])
 
 
 def serialize(case: Case, viewer: User, transitions: list[str] | None = None, detail: bool = False) -> dict:

@@ -49,6 +49,16 @@ def grants(user: User, on: date | None = None) -> tuple[Grant, ...]:
     token = _grants_token()
     if token is None:
         return _grants(user, on)
+    # A list page asks for each row and step: answer from this transaction's own memo, not from Redis
+    # (a round trip each) or the process cache again.
+    memo = db.session.info.setdefault(_MEMO, {})
+    found = memo.get((token, user.id, on))
+    if found is None:
+        found = memo[(token, user.id, on)] = _cached_grants(token, user, on)
+    return found
+
+
+def _cached_grants(token: str, user: User, on: date) -> tuple[Grant, ...]:
     shared = shared_redis()
     if shared is not None:
         return _shared_grants(shared, f"casework:grants:{token}:{user.id}:{on.isoformat()}", user, on)
@@ -200,6 +210,7 @@ def sees_reviewer_notes(user: User, case: Case) -> bool:
 # -- the grants version ----------------------------------------------------------------------
 
 _TOKEN, _CHANGED, _PENDING = "casework_grants_token", "casework_grants_changed", "casework_grants_bump"
+_MEMO = "casework_grants_memo"
 # What grants are made of: a change to any of these rows replaces the token when its transaction commits.
 _WATCHED = (RoleAssignment, Delegation, DepartmentMember, Unit)
 _WATCHED_TABLES = frozenset(m.__table__.name for m in _WATCHED)
@@ -247,5 +258,5 @@ def _bump_on_commit(session: Session):
 @event.listens_for(Session, "after_transaction_end")
 def _forget_token(session: Session, transaction):
     if transaction.parent is None:
-        for key in (_TOKEN, _CHANGED, _PENDING):
+        for key in (_TOKEN, _CHANGED, _PENDING, _MEMO):
             session.info.pop(key, None)

@@ -3,10 +3,11 @@ approvals race, plus a ledger line linked to its case or income record."""
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from ..accounts.models import Unit
 from ..core import paging
 from ..core.errors import Conflict, Invalid
 from ..extensions import db
@@ -160,6 +161,15 @@ def can_see(user, fund: Fund) -> bool:
 def can_manage(user, fund: Fund) -> bool:
     """Only fund managers (at the fund's unit or above) record income and reverse it."""
     return any(fund.unit.path.startswith(p) for p in _paths(user, ("fund_manager",)))
+
+
+def sees_any_fund(user) -> bool:
+    """Whether `user` sees at least one fund (the menu's link, on every page): one row at most, no objects."""
+    paths = _paths(user, VIEW_ROLES)
+    if not paths:
+        return False
+    return db.session.scalar(select(Fund.id).join(Unit, Unit.id == Fund.unit_id)
+                             .where(or_(*(Unit.path.startswith(p) for p in paths))).limit(1)) is not None
 
 
 def visible_funds(user) -> list[Fund]:

@@ -39,7 +39,7 @@ class IncomeForm(BaseForm):
 
 def register(app):
     app.register_blueprint(bp)
-    app.add_template_global(lambda: current_user.is_authenticated and bool(ops.visible_funds(current_user)),
+    app.add_template_global(lambda: current_user.is_authenticated and ops.sees_any_fund(current_user),
                             "show_funds_link")
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 import workflows
 from workflows.base import PARTY_ROLES
 
-from ..accounts.models import DepartmentMember, RoleAssignment, Unit, User
+from ..accounts.models import ROLES as UNIT_ROLES, DepartmentMember, RoleAssignment, User
 from ..clock import today
 from ..core import calendar
 from ..extensions import db
@@ -66,6 +66,7 @@ def next_step(case) -> NextStep:
     wf = workflows.get(case.kind)
     standing = standing_triggers(wf)
     steps: list[Step] = []
+    holders = None  # the unit roles' holders, read once for every step
     for trigger in wf.triggers_from(case.state):
         if trigger in standing:
             continue
@@ -74,7 +75,9 @@ def next_step(case) -> NextStep:
         roles: list[str] = []
         for t in candidates:
             roles += [r for r in t.roles if r not in roles]
-        every = [] if automatic else [_actor(case, r) for r in roles if r != "scheduler"]
+        if not automatic and holders is None:
+            holders = _unit_role_holders(case, wf)
+        every = [] if automatic else [_actor(case, r, holders) for r in roles if r != "scheduler"]
         # A party role nobody holds on this case (no filer, no evaluators yet) is left out, unless the step
         # has nobody else: then the role stands alone, so the page shows whose turn it is even when unstaffed.
         actors = [a for a in every if not (a.role in PARTY_ROLES and a.names == [])] or every
@@ -91,9 +94,9 @@ def next_step(case) -> NextStep:
     return out
 
 
-def _actor(case, role: str) -> Actor:
+def _actor(case, role: str, holders: dict[str, list[str]]) -> Actor:
     """Who may act in `role`: its label, and people's names where they can be listed."""
-    names = _names(case, role)
+    names = _names(case, role, holders)
     actor = Actor(role, role_label(role))
     if names is not None:
         actor.names = sorted(set(names))[:MAX_NAMES]
@@ -101,7 +104,22 @@ def _actor(case, role: str) -> Actor:
     return actor
 
 
-def _names(case, role: str) -> list[str] | None:
+def _unit_role_holders(case, wf) -> dict[str, list[str]]:
+    """Names of the active people holding each unit role of the state's steps at the case's unit or above,
+    in one SELECT."""
+    roles = {r for trigger in wf.triggers_from(case.state) for t in wf.candidates(trigger, case.state)
+             for r in t.roles if r in UNIT_ROLES}
+    out: dict[str, list[str]] = {r: [] for r in roles}
+    if roles:
+        for role, name in db.session.execute(
+                select(RoleAssignment.role, User.name).join(User, User.id == RoleAssignment.user_id)
+                .where(RoleAssignment.role.in_(roles), RoleAssignment.unit_id.in_(case.unit.ancestor_ids()),
+                       User.active.is_(True))):
+            out[role].append(name)
+    return out
+
+
+def _names(case, role: str, holders: dict[str, list[str]]) -> list[str] | None:
     """People's display names for `role` on this case; None when the role is too wide to list."""
     if role == "applicant" or role == "author":
         return [case.applicant.name] if case.applicant else []
@@ -119,10 +137,7 @@ def _names(case, role: str) -> list[str] | None:
     if role == "cosigner_candidate":
         return None  # every other representative of the session
     # A unit role: whoever holds it at the case's unit or above it.
-    rows = db.session.execute(select(RoleAssignment.user_id, Unit.path)
-                              .join(Unit, Unit.id == RoleAssignment.unit_id)
-                              .where(RoleAssignment.role == role)).all()
-    return _user_names([uid for uid, path in rows if case.unit.path.startswith(path)])
+    return holders.get(role, [])
 
 
 def _user_names(ids) -> list[str]:

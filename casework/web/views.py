@@ -118,17 +118,19 @@ def queue():
     filters = {k: args[k] for k in QUEUE_FILTERS if args.get(k)}
     sorting = _sorting(order, WORK_ORDER, note, filters)
     next_url = url_for("web.queue", **sorting["args"], after=cursor) if cursor else None
+    now = today()  # one reading of the clock for every row
     return render_template("cases/queue.html", work=work, next_url=next_url, units=units, args=args,
-                           filters=filters, sorting=sorting, bulk=BULK_TRIGGERS, today=today(),
-                           deadline_class=deadline_class)
+                           filters=filters, sorting=sorting, bulk=BULK_TRIGGERS, today=now,
+                           deadline_class=lambda deadline: deadline_class(deadline, now))
 
 
-def deadline_class(deadline) -> str:
+def deadline_class(deadline, now=None) -> str:
     if deadline is None:
         return ""
-    if deadline < today():
+    now = now or today()
+    if deadline < now:
         return "late"
-    return "near" if calendar.working_days_between(today(), deadline) <= 2 else ""
+    return "near" if calendar.working_days_between(now, deadline) <= 2 else ""
 
 
 @bp.route("/work/bulk", methods=["POST"])
@@ -227,11 +229,14 @@ def _load(kind: str, case_id: int):
 
 def _action_forms(case):
     wf = workflows.get(case.kind)
+    steps = [(trigger, wf.candidates(trigger, case.state)[0])
+             for trigger in kinds.engine.available(case, current_user)]
+    # Read only when a step asks for a department.
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))
-                                     .order_by(Department.code)).all()
+                                     .order_by(Department.code)).all() \
+        if any(f.type in ("department", "departments") for _trigger, t in steps for f in t.fields) else ()
     forms = []
-    for trigger in kinds.engine.available(case, current_user):
-        t = wf.candidates(trigger, case.state)[0]
+    for trigger, t in steps:
         form = transition_form(t, departments=departments, prefix=trigger)
         form.version.data = case.version
         # The amount staff proposed; before the parent union, the amount the committee below approved.
