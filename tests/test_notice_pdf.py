@@ -1,5 +1,5 @@
 """The PDF a notice becomes: small font subsets (no retained glyph ids), every Chinese word extractable by
-pdfplumber and pdftotext, and pixels the same as with WeasyPrint's own subsets (pdfium and poppler)."""
+pdfplumber, pypdf and pdftotext, and pixels the same as with WeasyPrint's own subsets (pdfium and poppler)."""
 from __future__ import annotations
 
 import io
@@ -10,6 +10,7 @@ import subprocess
 from html.parser import HTMLParser
 
 import pdfplumber
+import pypdf
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageChops
@@ -64,6 +65,10 @@ def squeeze(text: str) -> str:
 def pdfplumber_text(pdf: bytes) -> str:
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         return squeeze("".join(page.extract_text() or "" for page in doc.pages))
+
+
+def pypdf_text(pdf: bytes) -> str:
+    return squeeze("".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages))
 
 
 def pdftotext(pdf: bytes) -> str:
@@ -123,10 +128,11 @@ def test_notice_pdf_small_text_intact_pixels_same(template, tmp_path):
     assert set(font_types(old).values()) == {"CID Type 0C (OT)"}
     words = chinese_words(markup)
     assert len(words) > 10
-    for text in (pdfplumber_text(new), pdftotext(new)):
+    for extract in (pdfplumber_text, pypdf_text, pdftotext):
+        text = extract(new)
         missing = [w for w in words if w not in text]
-        assert not missing, missing
-    assert pdfplumber_text(new) == pdfplumber_text(old) and pdftotext(new) == pdftotext(old)
+        assert not missing, (extract.__name__, missing)
+        assert text == extract(old), extract.__name__
     assert_same_pixels(pdfium_pages(old), pdfium_pages(new))
     if shutil.which("pdftoppm"):  # poppler: the viewer that garbled renumbered glyphs in an OpenType wrapper
         assert_same_pixels(poppler_pages(old, tmp_path, "old"), poppler_pages(new, tmp_path, "new"))
