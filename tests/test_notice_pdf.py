@@ -180,3 +180,33 @@ def test_bare_weasyprint_is_left_alone():
     renderer.html_to_pdf("<p>公示</p>")  # installs the hook
     pdf = weasyprint.HTML(string='<p style="font-family: \'Noto Sans CJK SC\'">公示</p>').write_pdf()
     assert font_types(pdf) == {"Noto-Sans-CJK-SC": "CID Type 0C (OT)"}
+
+
+def _winding(path: str, px: float, py: float) -> int:
+    """The nonzero winding number of the point for SVG path data made of M, h, v and z."""
+    total, x, y, start = 0, 0, 0, (0, 0)
+    for op, arg in re.findall(r"([Mhvz])([-\d ]*)", path):
+        if op == "M":
+            x, y = start = tuple(map(int, arg.split()))
+        elif op in "vz":  # z closes the loop with a vertical edge (the last corner is above or below)
+            y2 = y + int(arg) if op == "v" else start[1]
+            if x > px and min(y, y2) < py < max(y, y2):  # a ray to the right crosses this edge
+                total += 1 if y2 > y else -1
+            x, y = (x, y2) if op == "v" else start
+        elif op == "h":
+            x += int(arg)
+    return total
+
+
+@pytest.mark.parametrize("text", ["http://127.0.0.1:5000/verify/K7QM3XWDPA9R", "x", "工会" * 40])
+def test_qr_outlines_cover_exactly_the_dark_modules(text):
+    import qrcode
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    qr.add_data(text)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()
+    path = renderer.module_outlines(matrix)
+    filled = [[_winding(path, x + 0.5, y + 0.5) != 0 for x in range(len(matrix))] for y in range(len(matrix))]
+    assert filled == matrix
+    # Corners only: fewer path points than one square per module would take.
+    assert len(re.findall(r"[hv]", path)) < sum(map(sum, matrix)) * 2

@@ -336,27 +336,61 @@ def date_zh(day: date) -> str:
 
 
 def qr_svg(text: str, size_mm: int = 24) -> Markup:
-    """A QR code as an inline SVG path (pure Python, no image files, nothing to fetch)."""
+    """A QR code as an inline SVG path (pure Python, no image files, nothing to fetch): the outlines of
+    its dark regions, corners only. The same shape as one square per module, a quarter of the bytes."""
     import qrcode
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
     qr.add_data(text)
     qr.make(fit=True)
     matrix = qr.get_matrix()
-    n, runs = len(matrix), []
-    for y, row in enumerate(matrix):
-        x = 0
-        while x < n:
-            if row[x]:
-                start = x
-                while x < n and row[x]:
-                    x += 1
-                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
-            else:
-                x += 1
+    n = len(matrix)
     return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 {n + 4} {n + 4}" '
                   f'width="{size_mm}mm" height="{size_mm}mm" shape-rendering="crispEdges">'
                   f'<rect x="-2" y="-2" width="{n + 4}" height="{n + 4}" fill="#fff"/>'
-                  f'<path d="{"".join(runs)}" fill="#000"/></svg>')
+                  f'<path d="{module_outlines(matrix)}" fill="#000"/></svg>')
+
+
+def module_outlines(matrix: list[list[bool]]) -> str:
+    """SVG path data tracing the boundary of the dark cells: each loop keeps the dark side on its right,
+    so holes wind the other way and the nonzero fill leaves them white."""
+    n = len(matrix)
+
+    def dark(x, y):
+        return 0 <= x < n and 0 <= y < n and matrix[y][x]
+
+    following: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for y in range(n):
+        for x in range(n):
+            if dark(x, y):
+                for side, start, end in ((dark(x, y - 1), (x, y), (x + 1, y)),
+                                         (dark(x + 1, y), (x + 1, y), (x + 1, y + 1)),
+                                         (dark(x, y + 1), (x + 1, y + 1), (x, y + 1)),
+                                         (dark(x - 1, y), (x, y + 1), (x, y))):
+                    if not side:
+                        following.setdefault(start, []).append(end)
+    loops = []
+    while following:
+        start = min(following)
+        points, here, came = [start], start, start
+        while True:
+            ways = following[here]
+            # Two regions touching at a corner: turn right, so each loop stays simple.
+            right = (here[0] - (here[1] - came[1]), here[1] + (here[0] - came[0]))
+            there = right if len(ways) > 1 and right in ways else ways[0]
+            ways.remove(there)
+            if not ways:
+                del following[here]
+            came, here = here, there
+            if here == start:
+                break
+            points.append(here)
+        corners = [p for i, p in enumerate(points)
+                   if not points[i - 1][0] == p[0] == points[(i + 1) % len(points)][0]
+                   and not points[i - 1][1] == p[1] == points[(i + 1) % len(points)][1]]
+        steps = "".join(f"h{b[0] - a[0]}" if a[1] == b[1] else f"v{b[1] - a[1]}"
+                        for a, b in zip(corners, corners[1:]))
+        loops.append(f"M{corners[0][0]} {corners[0][1]}{steps}z")
+    return "".join(loops)
 
 
 # -- rendering -------------------------------------------------------------------------------
