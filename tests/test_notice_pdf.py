@@ -210,3 +210,30 @@ def test_qr_outlines_cover_exactly_the_dark_modules(text):
     assert filled == matrix
     # Corners only: fewer path points than one square per module would take.
     assert len(re.findall(r"[hv]", path)) < sum(map(sum, matrix)) * 2
+
+
+def test_short_widths_drop_only_the_default_width():
+    widths = renderer.short_widths([1, [256], 11, [478, 1000, 327], 9901, [1000, 1000], 20000, [500]])
+    assert widths == [1, [256], 11, [478], 13, [327], 20000, [500]]
+    assert renderer.short_widths([9901, [1000], 10905, [1000]]) == []
+
+
+def test_short_to_unicode_keeps_every_mapping():
+    head = [renderer._CMAP_START, renderer._UCS, b"endcodespacerange"]
+    tail = [b"endcmap", b"end"]
+    pairs = [(0x13, "0032"), (0x11, "0030"), (0x12, "0031"), (0x4111, "5de5"), (0x2a99, "516c"),
+             (0x0ff, "00ff"), (0x100, "0100"), (0x20, "00660069")]  # a byte boundary, a ligature
+    lines = head + [b"%d beginbfchar" % len(pairs)] + [b"<%04x> <%s>" % (g, t.encode()) for g, t in pairs]
+    lines += [b"endbfchar"] + tail
+    out = renderer.short_to_unicode(lines)
+    assert out[:3] == head and out[-2:] == tail
+    assert b"<0011> <0013> <0030>" in out  # 0, 1, 2 as one range
+    mapped = {}
+    for line in out:
+        parts = re.findall(rb"<([0-9a-f]+)>", line)
+        if len(parts) == 3:
+            for k in range(int(parts[0], 16), int(parts[1], 16) + 1):
+                mapped[k] = "%04x" % (int(parts[2], 16) + k - int(parts[0], 16))
+        elif len(parts) == 2:
+            mapped[int(parts[0], 16)] = parts[1].decode()
+    assert mapped == dict(pairs)
