@@ -1,5 +1,5 @@
 """The PDF a notice becomes: small font subsets (no retained glyph ids), every Chinese word extractable by
-pdfplumber and pdftotext, and pixels the same as with WeasyPrint's own subsets (pdfium and poppler)."""
+pdfplumber, pypdf and pdftotext, and pixels the same as with WeasyPrint's own subsets (pdfium and poppler)."""
 from __future__ import annotations
 
 import io
@@ -10,6 +10,7 @@ import subprocess
 from html.parser import HTMLParser
 
 import pdfplumber
+import pypdf
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image, ImageChops
@@ -64,6 +65,10 @@ def squeeze(text: str) -> str:
 def pdfplumber_text(pdf: bytes) -> str:
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
         return squeeze("".join(page.extract_text() or "" for page in doc.pages))
+
+
+def pypdf_text(pdf: bytes) -> str:
+    return squeeze("".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages))
 
 
 def pdftotext(pdf: bytes) -> str:
@@ -123,10 +128,11 @@ def test_notice_pdf_small_text_intact_pixels_same(template, tmp_path):
     assert set(font_types(old).values()) == {"CID Type 0C (OT)"}
     words = chinese_words(markup)
     assert len(words) > 10
-    for text in (pdfplumber_text(new), pdftotext(new)):
+    for extract in (pdfplumber_text, pypdf_text, pdftotext):
+        text = extract(new)
         missing = [w for w in words if w not in text]
-        assert not missing, missing
-    assert pdfplumber_text(new) == pdfplumber_text(old) and pdftotext(new) == pdftotext(old)
+        assert not missing, (extract.__name__, missing)
+        assert text == extract(old), extract.__name__
     assert_same_pixels(pdfium_pages(old), pdfium_pages(new))
     if shutil.which("pdftoppm"):  # poppler: the viewer that garbled renumbered glyphs in an OpenType wrapper
         assert_same_pixels(poppler_pages(old, tmp_path, "old"), poppler_pages(new, tmp_path, "new"))
@@ -174,3 +180,60 @@ def test_bare_weasyprint_is_left_alone():
     renderer.html_to_pdf("<p>公示</p>")  # installs the hook
     pdf = weasyprint.HTML(string='<p style="font-family: \'Noto Sans CJK SC\'">公示</p>').write_pdf()
     assert font_types(pdf) == {"Noto-Sans-CJK-SC": "CID Type 0C (OT)"}
+
+
+def _winding(path: str, px: float, py: float) -> int:
+    """The nonzero winding number of the point for SVG path data made of M, h, v and z."""
+    total, x, y, start = 0, 0, 0, (0, 0)
+    for op, arg in re.findall(r"([Mhvz])([-\d ]*)", path):
+        if op == "M":
+            x, y = start = tuple(map(int, arg.split()))
+        elif op in "vz":  # z closes the loop with a vertical edge (the last corner is above or below)
+            y2 = y + int(arg) if op == "v" else start[1]
+            if x > px and min(y, y2) < py < max(y, y2):  # a ray to the right crosses this edge
+                total += 1 if y2 > y else -1
+            x, y = (x, y2) if op == "v" else start
+        elif op == "h":
+            x += int(arg)
+    return total
+
+
+@pytest.mark.parametrize("text", ["http://127.0.0.1:5000/verify/K7QM3XWDPA9R", "x", "工会" * 40])
+def test_qr_outlines_cover_exactly_the_dark_modules(text):
+    import qrcode
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    qr.add_data(text)
+    qr.make(fit=True)
+    matrix = qr.get_matrix()
+    path = renderer.module_outlines(matrix)
+    filled = [[_winding(path, x + 0.5, y + 0.5) != 0 for x in range(len(matrix))] for y in range(len(matrix))]
+    assert filled == matrix
+    # Corners only: fewer path points than one square per module would take.
+    assert len(re.findall(r"[hv]", path)) < sum(map(sum, matrix)) * 2
+
+
+def test_short_widths_drop_only_the_default_width():
+    widths = renderer.short_widths([1, [256], 11, [478, 1000, 327], 9901, [1000, 1000], 20000, [500]])
+    assert widths == [1, [256], 11, [478], 13, [327], 20000, [500]]
+    assert renderer.short_widths([9901, [1000], 10905, [1000]]) == []
+
+
+def test_short_to_unicode_keeps_every_mapping():
+    head = [renderer._CMAP_START, renderer._UCS, b"endcodespacerange"]
+    tail = [b"endcmap", b"end"]
+    pairs = [(0x13, "0032"), (0x11, "0030"), (0x12, "0031"), (0x4111, "5de5"), (0x2a99, "516c"),
+             (0x0ff, "00ff"), (0x100, "0100"), (0x20, "00660069")]  # a byte boundary, a ligature
+    lines = head + [b"%d beginbfchar" % len(pairs)] + [b"<%04x> <%s>" % (g, t.encode()) for g, t in pairs]
+    lines += [b"endbfchar"] + tail
+    out = renderer.short_to_unicode(lines)
+    assert out[:3] == head and out[-2:] == tail
+    assert b"<0011> <0013> <0030>" in out  # 0, 1, 2 as one range
+    mapped = {}
+    for line in out:
+        parts = re.findall(rb"<([0-9a-f]+)>", line)
+        if len(parts) == 3:
+            for k in range(int(parts[0], 16), int(parts[1], 16) + 1):
+                mapped[k] = "%04x" % (int(parts[2], 16) + k - int(parts[0], 16))
+        elif len(parts) == 2:
+            mapped[int(parts[0], 16)] = parts[1].decode()
+    assert mapped == dict(pairs)

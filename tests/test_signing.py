@@ -243,3 +243,35 @@ def test_an_rfc3161_timestamp_when_a_tsa_is_configured(demo, keys, app, monkeypa
     monkeypatch.setitem(app.config, "CASEWORK_TSA_URL", f"http://127.0.0.1:{server.server_port}/tsa")
     with pytest.raises(signing.SigningError, match="could not be signed"):
         signing.sign(notice.pdf, org="示范公司工会委员会", reason="test")
+
+
+# What signing may add to a notice: the CMS (the signer's certificate, 1.1 KB, written as hex) and the
+# incremental update, its dictionaries in one compressed object stream (~1.6 KB): 3.9 KB measured.
+SIGNATURE_BYTES = 4_000
+# The bound is 40 KB as stored; the two fullest one-page samples (the board posting and the
+# proposal reply: 42.2 and 41.0 KB) are still above it after signing; this guards the present figures.
+SIGNED_LIMIT = 43 * 1024
+
+
+def test_signed_notices_stay_small_valid_and_readable(app, keys):
+    import pypdfium2 as pdfium
+    from casework.notices import renderer
+    from .notice_samples import SAMPLES, values
+    from .test_notice_pdf import LIMIT, chinese_words, pdftotext, pypdf_text
+    sizes = {}
+    with app.app_context():
+        for template in sorted(SAMPLES):
+            pdf = renderer.render(template, values(template))
+            signed = signing.sign(pdf, org="示范公司工会委员会", reason="测试")
+            assert signed.startswith(pdf)  # an incremental update: the rendered bytes stay as they were
+            assert len(signed) - len(pdf) <= SIGNATURE_BYTES, (template, len(signed) - len(pdf))
+            check = signing.check(signed)
+            assert check.valid and check.covers_all, (template, check.problem)
+            if len(pdfium.PdfDocument(signed)) == 1:
+                sizes[template] = len(signed)
+            words = chinese_words(renderer.html(template, values(template)))
+            for extract in (pdftotext, pypdf_text):
+                text = extract(signed)
+                assert not [w for w in words if w not in text], (template, extract.__name__)
+    assert len(sizes) >= 10 and max(sizes.values()) <= SIGNED_LIMIT, sizes
+    assert sum(n <= LIMIT for n in sizes.values()) >= 8, sizes

@@ -253,10 +253,38 @@ def _signer(org: str):
     return signer
 
 
+def _compact_writer(pdf: bytes):
+    """An incremental writer that packs the update's dictionaries (catalog, page, info, form field, widget)
+    into one compressed object stream and compresses the XMP packet: pyHanko writes them as plain text,
+    ~1 KB of a notice. The signature dictionary stays a plain object: its /ByteRange and /Contents are
+    filled in by their byte offsets."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.signers.pdf_byterange import PdfByteRangeDigest
+
+    class Compact(IncrementalPdfFileWriter):
+        def _write_objects(self, stream, object_position_dict):
+            if self.stream_xrefs:
+                packed = None
+                for key in sorted(self.objects):
+                    obj = self.objects[key]
+                    if isinstance(obj, generic.StreamObject):
+                        if "/Filter" not in obj:
+                            obj.compress()
+                    elif (key[0] == 0 and isinstance(obj, generic.DictionaryObject)
+                          and not isinstance(obj, PdfByteRangeDigest)):
+                        packed = packed or self.prepare_object_stream()
+                        packed.add_object(key[1], obj)
+                        self.objs_in_streams[key[1]] = obj
+                        del self.objects[key]
+            super()._write_objects(stream, object_position_dict)
+
+    return Compact(BytesIO(pdf))
+
+
 def sign(pdf: bytes, *, org: str, reason: str) -> bytes:
     """The PDF with a PAdES baseline signature of the current signer (and an RFC 3161 timestamp when
     CASEWORK_TSA_URL is set), as an incremental update: the rendered bytes stay as they were."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import signers, timestamps
     from pyhanko.sign.fields import SigSeedSubFilter
     signer = _signer(org)
@@ -264,7 +292,7 @@ def sign(pdf: bytes, *, org: str, reason: str) -> bytes:
     tsa = current_app.config.get("CASEWORK_TSA_URL")
     meta = signers.PdfSignatureMetadata(field_name=FIELD, subfilter=SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", reason=reason, location=org)
-    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    writer = _compact_writer(pdf)
     # pyHanko's estimate leaves ~1 KB of zero padding (2 KB as hex); without a timestamp a signer's CMS has
     # the same size every time but for a few bytes of DER, so after the first we reserve just that.
     reserve = 2 * loaded.reserve + 32 if loaded.reserve and not tsa else None  # hex digits
