@@ -1,14 +1,14 @@
 """saved_filters: a person's named queries of /work and /cases; cases indexed by title and by last change
 
 Revision ID: a3c5e7f9b1d4
-Revises: 824028159883
+Revises: 0848987a30f7
 Create Date: 2026-12-02 13:40:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "a3c5e7f9b1d4"
-down_revision = "824028159883"
+down_revision = "0848987a30f7"
 branch_labels = None
 depends_on = None
 
