@@ -10,6 +10,9 @@ from wtforms.fields.choices import SelectChoice
 
 from .core.errors import CaseworkError
 
+# What the browser is told to check before sending; the server's check is the reader's.
+REQUIRED = {"required": True}
+
 
 class BaseForm(FlaskForm):
     class Meta:
@@ -126,11 +129,13 @@ def commit_and_return(action, done, back: str):
     return redirect(back)
 
 
-def submit_and_flash(form, action, done) -> None:
-    """A small form posted from a page that redirects back: runs `action` when the form is valid, commits and
-    flashes `done`; otherwise rolls back and flashes each refusal or field error, so the page shows why."""
+def submit_and_flash(form, reader, action, done) -> None:
+    """A small form posted from a page that redirects back: runs `action` with what `reader` read of the form
+    (see `BaseForm.read`), commits and flashes `done`; otherwise rolls back and flashes each refusal or field
+    error, so the page shows why."""
     from flask import flash
-    if not form.validate_on_submit():
+    values = form.read(reader) if form.is_submitted() else None
+    if values is None:
         for errors in form.errors.values():
             for e in errors:
                 flash(str(e), "error")
@@ -139,5 +144,5 @@ def submit_and_flash(form, action, done) -> None:
     def refused(exc):
         for message in [exc.message, *(exc.fields or {}).values()]:
             flash(str(message), "error")
-    if committed(action, refused)[0]:
+    if committed(lambda: action(values), refused)[0]:
         flash(str(done), "success")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired
 
 from ..aid.kind import DETAIL_NAMES, DETAILS
 from ..aid.models import CATEGORIES
@@ -13,21 +12,19 @@ from ..core import settings
 from ..core.inputs import MAX_TEXT
 from ..core.models import CongressSession
 from ..extensions import db
-from ..forms import BaseForm, opts
+from ..forms import REQUIRED, BaseForm, opts
 from ..money import format_money
 from ..privacy.consent import CURRENT
 from ..labels import CHOICE_LABELS, CONSENT_HOW_LABELS, FIELD_LABELS
 
 
-# What the browser is told to check before sending; the server's check is the reader's.
-REQUIRED = {"required": True}
 TITLE = {"required": True, "maxlength": 200}
 LONG = {"required": True, "maxlength": MAX_TEXT}
 
 
 class AidForm(BaseForm):
     # Chosen first, on its own step (?category=…): the form then holds that category's questions only.
-    category = HiddenField(validators=[InputRequired()])
+    category = HiddenField()  # read (and required) by the aid kind's reader
     amount_requested = StringField(FIELD_LABELS["amount_requested"],
                                    render_kw={**REQUIRED, "inputmode": "decimal", "placeholder": "0.00"})
     # Consent comes before the sensitive questions (PIPL art. 29): the notice stands above the form.
