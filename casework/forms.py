@@ -20,15 +20,19 @@ class BaseForm(FlaskForm):
         csrf = False
 
     def absorb(self, error: CaseworkError) -> None:
-        """Show an engine or operation refusal on the fields it names, else on the form."""
-        placed = False
+        """Show an engine or operation refusal on the fields it names, else (and what names no field of
+        this form) on the form."""
+        placed, elsewhere = False, []
         for name, message in (error.fields or {}).items():
             field = getattr(self, name, None)
             if field is not None and hasattr(field, "errors"):
                 field.errors = list(field.errors or []) + [str(message)]
                 placed = True
+            else:
+                elsewhere.append(str(message))
         if not placed or not error.fields:
             self.form_errors.append(str(error.message))
+        self.form_errors.extend(elsewhere)
 
     def commit(self, action):
         """Runs `action` and commits once, giving back what it returned (something, not None); a refusal is

@@ -215,7 +215,7 @@ class Reader:
         """One of the options a page offered (`values`, as the page sends them)."""
         def chosen(value):
             if value not in list(values):
-                raise ValueError(_("Choose one of the offered options."))
+                raise ValueError(_("Not a valid choice."))
             return value
         return self._read(name, required, chosen)
 

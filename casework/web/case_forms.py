@@ -40,17 +40,11 @@ class AidForm(BaseForm):
                             description=_l("Group leaders: the member you apply for. Leave empty for yourself."))
 
 
-    stray: list[str] = []
+    stray: dict[str, str] = {}
 
-    def validate(self, extra_validators=None):
-        ok = super().validate(extra_validators)
-        if self.stray:
-            # Never dropped unseen: answers to another category's questions are refused, by name.
-            self.form_errors.append(_l("These answers belong to another category and cannot be saved with "
-                                       "this one: %(fields)s. Choose that category, or leave them empty.",
-                                       fields="、".join(str(FIELD_LABELS[n]) for n in self.stray)))
-            return False
-        return ok
+    def data_for_engine(self) -> dict:
+        # Answers to another category's questions go to the reader too, which refuses them by name.
+        return {**super().data_for_engine(), **self.stray}
 
 
 def _detail_field(name: str, kind: str):
@@ -137,8 +131,8 @@ def _one_category(form: AidForm, category: str | None, posted) -> None:
     own = {n for n, _k in DETAILS.get(category or "", ())}
     if category:
         form.category.data = category
-    form.stray = [n for n in DETAIL_NAMES if n not in own and posted is not None
-                  and str(posted.get(n) or "").strip()]
+    form.stray = {n: posted[n] for n in DETAIL_NAMES if n not in own and posted is not None
+                  and str(posted.get(n) or "").strip()}
     for name in DETAIL_NAMES:
         if name not in own:
             delattr(form, name)
