@@ -30,8 +30,8 @@ def remind(at: datetime) -> int:
     for cb_id in ids:
         cb = db.session.get(Callback, cb_id)
         phase = reminders.phase_of(cb.unit, cb.due_on, day)
-        if phase is None or (cb.reminded and reminders.PHASES.index(cb.reminded) >= reminders.PHASES.index(phase)):
-            continue
+        if phase is None or (cb.reminded and phase not in reminders.later(cb.reminded)):
+            continue  # not due, or this phase (or a later one) was sent
         kind = f"callback_{{}}:{cb.id}".format
         if reminders.remind(cb.case, kind(phase), lambda: _messages(cb, phase),
                             moot=[kind(p) for p in reminders.later(phase)]) is None:

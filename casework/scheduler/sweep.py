@@ -47,7 +47,6 @@ from .models import ScheduledEffect, SchedulerFailure
 
 log = logging.getLogger("casework.scheduler")
 
-PHASES = reminders.PHASES
 # (kind, state, trigger, due when): the automatic steps of WORKFLOWS.md the scheduler takes.
 AUTO_STEPS = (
     ("aid", "posting", "end_posting", "deadline"),       # posting period over, no open objection
@@ -214,11 +213,6 @@ def reminder_states() -> dict[str, list[str]]:
     return out
 
 
-def phase_of(case: Case, day: date) -> str | None:
-    """The latest reminder phase `case` has reached on `day` for its deadline, if any."""
-    return reminders.phase_of(case.unit, case.deadline, day)
-
-
 def _done(kind: str):
     return exists().where(ScheduledEffect.case_id == Case.id, ScheduledEffect.state_seq == Case.state_seq,
                           ScheduledEffect.kind == kind)
@@ -243,7 +237,7 @@ def _reminders(run: _Run):
             case = db.session.get(Case, case_id)
             if case is None or case.deadline is None or case.state not in states.get(case.kind, ()):
                 continue
-            phase = phase_of(case, run.day)
+            phase = reminders.phase_of(case.unit, case.deadline, run.day)
             if phase is None:
                 continue
             sent = reminders.remind(case, phase, lambda: _send_reminder(case, phase, run.day))
