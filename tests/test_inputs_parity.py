@@ -198,3 +198,16 @@ def test_the_activation_and_reset_forms_say_what_the_reader_says(app, demo):
     assert r.status_code == 422
     with app.test_request_context():
         assert field_says(r.get_data(as_text=True), "password") == [reader_says("password", "short")]
+
+
+def test_an_answer_to_another_category_is_refused_alike_on_the_page_and_in_the_api(app, demo, api):
+    from casework.privacy import consent
+    body = {"category": "holiday_visit", "amount_requested": "300.00", "circumstances": "说明",
+            "consent_agree": "y", "consent_version": consent.CURRENT, "diagnosis": "肺癌"}
+    r = _web(app, "worker1").post("/cases/aid/new", body)
+    assert r.status_code == 422
+    page = html.unescape(r.get_data(as_text=True))
+    r = api.as_("worker1").post("/api/v1/cases/aid", json=body)
+    assert r.status_code == 422
+    message = r.get_json()["error"]["fields"]["details"]
+    assert "诊断" in message and message in page
