@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -67,10 +68,12 @@ def forgot():
         user = find_login(login)
         if user is not None and user.active and user.email:
             token = reset_link_token(user, LINK_LIFETIME)
-            mail_only(user, "重设密码", "有人（希望是您本人）请求重设您在工会事务办理系统的密码。\n"
-                      f"请在一小时内打开下面的链接设置新密码，链接只能使用一次：\n"
-                      f"{public_url(url_for('roster.reset_password', token=token))}\n"
-                      "如果不是您本人请求，请忽略此邮件，您的密码不会改变。")
+            with force_locale("zh"):  # the union's mail is Chinese, whatever the page's language
+                mail_only(user, _("Reset your password"), _(
+                    "Someone (we hope it was you) asked to reset your password for the union casework system.\n"
+                    "Open the link below within an hour to choose a new password; it works once:\n%(link)s\n"
+                    "If it was not you, ignore this e-mail: your password does not change.",
+                    link=public_url(url_for("roster.reset_password", token=token))))
             note_account(None, user, "reset link e-mailed")
             db.session.commit()
         log_event("password_reset_requested", known=user is not None)
