@@ -10,6 +10,9 @@ from wtforms.fields.choices import SelectChoice
 
 from .core.errors import CaseworkError
 
+# What the browser is told to check before sending; the server's check is the reader's.
+REQUIRED = {"required": True}
+
 
 class BaseForm(FlaskForm):
     class Meta:
@@ -17,15 +20,19 @@ class BaseForm(FlaskForm):
         csrf = False
 
     def absorb(self, error: CaseworkError) -> None:
-        """Show an engine or operation refusal on the fields it names, else on the form."""
-        placed = False
+        """Show an engine or operation refusal on the fields it names, else (and what names no field of
+        this form) on the form."""
+        placed, elsewhere = False, []
         for name, message in (error.fields or {}).items():
             field = getattr(self, name, None)
             if field is not None and hasattr(field, "errors"):
                 field.errors = list(field.errors or []) + [str(message)]
                 placed = True
+            else:
+                elsewhere.append(str(message))
         if not placed or not error.fields:
             self.form_errors.append(str(error.message))
+        self.form_errors.extend(elsewhere)
 
     def commit(self, action):
         """Runs `action` and commits once, giving back what it returned (something, not None); a refusal is
@@ -128,11 +135,13 @@ def commit_and_return(action, done, back: str):
     return redirect(back)
 
 
-def submit_and_flash(form, action, done) -> None:
-    """A small form posted from a page that redirects back: runs `action` when the form is valid, commits and
-    flashes `done`; otherwise rolls back and flashes each refusal or field error, so the page shows why."""
+def submit_and_flash(form, reader, action, done) -> None:
+    """A small form posted from a page that redirects back: runs `action` with what `reader` read of the form
+    (see `BaseForm.read`), commits and flashes `done`; otherwise rolls back and flashes each refusal or field
+    error, so the page shows why."""
     from flask import flash
-    if not form.validate_on_submit():
+    values = form.read(reader) if form.is_submitted() else None
+    if values is None:
         for errors in form.errors.values():
             for e in errors:
                 flash(str(e), "error")
@@ -141,5 +150,5 @@ def submit_and_flash(form, action, done) -> None:
     def refused(exc):
         for message in [exc.message, *(exc.fields or {}).values()]:
             flash(str(message), "error")
-    if committed(action, refused)[0]:
+    if committed(lambda: action(values), refused)[0]:
         flash(str(done), "success")

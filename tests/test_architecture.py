@@ -145,7 +145,9 @@ def test_the_cycle_check_finds_a_cycle():
 
 # Forms whose values core.inputs reads: a WTForms validator there would be a second validation layer.
 READ_BY_THE_READER = ("casework.admin.forms", "casework.admin.robots", "casework.stats.views",
-                      "casework.register.views", "casework.notices.views")
+                      "casework.register.views", "casework.notices.views", "casework.accounts.forms",
+                      "casework.accounts.mine", "casework.roster.views", "casework.roster.recovery",
+                      "casework.web.case_forms")
 
 
 @pytest.mark.parametrize("module", READ_BY_THE_READER)
@@ -156,3 +158,20 @@ def test_these_forms_carry_values_and_validate_nothing(module):
     assert "wtforms.validators" not in imported
     assert not [n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name.startswith("validate_")]
     assert "validators=" not in path.read_text(encoding="utf-8")
+
+
+# Jobs that remind people of a date: they name rows, due dates and texts; claiming, Chinese rendering and
+# sending are the reminder service's (casework.scheduler.reminders), not a copy of their own.
+REMINDING = ("casework.scheduler.sweep", "casework.handling.jobs", "casework.ratings.jobs")
+
+
+@pytest.mark.parametrize("module", REMINDING)
+def test_reminders_go_through_the_one_reminder_service(module):
+    path, is_pkg = MODULES[module]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    froms = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    names = {a.name for n in froms for a in n.names}
+    assert any(_target(module, is_pkg, n) == "casework.scheduler" and "reminders" in {a.name for a in n.names}
+               or _target(module, is_pkg, n) == "casework.scheduler.reminders" for n in froms)
+    assert not names & {"notify", "force_locale", "add_working_days"}
+    assert "ScheduledEffect(" not in path.read_text(encoding="utf-8") or module == "casework.scheduler.sweep"

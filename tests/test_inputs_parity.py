@@ -156,3 +156,58 @@ def test_the_register_and_the_fund_report_say_what_the_reader_says(app, demo):
                  form_page="/notices/fund-report")
     with app.test_request_context():
         assert field_says(r.get_data(as_text=True), "year") == [reader_says("integer", "1999", lo=2000, hi=2100)]
+
+
+# -- the sign-in, password, activation and recovery forms: the same reader ---------------------------------
+
+def test_the_sign_in_and_password_forms_say_what_the_reader_says(app, demo):
+    from .conftest import Browser
+    anonymous = Browser(app.test_client())
+    r = anonymous.post("/login", {"login": "", "password": ""}, form_page="/login")
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    with app.test_request_context():
+        assert field_says(page, "login") == [reader_says("text", "")]
+        assert field_says(page, "password") == [reader_says("secret", "")]
+
+    web = _web(app, "worker1")
+    r = web.post("/account", {"current": "demo-password", "new": "short", "repeat": "short"}, form_page="/account")
+    with app.test_request_context():
+        assert field_says(r.get_data(as_text=True), "new") == [reader_says("password", "short")]
+    r = web.post("/account", {"current": "demo-password", "new": "a-long-password", "repeat": "a-longer-password"},
+                 form_page="/account")
+    assert field_says(r.get_data(as_text=True), "repeat") == ["两次输入的密码不一致。"]
+    r = web.post("/account/tokens", {"t-label": "长" * 101, "t-days": "7", "t-password": "demo-password"})
+    with app.test_request_context():
+        assert field_says(r.get_data(as_text=True), "t-label") == [reader_says("text", "长" * 101, max_len=100)]
+
+
+def test_the_activation_and_reset_forms_say_what_the_reader_says(app, demo):
+    from .conftest import Browser
+    anonymous = Browser(app.test_client())
+    r = anonymous.post("/activate/code", {"login": "1" * 61, "code": "", "password": "a-long-password",
+                                          "repeat": "another-password"}, form_page="/activate")
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    with app.test_request_context():
+        assert field_says(page, "login") == [reader_says("text", "1" * 61, max_len=60)]
+        assert field_says(page, "code") == [reader_says("text", "")]
+    assert field_says(page, "repeat") == ["两次输入的密码不一致。"]
+    r = anonymous.post("/login/reset/not-a-token", {"password": "short", "repeat": "short"},
+                       form_page="/login/reset/not-a-token")
+    assert r.status_code == 422
+    with app.test_request_context():
+        assert field_says(r.get_data(as_text=True), "password") == [reader_says("password", "short")]
+
+
+def test_an_answer_to_another_category_is_refused_alike_on_the_page_and_in_the_api(app, demo, api):
+    from casework.privacy import consent
+    body = {"category": "holiday_visit", "amount_requested": "300.00", "circumstances": "说明",
+            "consent_agree": "y", "consent_version": consent.CURRENT, "diagnosis": "肺癌"}
+    r = _web(app, "worker1").post("/cases/aid/new", body)
+    assert r.status_code == 422
+    page = html.unescape(r.get_data(as_text=True))
+    r = api.as_("worker1").post("/api/v1/cases/aid", json=body)
+    assert r.status_code == 422
+    message = r.get_json()["error"]["fields"]["details"]
+    assert "诊断" in message and message in page

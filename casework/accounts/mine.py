@@ -6,10 +6,10 @@ from flask import Blueprint, Flask, redirect, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional
 
 from ..core.errors import CaseworkError
-from ..forms import BaseForm, commit_and_return, opts, submit_and_flash
+from ..core.inputs import Reader
+from ..forms import REQUIRED, BaseForm, commit_and_return, opts, submit_and_flash
 from . import relatives
 from .models import RELATIONS, find_login
 
@@ -21,11 +21,18 @@ RELATION_LABELS = {"spouse": _l("Spouse"), "parent": _l("Parent"), "child": _l("
 
 
 class RelativeForm(BaseForm):
-    person = StringField(_l("Relative (user name or employee number)"),
-                         validators=[InputRequired(), Length(max=60)])
+    person = StringField(_l("Relative (user name or employee number)"), render_kw=REQUIRED)
     relation = SelectField(_l("Relation"), choices=opts((r, RELATION_LABELS[r]) for r in RELATIONS),
-                           validators=[InputRequired()])
-    of = StringField(_l("For member (union staff only; empty: yourself)"), validators=[Optional(), Length(max=60)])
+                           validate_choice=False, render_kw=REQUIRED)
+    of = StringField(_l("For member (union staff only; empty: yourself)"))
+
+
+def read_relative(data: dict) -> dict:
+    r = Reader(data)
+    values = {"person": r.text("person", max_len=60), "relation": r.offered("relation", RELATIONS),
+              "of": r.text("of", required=False, max_len=60)}
+    r.done()
+    return values
 
 
 def relative_form() -> RelativeForm:
@@ -37,15 +44,13 @@ def relative_form() -> RelativeForm:
 def add_relative():
     form = relative_form()
 
-    def declare():
-        owner = current_user._get_current_object()
-        if form.of.data and form.of.data.strip():
-            owner = find_login(form.of.data)
+    def declare(values):
+        owner = find_login(values["of"]) if values["of"] else current_user._get_current_object()
         if owner is None:
             raise CaseworkError(_("No active member with this user name, employee number or phone."))
-        relatives.declare(owner, form.person.data.strip(), form.relation.data, current_user)
+        relatives.declare(owner, values["person"], values["relation"], current_user)
 
-    submit_and_flash(form, declare, _("Relative recorded: you will not review their cases."))
+    submit_and_flash(form, read_relative, declare, _("Relative recorded: you will not review their cases."))
     return redirect(url_for("accounts.account"))
 
 

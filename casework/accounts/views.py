@@ -16,7 +16,8 @@ from ..forms import opts, submit_and_flash
 from ..labels import ROLE_LABELS
 from ..core.errors import CaseworkError
 from . import auth, delegations as delegation_ops, relatives as relative_ops
-from .forms import DelegationForm, LoginForm, PasswordForm, TokenForm
+from .forms import (DelegationForm, LoginForm, PasswordForm, TokenForm, read_delegation, read_login,
+                    read_password_change, read_token)
 from .models import User
 
 bp = Blueprint("accounts", __name__)
@@ -50,8 +51,8 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("web.home"))
     form = LoginForm()
-    if form.validate_on_submit():
-        tried = auth.attempt(form.login.data, form.password.data)
+    if form.is_submitted() and (given := form.read(read_login)) is not None:
+        tried = auth.attempt(*given)
         if not tried.ok:
             # One answer for an unknown user, a wrong password and an address that must wait.
             form.form_errors.append(auth.refusal())
@@ -85,12 +86,13 @@ def logout():
 @login_required
 def account():
     form = PasswordForm()
-    if form.validate_on_submit():
-        if not current_user.check_password(form.current.data):
+    if form.is_submitted() and (given := form.read(read_password_change)) is not None:
+        current, new = given
+        if not current_user.check_password(current):
             form.current.errors = [_("The current password is wrong.")]
         else:
             user = current_user._get_current_object()
-            user.set_password(form.new.data)
+            user.set_password(new)
             user.session_epoch += 1  # other sessions end
             revoked = auth.revoke_all(user)  # a new password is the answer to a suspected leak: tokens too
             db.session.commit()
@@ -119,12 +121,13 @@ def _delegation_form(user: User) -> DelegationForm:
 def add_delegation():
     form = _delegation_form(current_user)
 
-    def delegate():
-        role, unit_id = form.role.data.split(":")
-        delegation_ops.delegate(current_user, form.to_user.data, role, unit_id, form.starts_on.data,
-                                form.ends_on.data)
+    def delegate(values):
+        role, unit_id = values["role"].split(":")
+        delegation_ops.delegate(current_user, values["to_user"], role, unit_id, values["starts_on"],
+                                values["ends_on"])
 
-    submit_and_flash(form, delegate, _("Delegation saved."))
+    roles = [c.value for c in form.role.choices]
+    submit_and_flash(form, lambda data: read_delegation(data, roles), delegate, _("Delegation saved."))
     return redirect(url_for("accounts.account"))
 
 
@@ -143,7 +146,7 @@ def end_delegation(delegation_id: int):
 def _token_form() -> TokenForm:
     form = TokenForm(prefix="t")
     form.days.choices = [(d, ngettext("%(num)d day", "%(num)d days", d)) for d in auth.validity_choices()]
-    if form.days.data is None:
+    if form.days.data is None and not form.is_submitted():
         form.days.data = auth.max_days()
     return form
 
@@ -156,14 +159,15 @@ def tokens():
     secret = new_row = None
     status = 200
     if request.method == "POST":
-        if not form.validate_on_submit():
+        values = form.read(read_token, auth.validity_choices())
+        if values is None:
             status = 422
-        elif not current_user.check_password(form.password.data):
+        elif not current_user.check_password(values["password"]):
             # A token outlives the session: someone at an unlocked desk must not be able to make one.
             form.password.errors = [_("The current password is wrong.")]
             status = 422
         else:
-            secret, new_row = auth.issue(current_user, form.label.data or "", form.days.data)
+            secret, new_row = auth.issue(current_user, values["label"], values["days"])
             db.session.commit()
             form.label.data = ""  # the form is for the next token
     # The secret is rendered into this one response only: never flashed (the session is a cookie), never

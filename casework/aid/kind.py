@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..accounts.models import User
 from ..core import settings
-from ..core.inputs import Reader
+from ..core.inputs import Reader, blank
 from ..core.kinds import KindSpec, register
 from ..core.permissions import roles_at
 from ..extensions import db
@@ -45,6 +45,13 @@ def _read_details(r: Reader, category: str | None, raw: dict) -> dict:
             out[name] = value
     for name, message in sub.errors.items():
         r.fail(name, message)
+    own = {name for name, _kind in DETAILS.get(category or "", ())}
+    stray = [name for name in DETAIL_NAMES if name not in own and not blank(raw.get(name))]
+    if category and stray:
+        # Never dropped unseen: answers to another category's questions are refused, by name.
+        r.fail("details", _("These answers belong to another category and cannot be saved with this one: "
+                            "%(fields)s. Choose that category, or leave them empty.",
+                            fields="、".join(str(FIELD_LABELS[n]) for n in stray)))
     return out
 
 

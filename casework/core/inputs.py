@@ -196,6 +196,29 @@ class Reader:
             return None
         return value
 
+    def secret(self, name: str, *, max_len: int = 200) -> str | None:
+        """A password to check against a stored one: required, kept as typed (not stripped)."""
+        value = self._given(name, True)
+        if value is None:
+            return None
+        if not isinstance(value, str) or len(value) > max_len:
+            self.errors[name] = _("The text is too long (at most %(n)s characters).", n=max_len)
+            return None
+        return value
+
+    def repeat(self, name: str, of: str, message) -> None:
+        """`name` typed again: the same as `of`, else `message`."""
+        if self._given(name, True) is not None and self.data.get(name) != self.data.get(of):
+            self.errors[name] = str(message)
+
+    def offered(self, name: str, values, *, required: bool = True):
+        """One of the options a page offered (`values`, as the page sends them)."""
+        def chosen(value):
+            if value not in list(values):
+                raise ValueError(_("Not a valid choice."))
+            return value
+        return self._read(name, required, chosen)
+
     def upload(self, name: str, *, required: bool = True):
         """An uploaded file (werkzeug's FileStorage) that has a name; None when none was chosen."""
         value = self.data.get(name)

@@ -3,57 +3,29 @@ co-handling department's opinion (会办意见) near or past its due date. Each 
 entry and kind (the scheduler's unique key), and only the latest phase reached."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import labels
 from ..accounts.models import DepartmentMember, User
 from ..clock import local
-from ..core import calendar, settings
+from ..core import calendar
+from ..core.actors import holders
 from ..core.models import Case
 from ..extensions import db
-from ..notifications.mail import case_ref, date_zh
-from ..notifications.models import notify
-from ..scheduler.models import ScheduledEffect
-from ..scheduler.sweep import PHASES, _latest_deadline, _setting_range, due_task, holders, phase_of
+from ..notifications.mail import case_number, case_ref, date_zh
+from ..scheduler import reminders
+from ..scheduler.sweep import due_task
 from .models import Opinion, Routing
 from .operations import HANDLING
 from .rules import ROUTERS
+
 
 def _members(department_id: int) -> list[User]:
     return list(db.session.scalars(select(User).join(DepartmentMember, DepartmentMember.user_id == User.id)
                                    .where(DepartmentMember.department_id == department_id,
                                           User.active.is_(True)).order_by(User.id)))
-
-
-def _claimed(case: Case, kinds: list[str]) -> bool:
-    """Whether any of the effects `kinds` was claimed for the case's current state entry."""
-    return bool(kinds) and db.session.scalar(select(ScheduledEffect.id).where(
-        ScheduledEffect.case_id == case.id, ScheduledEffect.state_seq == case.state_seq,
-        ScheduledEffect.kind.in_(kinds)).limit(1)) is not None
-
-
-def _claim(case: Case, kind: str, later: list[str]) -> str | None:
-    """Claims the effect `kind` for the case's current state entry and answers the case's reference for the
-    message; None when it, or one of the `later` phases that make it moot, was done already."""
-    if _claimed(case, [kind, *later]):
-        return None
-    db.session.add(ScheduledEffect(case_id=case.id, state_seq=case.state_seq, kind=kind, state=case.state))
-    db.session.flush()  # a second process stops here, on the unique key
-    with force_locale("zh"):
-        return f"{labels.KIND_LABELS[case.kind]} {case.number}"
-
-
-def _send(people: dict[int, User], case: Case, subject: str, body: str) -> int:
-    raised = case.raised_by()
-    sent = 0
-    for user in people.values():
-        if user.id not in raised:
-            notify(user, subject, body, case)
-            sent += 1
-    return sent
 
 
 @due_task("receipt_reminders")
@@ -66,25 +38,32 @@ def remind_receipts(at: datetime) -> int:
         Case.state.in_(HANDLING)).order_by(Routing.receipt_due, Routing.id)).all()
     done = 0
     for routing, case in rows:
-        after = int(settings.get(case.unit, "escalate_after_days"))
-        phase = "escalate" if day >= calendar.add_working_days(routing.receipt_due, after) else "remind"
-        ref = _claim(case, f"receipt_{phase}", ["receipt_escalate"] if phase == "remind" else [])
-        if ref is None:
+        phase = reminders.phase_of(case.unit, routing.receipt_due, day, ("remind_due", "escalate"))
+        if phase is None:
             continue
-        due, dept = date_zh(routing.receipt_due), routing.department.name
-        people = {u.id: u for u in _members(routing.department_id)}
-        if phase == "remind":
-            done += _send(people, case, f"【签收提醒】{ref} 请于{due}前签收",
-                          f"{case_ref(case)}已交{dept}办理，签收时限为{due}。请登录系统签收；"
-                          "如不属于本部门职责，请说明理由退办。")
-        else:
-            for role in (ROUTERS[case.kind], "committee"):
-                people.update({u.id: u for u in holders(role, case.unit)[0]})
-            over = calendar.working_days_between(routing.receipt_due, day)
-            done += _send(people, case, f"【督办】{ref} 超过签收时限未签收",
-                          f"{case_ref(case)}已交{dept}办理，签收时限为{due}，已超过 {over} 个工作日仍未签收，"
-                          "已报请督办。")
+        kind = "receipt_remind" if phase == "remind_due" else "receipt_escalate"
+        done += reminders.remind(case, kind, lambda: _receipt(routing, case, phase, day),
+                                 moot=["receipt_escalate"]) or 0
     return done
+
+
+def _receipt(routing: Routing, case: Case, phase: str, day: date) -> reminders.Messages:
+    ref, due, dept = case_number(case), date_zh(routing.receipt_due), routing.department.name
+    people = _members(routing.department_id)
+    if phase == "remind_due":
+        return reminders.to(reminders.others(case, people), _(
+            "[Sign for it] %(ref)s: please sign for it by %(date)s", ref=ref, date=due), _(
+            "%(case)s was passed to %(department)s, to be signed for by %(date)s. Please sign for it in the "
+            "system; if it is not your department's duty, return it with your reasons.",
+            case=case_ref(case), department=dept, date=due))
+    for role in (ROUTERS[case.kind], "committee"):
+        people += holders(role, case.unit)[0]
+    over = calendar.working_days_between(routing.receipt_due, day)
+    return reminders.to(reminders.others(case, people), _(
+        "[Supervision] %(ref)s was not signed for in time", ref=ref), _(
+        "%(case)s was passed to %(department)s, to be signed for by %(date)s; it is %(over)d working days "
+        "overdue and not signed for; supervision has been requested.",
+        case=case_ref(case), department=dept, date=due, over=over))
 
 
 @due_task("opinion_reminders")
@@ -92,35 +71,39 @@ def remind_opinions(at: datetime) -> int:
     """Co-handling departments whose opinion is due: reminded before and on the day, escalated after, like
     any handler (the phases and settings of the sweep's reminders)."""
     day = local(at).date()
-    horizon = _latest_deadline(day, -_setting_range("reminder_before_days")[1])
     rows = db.session.execute(select(Opinion, Case).join(Case, Case.id == Opinion.case_id)
                               .join(Routing, Routing.id == Opinion.routing_id).where(
-        Opinion.text.is_(None), Routing.returned_at.is_(None), Opinion.due <= horizon,
+        Opinion.text.is_(None), Routing.returned_at.is_(None), Opinion.due <= reminders.horizon(day),
         Case.state == "handling").order_by(Opinion.due, Opinion.id)).all()
     done = 0
     for opinion, case in rows:
-        phase = phase_of(case, day, opinion.due)
+        phase = reminders.phase_of(case.unit, opinion.due, day)
         if phase is None:
             continue
-        ref = _claim(case, f"opinion_{phase}:{opinion.department_id}",
-                     [f"opinion_{p}:{opinion.department_id}" for p in PHASES[PHASES.index(phase) + 1:]])
-        if ref is None:
-            continue
-        due, dept = date_zh(opinion.due), opinion.department.name
-        lead = case.department.name if case.department else "承办部门"
-        people = {u.id: u for u in _members(opinion.department_id)}
-        if phase == "remind_before":
-            left = calendar.working_days_between(day, opinion.due)
-            subject, body = (f"【会办提醒】{ref} 会办意见将于{due}到期",
-                             f"{case_ref(case)}由{lead}主办、{dept}会办，会办意见时限为{due}，还有 {left} 个工作日。")
-        elif phase == "remind_due":
-            subject, body = (f"【今日到期】{ref} 会办意见今天到期",
-                             f"{case_ref(case)}由{lead}主办、{dept}会办，会办意见时限为今天（{due}）。")
-        else:
-            people.update({u.id: u for u in holders("committee", case.unit)[0]})
-            over = calendar.working_days_between(opinion.due, day)
-            subject, body = (f"【督办】{ref} 会办意见超过时限",
-                             f"{case_ref(case)}由{lead}主办，{dept}的会办意见时限为{due}，已超过 {over} 个工作日"
-                             "仍未提交，已报请督办。")
-        done += _send(people, case, subject, body)
+        kind = f"opinion_{{}}:{opinion.department_id}".format
+        done += reminders.remind(case, kind(phase), lambda: _opinion(opinion, case, phase, day),
+                                 moot=[kind(p) for p in reminders.later(phase)]) or 0
     return done
+
+
+def _opinion(opinion: Opinion, case: Case, phase: str, day: date) -> reminders.Messages:
+    ref, due, dept = case_number(case), date_zh(opinion.due), opinion.department.name
+    lead = case.department.name if case.department else _("the lead department")
+    people = _members(opinion.department_id)
+    if phase == "remind_before":
+        left = calendar.working_days_between(day, opinion.due)
+        subject, body = (_("[Co-handling] %(ref)s: the opinion is due on %(date)s", ref=ref, date=due), _(
+            "%(case)s is led by %(lead)s with %(department)s co-handling; the opinion is due on %(date)s, in "
+            "%(left)d working days.", case=case_ref(case), lead=lead, department=dept, date=due, left=left))
+    elif phase == "remind_due":
+        subject, body = (_("[Due today] %(ref)s: the opinion is due today", ref=ref), _(
+            "%(case)s is led by %(lead)s with %(department)s co-handling; the opinion is due today (%(date)s).",
+            case=case_ref(case), lead=lead, department=dept, date=due))
+    else:
+        people += holders("committee", case.unit)[0]
+        over = calendar.working_days_between(opinion.due, day)
+        subject, body = (_("[Supervision] %(ref)s: the opinion is overdue", ref=ref), _(
+            "%(case)s is led by %(lead)s; the opinion of %(department)s was due on %(date)s and is %(over)d "
+            "working days overdue; supervision has been requested.",
+            case=case_ref(case), lead=lead, department=dept, date=due, over=over))
+    return reminders.to(reminders.others(case, people), subject, body)

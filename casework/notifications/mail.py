@@ -38,11 +38,16 @@ DIGEST_HOUR = 8  # local time: yesterday's digest goes out from 08:00
 ME = f"{socket.gethostname()}:{os.getpid()}"
 
 
+def case_number(case) -> str:
+    """职代会提案 M2026-00007: the kind and number, in Chinese."""
+    with force_locale("zh"):
+        return f"{KIND_LABELS.get(case.kind, case.kind)} {case.number}"
+
+
 def case_ref(case) -> str:
     """帮扶申请 A2026-00012（张建国）, 合理化建议 P2026-00003《…》. Never an aid request's category: mail
     leaves the system, and "serious illness" next to a name is a sensitive fact."""
-    with force_locale("zh"):
-        ref = f"{KIND_LABELS.get(case.kind, case.kind)} {case.number}"
+    ref = case_number(case)
     if case.kind == "aid":
         return f"{ref}（{case.applicant.name}）"
     return f"{ref}《{case.title}》" if case.title else ref

@@ -7,17 +7,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
 
+from ..accounts.forms import new_password
 from ..accounts.models import find_login
 from ..config import public_url
 from ..core.permissions import has_role
 from ..extensions import db, limited
-from ..forms import BaseForm
+from ..core.inputs import Reader
+from ..forms import REQUIRED, BaseForm
 from ..notifications.models import mail_enabled, mail_only
 from ..ops.logs import log_event
 from ..privacy.access import note_account
@@ -30,19 +32,31 @@ MEMBER_ROLES = ("worker", "representative", "group_leader")  # the accounts unio
 
 
 class ForgotForm(BaseForm):
-    login = StringField(_l("Employee number, mobile phone or user name"),
-                        validators=[InputRequired(), Length(max=60)])
+    login = StringField(_l("Employee number, mobile phone or user name"), render_kw=REQUIRED)
 
 
 class NewPasswordForm(BaseForm):
-    password = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=10, max=200)])
-    repeat = PasswordField(_l("Repeat new password"),
-                           validators=[InputRequired(), EqualTo("password", _l("The passwords differ."))])
+    password = PasswordField(_l("New password"), render_kw=REQUIRED)
+    repeat = PasswordField(_l("Repeat new password"), render_kw=REQUIRED)
 
 
 class ResetCodeForm(BaseForm):
-    login = StringField(_l("The person's employee number, mobile phone or user name"),
-                        validators=[InputRequired(), Length(max=60)])
+    login = StringField(_l("The person's employee number, mobile phone or user name"), render_kw=REQUIRED)
+
+
+def read_login(data: dict) -> str:
+    """The employee number, phone or user name a person is found by."""
+    r = Reader(data)
+    login = r.text("login", max_len=60)
+    r.done()
+    return login
+
+
+def read_new_password(data: dict) -> str:
+    r = Reader(data)
+    password = new_password(r)
+    r.done()
+    return password
 
 
 @bp.route("/login/forgot", methods=["GET", "POST"])
@@ -50,14 +64,16 @@ class ResetCodeForm(BaseForm):
 def forgot():
     by_mail = mail_enabled()
     form = ForgotForm() if by_mail else None
-    if form is not None and form.validate_on_submit():
-        user = find_login(form.login.data)
+    if form is not None and form.is_submitted() and (login := form.read(read_login)) is not None:
+        user = find_login(login)
         if user is not None and user.active and user.email:
             token = reset_link_token(user, LINK_LIFETIME)
-            mail_only(user, "重设密码", "有人（希望是您本人）请求重设您在工会事务办理系统的密码。\n"
-                      f"请在一小时内打开下面的链接设置新密码，链接只能使用一次：\n"
-                      f"{public_url(url_for('roster.reset_password', token=token))}\n"
-                      "如果不是您本人请求，请忽略此邮件，您的密码不会改变。")
+            with force_locale("zh"):  # the union's mail is Chinese, whatever the page's language
+                mail_only(user, _("Reset your password"), _(
+                    "Someone (we hope it was you) asked to reset your password for the union casework system.\n"
+                    "Open the link below within an hour to choose a new password; it works once:\n%(link)s\n"
+                    "If it was not you, ignore this e-mail: your password does not change.",
+                    link=public_url(url_for("roster.reset_password", token=token))))
             note_account(None, user, "reset link e-mailed")
             db.session.commit()
         log_event("password_reset_requested", known=user is not None)
@@ -74,8 +90,8 @@ def forgot():
 @limited("sign-in", methods=["POST"])
 def reset_password(token: str):
     form = NewPasswordForm()
-    if form.validate_on_submit():
-        user = reset_with_token(token, form.password.data)
+    if form.is_submitted() and (password := form.read(read_new_password)) is not None:
+        user = reset_with_token(token, password)
         if user is None:
             db.session.rollback()
             form.form_errors.append(_("This link has been used already or has expired. Ask for a new one."))
@@ -95,8 +111,8 @@ def reset_code():
     if not (has_role(current_user, "union_staff") or has_role(current_user, "admin")):
         abort(403)
     form, issued = ResetCodeForm(), None
-    if form.validate_on_submit():
-        person = find_login(form.login.data)
+    if form.is_submitted() and (login := form.read(read_login)) is not None:
+        person = find_login(login)
         if person is None or not person.active or not (
                 has_role(current_user, "union_staff", person.unit) or has_role(current_user, "admin")):
             form.form_errors.append(_("No active member of your units with this employee number, phone or "

@@ -17,21 +17,21 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField
 from sqlalchemy import select, update
 from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import EqualTo, InputRequired, Length
 
 from ..accounts.models import Unit, User
 from ..accounts import auth
+from ..accounts.forms import new_password
 from ..admin.access import admin_required
 from ..clock import utcnow
 from ..config import public_url
 from ..core.errors import CaseworkError
 from ..core.permissions import has_role
 from ..extensions import db, limited
-from ..forms import BaseForm
-from ..core.inputs import record_id
+from ..forms import REQUIRED, BaseForm
+from ..core.inputs import Reader, record_id
 from . import crypto
 from .models import RosterImport, UserIdentity
 from ..labels import ROSTER_FIELD_LABELS
@@ -45,7 +45,7 @@ _THREADS: dict[int, threading.Thread] = {}
 
 
 class UploadForm(BaseForm):
-    file = FileField(_l("Roster file (.xlsx or .csv)"), validators=[FileRequired()],
+    file = FileField(_l("Roster file (.xlsx or .csv)"), render_kw=REQUIRED,
                      description=_l("Columns: 姓名, 工号, 手机, 单位, 身份证号, 角色. Nothing is written before you "
                                     "confirm the report."))
     create_units = BooleanField(_l("Create missing units"))
@@ -55,13 +55,28 @@ class UploadForm(BaseForm):
                        "and keep their cases."))
 
 
+def read_upload(data: dict) -> dict:
+    r = Reader(data)
+    values = {"file": r.upload("file"), "create_units": bool(data.get("create_units")),
+              "deactivate_missing": bool(data.get("deactivate_missing"))}
+    r.done()
+    return values
+
+
 class ActivateForm(BaseForm):
-    login = StringField(_l("Employee number or mobile phone"), validators=[InputRequired(), Length(max=60)])
-    code = StringField(_l("Activation code"), validators=[InputRequired(), Length(max=40)],
-                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters"})
-    password = PasswordField(_l("New password"), validators=[InputRequired(), Length(min=10, max=200)])
-    repeat = PasswordField(_l("Repeat new password"),
-                           validators=[InputRequired(), EqualTo("password", _l("The passwords differ."))])
+    login = StringField(_l("Employee number or mobile phone"), render_kw=REQUIRED)
+    code = StringField(_l("Activation code"),
+                       render_kw={**REQUIRED, "autocomplete": "one-time-code", "autocapitalize": "characters"})
+    password = PasswordField(_l("New password"), render_kw=REQUIRED)
+    repeat = PasswordField(_l("Repeat new password"), render_kw=REQUIRED)
+
+
+def read_activation(data: dict) -> dict:
+    r = Reader(data)
+    values = {"login": r.text("login", max_len=60), "code": r.text("code", max_len=40),
+              "password": new_password(r)}
+    r.done()
+    return values
 
 
 # -- upload, dry run, confirm ------------------------------------------------------------------------------
@@ -77,13 +92,13 @@ def upload():
 def check_upload():
     """The dry run: nothing is written but the (encrypted) file and its report."""
     form = UploadForm()
-    if form.validate_on_submit():
-        data = form.file.data.read()
+    if form.is_submitted() and (values := form.read(read_upload)) is not None:
+        data = values["file"].read()
         try:
             if not data:
                 raise CaseworkError(_("The uploaded file is empty."))
-            job, _report = save_upload(data, form.file.data.filename or "", current_user,
-                                       form.create_units.data, form.deactivate_missing.data)
+            job, _report = save_upload(data, values["file"].filename or "", current_user,
+                                       values["create_units"], values["deactivate_missing"])
         except CaseworkError as exc:
             db.session.rollback()
             form.file.errors = [str(exc.message)]
@@ -283,13 +298,13 @@ def activate_page():
 @limited("sign-in")
 def activate_account():
     form = ActivateForm()
-    if form.validate_on_submit():
+    if form.is_submitted() and (values := form.read(read_activation)) is not None:
         from ..accounts.models import find_login
-        target = find_login(form.login.data)
+        target = find_login(values["login"])
         # Codes are guessed like passwords: the same throttle per account and address, and one answer
         # whether the number is unknown, the code wrong or the address must wait.
-        account, address = auth.account_key(target, form.login.data, "activate"), auth.client_address()
-        user = activate(form.login.data, form.code.data, form.password.data) \
+        account, address = auth.account_key(target, values["login"], "activate"), auth.client_address()
+        user = activate(values["login"], values["code"], values["password"]) \
             if auth.reserve(account, address) else None
         if user is None:
             db.session.rollback()

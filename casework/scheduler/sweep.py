@@ -23,10 +23,10 @@ import traceback
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Callable
 
-from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,21 +34,19 @@ from sqlalchemy.orm.exc import StaleDataError
 import workflows
 
 from .. import labels
-from ..accounts.models import User
 from ..clock import local, utcnow
-from ..core import calendar, engine, settings
+from ..core import calendar, engine
 from ..core.actors import assignees, holders  # noqa: F401  (disclosure.jobs asks for holders here)
 from ..core.errors import CaseworkError
-from ..core.models import Case, CongressSession, UnitSetting
+from ..core.models import Case, CongressSession
 from ..extensions import db
 from ..notifications import mail, robots
-from ..notifications.mail import case_ref, date_zh
-from ..notifications.models import notify
+from ..notifications.mail import case_number, case_ref, date_zh
+from . import reminders
 from .models import ScheduledEffect, SchedulerFailure
 
 log = logging.getLogger("casework.scheduler")
 
-PHASES = ("remind_before", "remind_due", "escalate")
 # (kind, state, trigger, due when): the automatic steps of WORKFLOWS.md the scheduler takes.
 AUTO_STEPS = (
     ("aid", "posting", "end_posting", "deadline"),       # posting period over, no open objection
@@ -215,38 +213,6 @@ def reminder_states() -> dict[str, list[str]]:
     return out
 
 
-def _setting_range(key: str) -> tuple[int, int]:
-    """The smallest and largest value any unit uses, so one query finds the cases of every unit."""
-    values = [int(v) for v in (settings.DEFAULTS[key],
-                               *db.session.scalars(select(UnitSetting.value).where(UnitSetting.key == key)))]
-    return min(values), max(values)
-
-
-def _latest_deadline(day: date, days: int) -> date:
-    """The latest deadline D whose reminder `days` working days from D (negative: before) falls by `day`."""
-    found = calendar.add_working_days(day, -days)
-    while calendar.add_working_days(found + timedelta(days=1), days) <= day:  # D itself may be a day off
-        found += timedelta(days=1)
-    return found
-
-
-def phase_of(case: Case, day: date, deadline: date | None = None) -> str | None:
-    """The latest reminder phase `case` has reached on `day`, if any: for its deadline, or for `deadline`
-    (another one the case carries, e.g. a co-handling department's opinion)."""
-    deadline = deadline or case.deadline
-    if deadline is None:
-        return None
-    before = int(settings.get(case.unit, "reminder_before_days"))
-    after = int(settings.get(case.unit, "escalate_after_days"))
-    if day >= calendar.add_working_days(deadline, after):
-        return "escalate"
-    if day >= deadline:
-        return "remind_due"
-    if day >= calendar.add_working_days(deadline, -before):
-        return "remind_before"
-    return None
-
-
 def _done(kind: str):
     return exists().where(ScheduledEffect.case_id == Case.id, ScheduledEffect.state_seq == Case.state_seq,
                           ScheduledEffect.kind == kind)
@@ -255,8 +221,8 @@ def _done(kind: str):
 def _reminders(run: _Run):
     # Only cases whose next phase may have come: deadlines near enough for the "before" reminder, not yet
     # escalated, and past the phase they already had (bounds taken over every unit's settings).
-    horizon = _latest_deadline(run.day, -_setting_range("reminder_before_days")[1])
-    escalation = _latest_deadline(run.day, _setting_range("escalate_after_days")[0])
+    horizon = reminders.horizon(run.day)
+    escalation = reminders.latest_deadline(run.day, reminders.setting_range("escalate_after_days")[0])
     states = reminder_states()
     stmt = (select(Case.id).where(
         Case.deadline.is_not(None), Case.deadline <= horizon,
@@ -271,60 +237,44 @@ def _reminders(run: _Run):
             case = db.session.get(Case, case_id)
             if case is None or case.deadline is None or case.state not in states.get(case.kind, ()):
                 continue
-            phase = phase_of(case, run.day)
-            if phase is None or db.session.scalar(select(ScheduledEffect.id).where(
-                    ScheduledEffect.case_id == case.id, ScheduledEffect.state_seq == case.state_seq,
-                    ScheduledEffect.kind == phase)):
+            phase = reminders.phase_of(case.unit, case.deadline, run.day)
+            if phase is None:
                 continue
-            effect = ScheduledEffect(case_id=case.id, state_seq=case.state_seq, kind=phase, state=case.state)
-            db.session.add(effect)
-            db.session.flush()  # a second process stops here, on the unique key
-            sent = _send_reminder(case, phase, run.day)
-            effect.recipients = sent
-            run.report.reminders[phase] += 1
-            run.report.notifications += sent
+            sent = reminders.remind(case, phase, lambda: _send_reminder(case, phase, run.day))
+            if sent is not None:
+                run.report.reminders[phase] += 1
+                run.report.notifications += sent
 
 
-def _send_reminder(case: Case, phase: str, day: date) -> int:
-    with force_locale("zh"):  # reminders are Chinese, whoever's request set the deadline
-        return _remind(case, phase, day)
-
-
-def _remind(case: Case, phase: str, day: date) -> int:
+def _send_reminder(case: Case, phase: str, day: date) -> reminders.Messages:
+    """The messages of a deadline's phase: the assignees, the supervisors on the day, the level above after."""
     doers = assignees(case)
-    raised = case.raised_by()
     bosses, level = holders("committee", case.unit)
-    ref = f"{labels.KIND_LABELS[case.kind]} {case.number}"
-    where = f"{case_ref(case)}目前处于“{labels.state_label(case.kind, case.state)}”环节"
+    ref = case_number(case)
+    where = _("%(case)s is at the step “%(state)s”", case=case_ref(case),
+              state=labels.state_label(case.kind, case.state))
     deadline = date_zh(case.deadline)
-    names = "、".join(u.name for u in doers) or "（暂无）"
-    out: dict[int, tuple[User, str, str]] = {}
+    names = "、".join(u.name for u in doers) or _("(nobody yet)")
     if phase == "remind_before":
         left = calendar.working_days_between(day, case.deadline)
-        subject = f"【办理提醒】{ref} 将于{deadline}到期"
-        for u in doers:
-            out[u.id] = (u, subject, f"{where}，办理时限为{deadline}，还有 {left} 个工作日。请及时办理。")
-    elif phase == "remind_due":
-        subject = f"【今日到期】{ref} 今天到期"
-        for u in bosses:
-            if u.id not in raised:
-                out[u.id] = (u, subject, f"{where}，办理时限为今天（{deadline}），承办人：{names}。"
-                                         "您作为工会委员会委员收到此提醒，请关注办理进度。")
-        for u in doers:
-            out[u.id] = (u, subject, f"{where}，办理时限为今天（{deadline}）。请今天内办理完毕。")
-    else:
-        over = calendar.working_days_between(case.deadline, day)
-        above = holders("committee", level.parent)[0] if level is not None and level.parent else []
-        subject = f"【督办】{ref} 已超过办理时限"
-        for u in doers:
-            out[u.id] = (u, subject, f"{where}，办理时限为{deadline}，已超过 {over} 个工作日仍未办结，"
-                                     "已报请督办。请尽快办理。")
-        for u in above or bosses:
-            if u.id not in raised:
-                out[u.id] = (u, subject, f"{where}，办理时限为{deadline}，已超过 {over} 个工作日仍未办结。"
-                                         f"承办人：{names}。请督促办理并跟踪结果。")
-    for user, subject, body in out.values():
-        notify(user, subject, body, case)
-    return len(out)
-
-
+        return reminders.to(doers, _("[Reminder] %(ref)s is due on %(date)s", ref=ref, date=deadline),
+                            _("%(where)s; it is due on %(date)s, in %(left)d working days. Please act in time.",
+                              where=where, date=deadline, left=left))
+    if phase == "remind_due":
+        subject = _("[Due today] %(ref)s is due today", ref=ref)
+        return {**reminders.to(reminders.others(case, bosses), subject, _(
+                    "%(where)s; it is due today (%(date)s); handled by %(names)s. You receive this reminder as a "
+                    "member of the union committee: please follow its progress.",
+                    where=where, date=deadline, names=names)),
+                **reminders.to(doers, subject, _("%(where)s; it is due today (%(date)s). Please finish it today.",
+                                                 where=where, date=deadline))}
+    over = calendar.working_days_between(case.deadline, day)
+    above = holders("committee", level.parent)[0] if level is not None and level.parent else []
+    subject = _("[Supervision] %(ref)s is past its deadline", ref=ref)
+    return {**reminders.to(doers, subject, _(
+                "%(where)s; it was due on %(date)s and is %(over)d working days overdue; supervision has been "
+                "requested. Please act as soon as possible.", where=where, date=deadline, over=over)),
+            **reminders.to(reminders.others(case, above or bosses), subject, _(
+                "%(where)s; it was due on %(date)s and is %(over)d working days overdue. Handled by %(names)s. "
+                "Please see that it is handled and follow the result.",
+                where=where, date=deadline, over=over, names=names))}

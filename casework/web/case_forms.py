@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired
 
 from ..aid.kind import DETAIL_NAMES, DETAILS
 from ..aid.models import CATEGORIES
@@ -13,21 +12,19 @@ from ..core import settings
 from ..core.inputs import MAX_TEXT
 from ..core.models import CongressSession
 from ..extensions import db
-from ..forms import BaseForm, opts
+from ..forms import REQUIRED, BaseForm, opts
 from ..money import format_money
 from ..privacy.consent import CURRENT
 from ..labels import CHOICE_LABELS, CONSENT_HOW_LABELS, FIELD_LABELS
 
 
-# What the browser is told to check before sending; the server's check is the reader's.
-REQUIRED = {"required": True}
 TITLE = {"required": True, "maxlength": 200}
 LONG = {"required": True, "maxlength": MAX_TEXT}
 
 
 class AidForm(BaseForm):
     # Chosen first, on its own step (?category=…): the form then holds that category's questions only.
-    category = HiddenField(validators=[InputRequired()])
+    category = HiddenField()  # read (and required) by the aid kind's reader
     amount_requested = StringField(FIELD_LABELS["amount_requested"],
                                    render_kw={**REQUIRED, "inputmode": "decimal", "placeholder": "0.00"})
     # Consent comes before the sensitive questions (PIPL art. 29): the notice stands above the form.
@@ -43,17 +40,11 @@ class AidForm(BaseForm):
                             description=_l("Group leaders: the member you apply for. Leave empty for yourself."))
 
 
-    stray: list[str] = []
+    stray: dict[str, str] = {}
 
-    def validate(self, extra_validators=None):
-        ok = super().validate(extra_validators)
-        if self.stray:
-            # Never dropped unseen: answers to another category's questions are refused, by name.
-            self.form_errors.append(_l("These answers belong to another category and cannot be saved with "
-                                       "this one: %(fields)s. Choose that category, or leave them empty.",
-                                       fields="、".join(str(FIELD_LABELS[n]) for n in self.stray)))
-            return False
-        return ok
+    def data_for_engine(self) -> dict:
+        # Answers to another category's questions go to the reader too, which refuses them by name.
+        return {**super().data_for_engine(), **self.stray}
 
 
 def _detail_field(name: str, kind: str):
@@ -140,8 +131,8 @@ def _one_category(form: AidForm, category: str | None, posted) -> None:
     own = {n for n, _k in DETAILS.get(category or "", ())}
     if category:
         form.category.data = category
-    form.stray = [n for n in DETAIL_NAMES if n not in own and posted is not None
-                  and str(posted.get(n) or "").strip()]
+    form.stray = {n: posted[n] for n in DETAIL_NAMES if n not in own and posted is not None
+                  and str(posted.get(n) or "").strip()}
     for name in DETAIL_NAMES:
         if name not in own:
             delattr(form, name)
