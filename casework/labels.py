@@ -24,6 +24,7 @@ PARTY_ROLE_LABELS = {
     "assigned_evaluator": _l("The assigned evaluators"), "assigned_handler": _l("The handling department"),
     "receiving_handler": _l("The department that is to sign for it"),
     "co_handler": _l("The co-handling departments"),
+    "cosigner": _l("The co-signers or co-proposers"),
     "visitor": _l("The assigned visitors"), "scheduler": _l("The system, automatically"),
 }
 
