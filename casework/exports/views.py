@@ -83,8 +83,8 @@ def cases(fmt: str):
         # Keyset pages in the list's order; each page leaves the session before the next.
         after = None
         while True:
-            stmt = created_within(kinds.visible_cases(user, kind), start, end).options(joinedload(Case.unit), joinedload(Case.applicant),
-                                                          selectinload(Case.parties))
+            stmt = created_within(kinds.visible_cases(user, kind), start, end).options(
+                joinedload(Case.unit), joinedload(Case.applicant), selectinload(Case.parties))
             if state:
                 stmt = stmt.where(Case.state == state)
             page, after = paging.keyset(stmt, order, after, CHUNK, unique=True)

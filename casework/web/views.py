@@ -21,8 +21,8 @@ from ..core.models import AuditEntry, CongressSession
 from ..core.permissions import sees_reviewer_notes
 from ..core import calendar
 from ..core.queries import SORTS as SORT_KEYS
-from ..core.queries import (NEWEST_FIRST, WORK_ORDER, chosen_order, created_within, day_span, listed, my_cases,
-                            work_page, work_queue)
+from ..core.queries import (NEWEST_FIRST, WORK_ORDER, chosen_order, created_within, day_span, listed,
+                            my_cases, work_page, work_queue)
 from ..extensions import db
 from ..forms import transition_form
 from ..core.inputs import record_id
@@ -109,7 +109,7 @@ def _sorting(order, default, note, filters):
 
 
 BULK_TRIGGERS = ("start_verification",)  # steps that need no input of their own
-QUEUE_FILTERS = ("q", "kind", "category", "state", "unit")  # what the queue's links carry along (and the days)
+QUEUE_FILTERS = ("q", "kind", "category", "state", "unit")  # what the queue's links carry (and the days)
 
 
 @bp.route("/work")
