@@ -84,7 +84,8 @@ def test_admin_page_shows_help_and_edits_in_yuan(app, demo):
     r = admin.post("/admin/settings", {"unit": branch.id, "key": "committee_quorum", "value": "6"},
                    form_page=f"/admin/settings?unit={branch.id}", follow_redirects=True)
     text = r.get_data(as_text=True)
-    assert ("committee_quorum was not changed: "
+    assert ("The setting “Committee votes that decide a case, a register entry or a board batch (at most the "
+            "committee size)” was not changed: "
             "The quorum cannot be larger than the committee (5 members here).") in text
     assert settings.get(demo["worker1"].unit, "committee_quorum") == 3
     r = admin.post("/admin/settings", {"unit": branch.id, "key": "no_such_rule", "value": "1"},
@@ -104,4 +105,26 @@ def test_admin_page_speaks_chinese(app, demo):
     r = admin.post("/admin/settings?lang=zh", {"unit": demo["worker1"].unit.id, "key": "committee_quorum",
                                                 "value": "many"},
                    form_page="/admin/settings?lang=zh", follow_redirects=True)
-    assert "committee_quorum 未修改：请输入整数。" in r.get_data(as_text=True)
+    assert "设置项“决定一件事项、一条困难职工档案或一批公示所需的委员会票数（不超过委员会人数）”未修改：请输入整数。" in r.get_data(as_text=True)
+
+
+def test_each_setting_is_named_by_its_chinese_help_not_its_key(app, demo):
+    """The page names a rule by its help text; the key shows only as a small muted code, never as the label
+    of a row or of its input."""
+    import html
+    import re
+    from flask_babel import force_locale
+    admin = Browser(app.test_client())
+    admin.login("admin")
+    page = admin.get("/admin/settings?lang=zh").get_data(as_text=True)
+    names = dict(re.findall(r'<th scope="row" class="setting-name"><span id="label-(\w+)">([^<]+)</span> '
+                            r'<small class="muted setting-key"><code>\1</code></small></th>', page))
+    assert set(names) == set(settings.REGISTRY)
+    with app.test_request_context("/?lang=zh"), force_locale("zh"):
+        for key, spec in settings.REGISTRY.items():
+            assert html.unescape(names[key]) == str(spec.help), key
+            assert re.search(r"[\u4e00-\u9fff]", names[key]) and key not in names[key], key
+    assert "aria-label=" not in page.split("<tbody>", 1)[1]  # inputs are named by the help text
+    assert page.count('aria-labelledby="label-') == len(settings.REGISTRY)
+    visible = re.sub(r"<code>[^<]*</code>|<[^>]+>", " ", page.split("<tbody>", 1)[1])
+    assert not [key for key in settings.REGISTRY if re.search(rf"\b{key}\b", visible)]

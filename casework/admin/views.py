@@ -176,6 +176,11 @@ def department_edit(dept_id: int):
     return render_template("admin/department_edit.html", form=form, dept=dept)
 
 
+def _named(spec) -> str:
+    """A setting as people read it: its help text, without the closing stop (it sits inside quotes)."""
+    return str(spec.help).rstrip("。.")
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @admin_required
 def unit_settings():
@@ -192,12 +197,13 @@ def unit_settings():
         elif request.form.get("reset"):
             if settings.reset(unit, key):
                 db.session.commit()
-            flash(_("%(key)s now follows the unit above.", key=key), "success")
+            flash(_("The setting “%(setting)s” now follows the unit above.", setting=_named(spec)), "success")
         else:
             try:
                 value = settings.parse_value(key, request.form.get("value", ""), unit)
             except ValueError as exc:
-                flash(_("%(key)s was not changed: %(reason)s", key=key, reason=exc), "error")
+                flash(_("The setting “%(setting)s” was not changed: %(reason)s", setting=_named(spec),
+                        reason=exc), "error")
             else:
                 settings.put(unit, key, value)
                 db.session.commit()

@@ -11,7 +11,7 @@ from ..core.errors import BadRequest, code_for
 from ..core.inputs import record_id
 from ..core.models import AuditEntry, Case, CongressSession, verify_chain
 from ..core.permissions import grants, sees_reviewer_notes
-from ..core.queries import NEWEST_FIRST, WORK_ORDER, case_order, listed, work_queue
+from ..core.queries import NEWEST_FIRST, WORK_ORDER, case_order, created_within, day_span, listed, work_page
 from ..extensions import csrf, db
 from . import schemas as s
 from .base import (BLUEPRINTS, audit_item as _audit_item, document, json_body as _json, make_blueprint, public,
@@ -83,11 +83,11 @@ def get_case(kind: str, case_id: int):
 @bp.output(s.CasePage)
 @bp.doc(summary="A page of the caller's visible cases, newest first unless `sort` (number, title, state, "
                 "deadline, created, updated) and `dir` (asc, desc) say otherwise; follow `next` for more",
-        responses={400: "an unknown `sort` or `dir`, or a bad cursor"})
+        responses={400: "an unknown `sort` or `dir`, a wrong `from` or `to`, or a bad cursor"})
 def list_cases(kind: str, query_data=None):
     kinds.spec_for(kind)
     order = case_order(request.args.get("sort"), request.args.get("dir"), NEWEST_FIRST)
-    stmt = kinds.visible_cases(_user(), kind)
+    stmt = created_within(kinds.visible_cases(_user(), kind), *_days())
     state = request.args.get("state")
     if state:
         stmt = stmt.where(Case.state == state)
@@ -139,17 +139,26 @@ def audit(kind: str, case_id: int):
 
 
 @bp.get("/queue")
-@bp.input(s.OrderQuery, location="query", validation=False)
+@bp.input(s.DaysQuery, location="query", validation=False)
 @bp.output(s.Queue)
 @bp.doc(summary="The caller's work: cases where they may fire a transition now, oldest deadline first "
                 "unless `sort` (number, title, state, deadline, created, updated) and `dir` (asc, desc) "
                 "say otherwise",
-        responses={400: "an unknown `sort` or `dir`"})
+        responses={400: "an unknown `sort` or `dir`, or a wrong `from` or `to`"})
 def queue(query_data=None):
     user = _user()
     order = case_order(request.args.get("sort"), request.args.get("dir"), WORK_ORDER)
+    start, end = _days()
     return {"items": [{"case": kinds.serialize(c, user, t), "transitions": t}
-                      for c, t in work_queue(user, limit=100, order=order)]}
+                      for c, t in work_page(user, size=100, order=order, start=start, end=end)[0]]}
+
+
+def _days():
+    """`from`/`to` of a list (the union's days, both included); 400 naming a wrong one."""
+    start, end, errors = day_span(request.args)
+    if errors:
+        raise BadRequest(_("Please correct the marked parameters."), fields=errors)
+    return start, end
 
 
 @bp.get("/docs")

@@ -24,7 +24,14 @@ class OrderQuery(Schema):
     dir = String(metadata={"description": "asc (the default) or desc"})
 
 
-class CaseListQuery(OrderQuery):
+class DaysQuery(OrderQuery):
+    """`?from=&to=` of the case lists and the queue (read by casework.core.queries.day_span)."""
+    from_ = String(data_key="from", metadata={"description": "only cases created on or after this day "
+                                                            "(YYYY-MM-DD, the union's time zone)"})
+    to = String(metadata={"description": "only cases created on or before this day (YYYY-MM-DD, included)"})
+
+
+class CaseListQuery(DaysQuery):
     state = String(metadata={"description": "only cases in this state"})
     unit = Integer(metadata={"description": "only cases of this unit and the units under it"})
     after = String(metadata={"description": "the `next` cursor of the page before"})

@@ -1,7 +1,7 @@
 """The lists people work from: my cases, and my work (cases where I may act now)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, case as when, false, or_, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 import workflows
 
 from ..accounts.models import DepartmentMember, Unit, User
+from ..clock import to_utc
 from ..extensions import db
 from . import engine, kinds, paging
 from .errors import BadRequest
@@ -91,6 +92,25 @@ def chosen_order(sort: str | None, direction: str | None, default: paging.Order)
         return default, False
 
 
+def day_span(args) -> tuple[date | None, date | None, dict[str, str]]:
+    """A list's `from`/`to` (YYYY-MM-DD, the union's days, both included) by the one reader: the days and each
+    wrong field's message. A wrong day is left out, so pages still show the list with the message."""
+    reader = Reader({k: args.get(k) for k in ("from", "to")})
+    start, end = reader.span("from", "to")
+    if "to" in reader.errors:
+        end = None
+    return start, end, reader.errors
+
+
+def created_within(stmt, start: date | None, end: date | None):
+    """Cases created from the union's midnight of `start` to the one after `end`."""
+    if start:
+        stmt = stmt.where(Case.created_at >= to_utc(datetime.combine(start, time())))
+    if end:
+        stmt = stmt.where(Case.created_at < to_utc(datetime.combine(end + timedelta(days=1), time())))
+    return stmt
+
+
 def my_cases(user: User, limit: int = 50):
     stmt = listed(select(Case).where(or_(Case.applicant_id == user.id, Case.created_by_id == user.id)))
     return db.session.scalars(stmt.order_by(Case.id.desc()).limit(limit)).all()
@@ -137,10 +157,12 @@ def work_queue(user: User, limit: int = 50, kind: str | None = None, order: pagi
 
 
 def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=None, after=None,
-              size: int = 25, order: paging.Order | None = None):
+              size: int = 25, order: paging.Order | None = None, start: date | None = None,
+              end: date | None = None):
     """A page of the user's work in `order` (by default the oldest deadline first, no deadline last),
-    keyset-paged. Returns ([(case, triggers)], next cursor or None); `after` is such a cursor."""
-    stmt = select(Case).where(work_filter(user))
+    keyset-paged, of cases created from `start` to `end` (the union's days) when given.
+    Returns ([(case, triggers)], next cursor or None); `after` is such a cursor."""
+    stmt = created_within(select(Case).where(work_filter(user)), start, end)
     if kind:
         stmt = stmt.where(Case.kind == kind)
     if state:

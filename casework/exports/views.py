@@ -16,7 +16,7 @@ from ..accounts.models import Unit
 from ..clock import local, today
 from ..core import kinds, paging
 from ..core.models import Case
-from ..core.queries import NEWEST_FIRST, WORK_ORDER, chosen_order, work_page
+from ..core.queries import NEWEST_FIRST, WORK_ORDER, chosen_order, created_within, day_span, work_page
 from ..extensions import db
 from .. import labels
 from ..privacy import access
@@ -77,13 +77,14 @@ def cases(fmt: str):
     state = request.args.get("state") or None
     user = current_user._get_current_object()
     order = chosen_order(request.args.get("sort"), request.args.get("dir"), NEWEST_FIRST)[0]
+    start, end, _wrong = day_span(request.args)  # as on the page: a wrong day is left out
 
     def rows():
         # Keyset pages in the list's order; each page leaves the session before the next.
         after = None
         while True:
-            stmt = kinds.visible_cases(user, kind).options(joinedload(Case.unit), joinedload(Case.applicant),
-                                                          selectinload(Case.parties))
+            stmt = created_within(kinds.visible_cases(user, kind), start, end).options(
+                joinedload(Case.unit), joinedload(Case.applicant), selectinload(Case.parties))
             if state:
                 stmt = stmt.where(Case.state == state)
             page, after = paging.keyset(stmt, order, after, CHUNK, unique=True)
@@ -104,13 +105,14 @@ def work(fmt: str):
     kind = args.get("kind") if args.get("kind") in kinds.KINDS else None
     user = current_user._get_current_object()
     order = chosen_order(args.get("sort"), args.get("dir"), WORK_ORDER)[0]
+    start, end, _wrong = day_span(args)  # as on the page: a wrong day is left out
 
     def rows():
         cursor = None
         while True:
             page, cursor = work_page(user, kind=kind, state=args.get("state") or None, unit=unit,
                                      category=args.get("category") or None, q=args.get("q") or None,
-                                     after=cursor, size=CHUNK, order=order)
+                                     after=cursor, size=CHUNK, order=order, start=start, end=end)
             for c, triggers in page:
                 yield [c.number, str(labels.KIND_LABELS[c.kind]), c.applicant.name,
                        kinds.caption(c, user, with_name=False), labels.state_label(c.kind, c.state),

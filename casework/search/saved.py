@@ -19,8 +19,8 @@ MAX_QUERY = 1000
 MAX_PER_PAGE = 30
 # The lists that save filters, their pages, and the parameters each one reads (the pager's cursor is not one).
 PAGES = {"work": "web.queue", "cases": "web.case_list"}
-PARAMS = {"work": ("q", "kind", "category", "state", "unit", "sort", "dir"),
-          "cases": ("kind", "state", "sort", "dir")}
+PARAMS = {"work": ("q", "kind", "category", "state", "unit", "from", "to", "sort", "dir"),
+          "cases": ("kind", "state", "from", "to", "sort", "dir")}
 
 
 def owned(user: User, page: str | None = None) -> list[SavedFilter]:

@@ -4,17 +4,16 @@ title is its category), whose applicant's name contains it, or whose indexed wor
 Newest first through the one keyset pager."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import Integer, column, false, func, select, text, union
 
 from ..accounts.models import User
-from ..clock import to_utc
 from ..core import kinds, paging
 from ..core.errors import BadRequest
 from ..core.models import Case
-from ..core.queries import listed
+from ..core.queries import created_within, day_span, listed
 from ..extensions import db
 from .index import tokens
 from .models import SearchText
@@ -24,13 +23,11 @@ MAX_WORDS = 8
 
 
 def parse_day(raw: str | None, field: str) -> date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise BadRequest(_("Dates are written as YYYY-MM-DD."), fields={field: "YYYY-MM-DD"}) from None
+    """One day of the search by the lists' one reader (`day_span`); a wrong one is a 400 with its message."""
+    start, end, errors = day_span({field: raw})
+    if errors:
+        raise BadRequest(errors[field], fields=errors)
+    return start if field == "from" else end
 
 
 def parse_kind(raw: str | None) -> str | None:
@@ -74,11 +71,7 @@ def search(viewer: User, q: str, *, kind: str | None = None, start: date | None 
     if not (q or "").strip():
         return [], None
     stmt = kinds.visible_cases(viewer, kind).where(search_filter(q))
-    # Dates are the union's days: from its midnight to the next one after `end`.
-    if start:
-        stmt = stmt.where(Case.created_at >= to_utc(datetime.combine(start, time())))
-    if end:
-        stmt = stmt.where(Case.created_at < to_utc(datetime.combine(end + timedelta(days=1), time())))
+    stmt = created_within(stmt, start, end)  # the union's days, as in every list
     return paging.newest_first(listed(stmt), Case.id, after, size, unique=True)
 
 

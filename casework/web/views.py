@@ -21,7 +21,8 @@ from ..core.models import AuditEntry, CongressSession
 from ..core.permissions import sees_reviewer_notes
 from ..core import calendar
 from ..core.queries import SORTS as SORT_KEYS
-from ..core.queries import NEWEST_FIRST, WORK_ORDER, chosen_order, listed, my_cases, work_page, work_queue
+from ..core.queries import (NEWEST_FIRST, WORK_ORDER, chosen_order, created_within, day_span, listed,
+                            my_cases, work_page, work_queue)
 from ..extensions import db
 from ..forms import transition_form
 from ..core.inputs import record_id
@@ -61,16 +62,23 @@ def case_list():
         abort(404)
     state = request.args.get("state") or None
     size = current_app.config["CASEWORK_PAGE_SIZE"]
-    stmt = kinds.visible_cases(current_user, kind)
+    start, end, errors = day_span(request.args)
+    stmt = created_within(kinds.visible_cases(current_user, kind), start, end)
     if state:
         stmt = stmt.where(kinds.Case.state == state)
     order, note = _order(NEWEST_FIRST)
     filters = {k: v for k, v in (("kind", kind), ("state", state)) if v}
+    filters.update(_days(start, end))
     rows, next_after = paging.keyset(listed(stmt), order, _cursor(order), size)
     sorting = _sorting(order, NEWEST_FIRST, note, filters)
     next_url = url_for("web.case_list", **sorting["args"], after=next_after) if next_after else None
     return render_template("cases/list.html", cases=rows, kind=kind, state=state, next_url=next_url,
-                           filters=filters, sorting=sorting)
+                           filters=filters, sorting=sorting, errors=errors, args=request.args)
+
+
+def _days(start, end) -> dict:
+    """The days in force as the list's links carry them (a wrong one is dropped, as from the list)."""
+    return {k: d.isoformat() for k, d in (("from", start), ("to", end)) if d}
 
 
 def _order(default):
@@ -101,7 +109,7 @@ def _sorting(order, default, note, filters):
 
 
 BULK_TRIGGERS = ("start_verification",)  # steps that need no input of their own
-QUEUE_FILTERS = ("q", "kind", "category", "state", "unit")  # what the queue's links carry along
+QUEUE_FILTERS = ("q", "kind", "category", "state", "unit")  # what the queue's links carry (and the days)
 
 
 @bp.route("/work")
@@ -111,16 +119,19 @@ def queue():
     unit = db.session.get(Unit, args.get("unit", type=record_id)) if args.get("unit", type=record_id) else None
     kind = args.get("kind") if args.get("kind") in kinds.KINDS else None
     order, note = _order(WORK_ORDER)
+    start, end, errors = day_span(args)
     work, cursor = work_page(current_user, kind=kind, state=args.get("state") or None, unit=unit,
                              category=args.get("category") or None, q=args.get("q") or None,
-                             after=_cursor(order), size=current_app.config["CASEWORK_PAGE_SIZE"], order=order)
+                             after=_cursor(order), size=current_app.config["CASEWORK_PAGE_SIZE"], order=order,
+                             start=start, end=end)
     units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
     filters = {k: args[k] for k in QUEUE_FILTERS if args.get(k)}
+    filters.update(_days(start, end))
     sorting = _sorting(order, WORK_ORDER, note, filters)
     next_url = url_for("web.queue", **sorting["args"], after=cursor) if cursor else None
     now = today()  # one reading of the clock for every row
     return render_template("cases/queue.html", work=work, next_url=next_url, units=units, args=args,
-                           filters=filters, sorting=sorting, bulk=BULK_TRIGGERS, today=now,
+                           filters=filters, errors=errors, sorting=sorting, bulk=BULK_TRIGGERS, today=now,
                            deadline_class=lambda deadline: deadline_class(deadline, now))
 
 

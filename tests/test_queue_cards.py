@@ -1,0 +1,52 @@
+"""The queue on a phone: its tables become cards, so every cell that shows something names its column, and
+each step shown as a tag is a link that opens the case at that step's form."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from .factories import attach, fire, new_case
+
+CELL = re.compile(r"<td([^>]*)>(.*?)</td>", re.S)
+STEP = re.compile(r'<a class="tag" href="(/cases/aid/(\d+)\?do=(\w+)#action-\3)">([^<]+)</a>')
+
+
+@pytest.fixture()
+def submitted(demo):
+    case = new_case("aid", demo["worker1"])
+    attach(case, "income_proof", demo["worker1"])
+    fire(case, "submit", demo["worker1"])
+    return case
+
+
+def body_rows(page: str) -> str:
+    return page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+
+@pytest.mark.parametrize("path", ["/work", "/"])
+def test_every_cell_of_a_queue_card_names_its_column(web, demo, submitted, path):
+    web.login("staff1")
+    page = web.get(path).get_data(as_text=True)
+    assert '<table class="table cards">' in page
+    cells = CELL.findall(body_rows(page))
+    assert cells
+    for attrs, content in cells:
+        if 'class="no-select"' in attrs:
+            assert not content.strip()  # hidden on a phone: it would be an empty line
+        else:
+            assert 'data-label="' in attrs, (attrs, content[:80])
+
+
+def test_the_steps_are_links_that_open_the_case_at_that_step(web, demo, submitted):
+    web.login("staff1")
+    page = web.get(f"/work?q={submitted.number}").get_data(as_text=True)
+    steps = {m[2]: (html.unescape(m[0]), m[3]) for m in STEP.findall(page) if int(m[1]) == submitted.id}
+    assert "start_verification" in steps and steps["start_verification"][1] == "开始核实"
+    assert '<span class="tag">开始核实</span>' not in page
+    case_page = web.get(steps["start_verification"][0].split("#")[0]).get_data(as_text=True)
+    opened = re.findall(r'<details class="action" id="action-(\w+)" open>', case_page)
+    assert opened == ["start_verification"]  # only the step followed, among the several staff may take
+    plain = web.get(f"/cases/aid/{submitted.id}").get_data(as_text=True)
+    assert 'id="action-start_verification" open' not in plain
