@@ -42,13 +42,17 @@ def _forms(cb: Callback, failed: str | None = None, form=None):
     out = []
     for trigger in engine.available(cb, current_user):
         t = WF.candidates(trigger, cb.state)[0]
-        out.append((trigger, t, form if trigger == failed else transition_form(t, prefix=trigger)))
+        if trigger != failed or form is None:
+            fresh = transition_form(t, prefix=trigger)
+            fresh.version.data = cb.version
+        out.append((trigger, t, form if trigger == failed and form is not None else fresh))
     return out
 
 
 def _render(cb: Callback, forms, status: int = 200):
-    return render_template("ratings/view.html", cb=cb, forms=forms, votes=votes.round_votes(cb),
-                           tally=votes.tally(cb)), status
+    round_votes = votes.round_votes(cb)
+    return render_template("ratings/view.html", cb=cb, forms=forms, votes=round_votes, tally=votes.tally(cb),
+                           quorum=votes.quorum(cb) if round_votes else None), status
 
 
 @bp.route("/<int:callback_id>")

@@ -442,6 +442,32 @@ def answer_slip(page, base_url: str, number: str, answer: str, check=None) -> No
         db.session.rollback()
 
 
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def apply_for_hardship(page, live: str, proof) -> str:
+    """The signed-in worker fills in a 困难帮扶 request (category, questions, consent) and attaches the income
+    proof `proof` (a path); gives the case page's address. The request is still a draft."""
+    page.goto(live + "/cases/aid/new")
+    page.check("input[name=category][value=hardship]")  # step one shows the cap and the documents
+    assert "收入证明" in page.content()
+    page.click("form.step button[type=submit]")
+    page.fill("input[name=amount_requested]", "3000.00")
+    page.fill("textarea[name=circumstances]", "爱人重病住院，两个孩子上学，家庭收入微薄")
+    page.fill("input[name=household_size]", "4")
+    page.fill("input[name=monthly_income]", "2100.00")
+    page.fill("textarea[name=cause]", "爱人患病，子女上学")
+    page.check("input[name=consent_agree]")  # the separate consent shown above the questions
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("h1 >> text=A20")
+    case_url = page.url
+    page.select_option("select[name=doc_type]", "income_proof")
+    page.set_input_files("input[name=file]", str(proof))
+    page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
+    page.wait_for_selector("text=收入证明.pdf")
+    return case_url
+
+
 def act(page, trigger: str, fields: dict | None = None, selects: dict | None = None,
         choose: dict | None = None) -> None:
     """Open the case page's form for `trigger`, fill it (`selects` by label, `choose` by value), send it,

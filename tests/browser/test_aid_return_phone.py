@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import act, sign_in
+from .conftest import PDF, act, apply_for_hardship, sign_in
 
 PHONE = {"width": 390, "height": 844}
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 REASON = "请补充爱人的住院费用清单，并说明家庭月收入的构成"
 
 
@@ -33,22 +32,8 @@ def test_returned_request_is_changed_and_resubmitted_with_a_notification_at_each
 
     # The worker applies and submits.
     sign_in(page, live, "worker1")
-    page.goto(live + "/cases/aid/new")
-    page.check("input[name=category][value=hardship]")
-    page.click("form.step button[type=submit]")
-    page.fill("input[name=amount_requested]", "3000.00")
-    page.fill("textarea[name=circumstances]", "爱人重病住院，两个孩子上学，家庭收入微薄")
-    page.fill("input[name=household_size]", "4")
-    page.fill("input[name=monthly_income]", "2100.00")
-    page.fill("textarea[name=cause]", "爱人患病，子女上学")
-    page.check("input[name=consent_agree]")
-    page.click("form.form button[type=submit]")
-    page.wait_for_selector("h1 >> text=A20")
-    case_url, number = page.url, page.locator("h1").inner_text().split()[0]
-    page.select_option("select[name=doc_type]", "income_proof")
-    page.set_input_files("input[name=file]", str(proof))
-    page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
-    page.wait_for_selector("text=收入证明.pdf")
+    case_url = apply_for_hardship(page, live, proof)
+    number = page.locator("h1").inner_text().split()[0]
     act(page, "submit")
     fits(page)
     notes = inbox(page, live)

@@ -1,32 +1,14 @@
 """A hardship case from application to disbursement, in the browser, with the demo accounts."""
 from __future__ import annotations
 
-from .conftest import act as _act, sign_in as _as
-
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+from .conftest import PDF, act as _act, apply_for_hardship, sign_in as _as
 
 
 def test_hardship_case_from_application_to_disbursement(live, page, tmp_path, clock):
     proof = tmp_path / "收入证明.pdf"
     proof.write_bytes(PDF)
     _as(page, live, "worker1")
-    page.goto(live + "/cases/aid/new")
-    page.check("input[name=category][value=hardship]")  # step one shows the cap and the documents
-    assert "收入证明" in page.content()
-    page.click("form.step button[type=submit]")
-    page.fill("input[name=amount_requested]", "3000.00")
-    page.fill("textarea[name=circumstances]", "爱人重病住院，两个孩子上学，家庭收入微薄")
-    page.fill("input[name=household_size]", "4")
-    page.fill("input[name=monthly_income]", "2100.00")
-    page.fill("textarea[name=cause]", "爱人患病，子女上学")
-    page.check("input[name=consent_agree]")  # the separate consent shown above the questions
-    page.click("form.form button[type=submit]")
-    page.wait_for_selector("h1 >> text=A20")
-    case_url = page.url
-    page.select_option("select[name=doc_type]", "income_proof")
-    page.set_input_files("input[name=file]", str(proof))
-    page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
-    page.wait_for_selector("text=收入证明.pdf")
+    case_url = apply_for_hardship(page, live, proof)
     page.goto(case_url)
     _act(page, "submit")
     assert "已提交" in page.content() or "Submitted" in page.content()

@@ -129,7 +129,7 @@ def test_a_motion_from_draft_to_closed_with_one_reopening(live, page):
     act(page, "reply", {"text": "另设流动售餐车，延长供餐时间"})
     as_user(page, live, "rep1")
     page.goto(url)
-    act(page, "rate", selects={"satisfaction": "满意"})
+    act(page, "rate", selects={"attitude": "满意", "result": "满意"})
     assert state_of(case_id, Motion) == "closed"
 
     as_user(page, live, "motions1")
