@@ -249,3 +249,22 @@ def test_tracking_codes_are_found_however_they_are_grouped_or_typed(demo, web):
         assert '<dl class="details">' in page and 'class="error"' not in page, typed
     page = web.get("/board/track", query_string={"code": "ZZZZ-ZZZZ-ZZ"}).get_data(as_text=True)
     assert 'class="error"' in page and '<dl class="details">' not in page
+
+
+def test_the_committee_reads_the_objection_beside_its_vote_and_the_applicant_does_not(demo, api, web):
+    d, (case,) = _posted(demo)
+    r = api.post(f"/api/v1/board/{d.id}/objections", json={"item": d.items[0].id, "text": "此人家庭并不困难，另有商铺出租",
+                                                          "anonymous": True, **solved_check(api)})
+    assert r.status_code == 201
+    web.login("committee1")
+    page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert "公示期间收到的异议" in page and "另有商铺出租" in page and "待工会委员会审批" in page
+    assert page.index("另有商铺出租") < page.index('action-dismiss_objection')  # read before voting
+    fire(case, "dismiss_objection", demo["committee1"], answer="经再次走访核实，情况属实")
+    for i in (2, 3):
+        fire(case, "dismiss_objection", demo[f"committee{i}"], answer="经再次走访核实，情况属实")
+    page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert "已答复" in page and "情况属实" in page
+    web.post("/logout", {}, form_page="/")
+    web.login("worker1")
+    assert "另有商铺出租" not in web.get(f"/cases/aid/{case.id}").get_data(as_text=True)

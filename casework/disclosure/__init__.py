@@ -5,5 +5,7 @@ from . import api, jobs, models, rules  # noqa: F401  (API blueprint, timers, ta
 
 
 def register(app):
+    from .operations import case_objections
     from .views import bp
     app.register_blueprint(bp)
+    app.add_template_global(case_objections, "case_objections")

@@ -331,6 +331,15 @@ def find_tracking(code: str) -> Objection:
     return row
 
 
+def case_objections(case) -> list[Objection]:
+    """Every objection to the case's board items, oldest first: what the committee decides on."""
+    if case is None or not getattr(case, "id", None):
+        return []
+    return db.session.scalars(select(Objection).join(DisclosureItem, Objection.item_id == DisclosureItem.id)
+                              .where(DisclosureItem.case_id == case.id, Objection.kind == "objection")
+                              .order_by(Objection.at, Objection.id)).all()
+
+
 def open_objections(case: Case) -> list[Objection]:
     return db.session.scalars(select(Objection).join(DisclosureItem, Objection.item_id == DisclosureItem.id)
                               .where(DisclosureItem.case_id == case.id, Objection.status == "open")).all()
