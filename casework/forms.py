@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import InputRequired
 from wtforms.fields.choices import SelectChoice
 
 from .core.errors import CaseworkError
+from .core.inputs import Reader
 
 # What the browser is told to check before sending; the server's check is the reader's.
 REQUIRED = {"required": True}
@@ -48,6 +48,11 @@ class BaseForm(FlaskForm):
         except CaseworkError as exc:
             self.absorb(exc)
             return None
+
+    def confirmed(self) -> bool:
+        """False, with the message on the box, when the form asks to confirm an irreversible step and the box
+        is not ticked (the page's own question: an API call is explicit already)."""
+        return "confirm" not in self._fields or self.read(_ticked) is not None
 
     def data_for_engine(self) -> dict:
         return {name: field.data for name, field in self._fields.items()
@@ -89,10 +94,16 @@ def transition_form(transition, *, departments=(), prefix: str = "") -> BaseForm
             attrs[f.name] = StringField(label, render_kw=kw, description=_l("User names, separated by commas"))
     if transition.irreversible:
         # Rendered last, right above the button; without it ticked the step does not fire.
-        attrs["confirm"] = BooleanField(_l("I confirm: this step cannot be undone"), validators=[
-            InputRequired(message=_l("Tick the box to confirm: this step cannot be undone."))])
+        attrs["confirm"] = BooleanField(_l("I confirm: this step cannot be undone"), render_kw=REQUIRED)
     cls = type(f"Form_{transition.trigger}", (BaseForm,), attrs)
     return cls(prefix=prefix)
+
+
+def _ticked(values: dict) -> bool:
+    reader = Reader(values)
+    reader.ticked("confirm", _l("Tick the box to confirm: this step cannot be undone."))
+    reader.done()
+    return True
 
 
 def opts(pairs) -> list[SelectChoice]:

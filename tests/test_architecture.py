@@ -144,7 +144,7 @@ def test_the_cycle_check_finds_a_cycle():
 
 
 # Forms whose values core.inputs reads: a WTForms validator there would be a second validation layer.
-READ_BY_THE_READER = ("casework.admin.forms", "casework.admin.robots", "casework.stats.views",
+READ_BY_THE_READER = ("casework.forms", "casework.admin.forms", "casework.admin.robots", "casework.stats.views",
                       "casework.register.views", "casework.notices.views", "casework.accounts.forms",
                       "casework.accounts.mine", "casework.roster.views", "casework.roster.recovery",
                       "casework.web.case_forms")

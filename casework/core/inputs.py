@@ -270,6 +270,16 @@ class Reader:
     def boolean(self, name: str, *, required: bool = True) -> bool | None:
         return self._read(name, required, yes_no)
 
+    def ticked(self, name: str, message) -> bool:
+        """A box that must be ticked (a confirmation): anything but yes notes `message`."""
+        try:
+            ok = not blank(self.data.get(name)) and yes_no(self.data.get(name))
+        except ValueError:
+            ok = False
+        if not ok:
+            self.errors[name] = str(message)
+        return ok
+
     def choice(self, name: str, choices, *, required: bool = True) -> str | None:
         return self._read(name, required, lambda v: one_of(v, choices))
 

@@ -71,7 +71,7 @@ def fire(callback_id: int, trigger: str):
         flash(_("This call-back has moved on meanwhile; the action is no longer possible."), "error")
         return redirect(url_for("ratings.view", callback_id=cb.id)), 303
     form = transition_form(candidates[0], prefix=trigger)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.confirmed():
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
         try:
             outcome = engine.fire(cb, trigger, current_user, form.data_for_engine(), version=version,

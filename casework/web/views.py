@@ -305,7 +305,7 @@ def case_fire(kind: str, case_id: int, trigger: str):
         return redirect(url_for("web.case_view", kind=kind, case_id=case_id)), 303
     departments = db.session.scalars(select(Department).where(Department.active.is_(True))).all()
     form = transition_form(candidates[0], departments=departments, prefix=trigger)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.confirmed():
         try:
             version = int(form.version.data) if form.version.data else None
         except ValueError:
