@@ -2,7 +2,7 @@
 `casework` applies them."""
 from __future__ import annotations
 
-from . import aid, board, callback, motion, proposal, register, supervision
+from . import aid, board, callback, motion, proposal, register, supervision, upward_report
 from .base import Field, Transition, Workflow
 
 WORKFLOWS: dict[str, Workflow] = {
@@ -16,6 +16,7 @@ SUBJECTS: dict[str, Workflow] = {
     "board": board.WORKFLOW,
     "supervision": supervision.WORKFLOW,
     "callback": callback.WORKFLOW,
+    "upward_report": upward_report.WORKFLOW,
 }
 
 
@@ -59,16 +60,16 @@ STANDING_GUARDS = frozenset({
 SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf",
                              "record_slip_answer", "close_slip",
                              "record_callback", "order_fix", "set_ratings_aside",
-                             "record_decision"})
+                             "record_decision", "freeze_figures", "record_review"})
 # The guards and branch selectors of those workflows.
-SUBJECT_GUARDS = frozenset({"callback_outcome_complete"})
+SUBJECT_GUARDS = frozenset({"callback_outcome_complete", "not_upper_reviewer"})
 SUBJECT_CONDITIONS = frozenset({"outcome_fix", "outcome_explain", "outcome_appeal"})
 # Branch selectors the engine answers by name for `Workflow.run`.
 CONDITIONS = frozenset({"posting_open", "reconsider", "above_threshold", "by_cosigner"})
 # Units other than the case's whose committee votes (`Transition.level`), resolved by name.
-LEVELS = frozenset({"parent_union"})
+LEVELS = frozenset({"parent_union", "upper_union"})
 
 __all__ = ["WORKFLOWS", "SUBJECTS", "GUARDS", "STANDING_GUARDS", "EFFECTS", "SUBJECT_EFFECTS", "CONDITIONS", "LEVELS", "get", "aid",
-           "proposal", "motion", "register", "board", "supervision", "callback", "SUBJECT_GUARDS",
+           "proposal", "motion", "register", "board", "supervision", "callback", "upward_report", "SUBJECT_GUARDS",
            "SUBJECT_CONDITIONS",
            "Field", "Transition", "Workflow"]
