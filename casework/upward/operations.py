@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import false, or_, select
 
 from ..accounts.models import Unit, User
@@ -233,28 +233,34 @@ def _rate(value) -> str:
 
 # (column, value of a report's frozen figures): the documented layout (README, "Upward reports").
 FIGURES = [
-    (_l("Aid requests"), lambda f: f["aid"]["cases_total"]),
-    (_l("Aid granted (count)"), lambda f: f["aid"]["granted_total"]["count"]),
-    (_l("Aid granted (yuan)"), lambda f: _fen(f["aid"]["granted_total"]["amount"])),
-    (_l("Aid steps on time"), lambda f: _rate(f["aid"]["on_time"]["rate"])),
-    (_l("Objections"), lambda f: f["aid"]["objection_count"]),
-    (_l("Reports"), lambda f: f["aid"]["report_count"]),
-    (_l("Substantiated"), lambda f: f["aid"]["substantiated"]),
-    (_l("Visits made"), lambda f: f["aid"]["visits"]["total"]["visits"]),
-    (_l("People visited"), lambda f: f["aid"]["visits"]["total"]["people"]),
-    (_l("Proposals collected"), lambda f: f["proposal"]["collected"]),
-    (_l("Proposals adopted"), lambda f: f["proposal"]["adopted"]),
-    (_l("Proposals implemented"), lambda f: f["proposal"]["implemented"]),
-    (_l("Rewards paid (yuan)"), lambda f: _fen(f["proposal"]["rewards"])),
-    (_l("Yearly benefit (yuan)"), lambda f: _fen(f["proposal"]["benefit"])),
-    (_l("Motions submitted"), lambda f: f["motion"]["submitted"]),
-    (_l("Motions filed"), lambda f: f["motion"]["filed"]),
-    (_l("Motions replied"), lambda f: f["motion"]["replied"]),
-    (_l("Replied on time"), lambda f: f["motion"]["replied_on_time"]),
+    (_lp("upward report column", "Aid requests"), lambda f: f["aid"]["cases_total"]),
+    (_lp("upward report column", "Aid granted (count)"), lambda f: f["aid"]["granted_total"]["count"]),
+    (_lp("upward report column", "Aid granted (yuan)"), lambda f: _fen(f["aid"]["granted_total"]["amount"])),
+    (_lp("upward report column", "Aid steps on time"), lambda f: _rate(f["aid"]["on_time"]["rate"])),
+    (_lp("upward report column", "Objections"), lambda f: f["aid"]["objection_count"]),
+    (_lp("upward report column", "Reports"), lambda f: f["aid"]["report_count"]),
+    (_lp("upward report column", "Substantiated"), lambda f: f["aid"]["substantiated"]),
+    (_lp("upward report column", "Visits made"), lambda f: f["aid"]["visits"]["total"]["visits"]),
+    (_lp("upward report column", "People visited"), lambda f: f["aid"]["visits"]["total"]["people"]),
+    (_lp("upward report column", "Proposals collected"), lambda f: f["proposal"]["collected"]),
+    (_lp("upward report column", "Proposals adopted"), lambda f: f["proposal"]["adopted"]),
+    (_lp("upward report column", "Proposals implemented"), lambda f: f["proposal"]["implemented"]),
+    (_lp("upward report column", "Rewards paid (yuan)"), lambda f: _fen(f["proposal"]["rewards"])),
+    (_lp("upward report column", "Yearly benefit (yuan)"), lambda f: _fen(f["proposal"]["benefit"])),
+    (_lp("upward report column", "Motions submitted"), lambda f: f["motion"]["submitted"]),
+    (_lp("upward report column", "Motions filed"), lambda f: f["motion"]["filed"]),
+    (_lp("upward report column", "Motions replied"), lambda f: f["motion"]["replied"]),
+    (_lp("upward report column", "Replied on time"), lambda f: f["motion"]["replied_on_time"]),
 ]
-COLUMNS = [_l("Unit code"), _l("Unit"), _l("Upper union"), _l("Year"), _l("State"), _l("Submissions"),
-           _l("Submitted at"), _l("Submitted by"), _l("Reviewed at"), _l("Reviewed by"), _l("Return reason"),
-           *(label for label, _value in FIGURES)]
+COLUMNS = [
+    _lp("upward report column", "Unit code"), _lp("upward report column", "Unit"),
+    _lp("upward report column", "Upper union"), _lp("upward report column", "Year"),
+    _lp("upward report column", "State"), _lp("upward report column", "Submissions"),
+    _lp("upward report column", "Submitted at"), _lp("upward report column", "Submitted by"),
+    _lp("upward report column", "Reviewed at"), _lp("upward report column", "Reviewed by"),
+    _lp("upward report column", "Return reason"),
+    *(label for label, _value in FIGURES),
+]
 
 
 def export_headers() -> list[str]:
