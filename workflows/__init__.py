@@ -54,7 +54,7 @@ EFFECTS = frozenset({
 # Guards that read no input, only the subject and the person: a step one of them refuses is not offered.
 STANDING_GUARDS = frozenset({
     "not_rated_yet", "rating_period_open", "not_scored_yet", "not_cosigned_yet", "has_cosigned",
-    "not_reopened_before", "cosigning_window_open", "not_on_hold", "on_hold",
+    "not_reopened_before", "cosigning_window_open", "not_on_hold", "on_hold", "not_upper_reviewer",
 })
 # The effects the register's, the board's, the slips' and the call-backs' workflows name.
 SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf",

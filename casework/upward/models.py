@@ -67,5 +67,8 @@ class UpwardReport(Subject, db.Model):
         return f"upward_report:{self.unit.code}:{self.year}"
 
     def raised_by(self) -> set[int]:
-        """Who drafted or submitted it never reviews it (回避)."""
+        """While it waits for review, who drafted or submitted it may not review it (回避); before, they are the
+        ones who submit it."""
+        if self.status != "submitted":
+            return set()
         return {i for i in (self.drafted_by_id, self.submitted_by_id) if i is not None}

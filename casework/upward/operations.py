@@ -165,7 +165,9 @@ def _not_upper_reviewer(step):
 def figures_of(report: UpwardReport) -> dict:
     """The annual reports' values of the report's union and year, per kind, as they are now."""
     scope = reports.year_scope(report.unit, report.year)
-    return {kind: reports.annual_values(kind, scope) for kind in KINDS}
+    # Read before the step's own change of state is written: that row waits for the figures it requires.
+    with db.session.no_autoflush:
+        return {kind: reports.annual_values(kind, scope) for kind in KINDS}
 
 
 def digest(figures: dict | None) -> str:
