@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from casework.accounts.models import RoleAssignment, Unit, User
 from casework.core import engine
 from casework.core.errors import Conflict, Forbidden, Invalid, NotFound
-from casework.core.models import AuditEntry, entries_of, verify_chain
+from casework.core.models import entries_of, verify_chain
 from casework.extensions import db as _db
 from casework.notifications.models import Notification
 from casework.stats import reports
