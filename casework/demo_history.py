@@ -35,8 +35,8 @@ from .core import calendar, engine, kinds
 from .core.errors import CaseworkError
 from .core.models import Case, CongressSession
 from .demo_story import (AID, BRANCH, BRANCH_FUND, BRANCH_GROUP, BRANCH_INCOMES, BRANCH_PEOPLE, BRANCH_THRESHOLDS,
-                         CO_HANDLERS, CORRECTION, DOCS, HANDLER_OF, INCOMES, MOTIONS, PROPOSALS, REPORT, Aid, Motion, Proposal,
-                         Start)
+                         CO_HANDLERS, CORRECTION, DOCS, HANDLER_OF, INCOMES, MOTIONS, PROPOSALS, REPORT, UPWARD_RETURN,
+                         UPWARD_SUMMARIES, Aid, Motion, Proposal, Start)
 from .extensions import db
 
 HISTORY_DAYS = 300  # at least this much history, so the finished stories have room before the recent ones
@@ -684,6 +684,33 @@ def report_story(r: Replay) -> Iterator:
     db.session.commit()
 
 
+def upward_story(r: Replay) -> Iterator:
+    """The year's upward reports (年度上报) to the company union near the end: the parts factory's union (B3)
+    submits its own and HQ's staff accept it after one return; the offices' branch (B1) has just submitted."""
+    from .core import engine
+    from .upward import operations as upward
+    b3, b1 = (db.session.scalar(select(Unit).where(Unit.code == c)) for c in (BRANCH[0], "B1"))
+    yield r.ago(8, "09:30")
+    year = local(utcnow()).year
+    report = upward.draft(r.user("committee6"), {"unit": b3.id, "year": year, "summary": UPWARD_SUMMARIES[0]})
+    engine.fire(report, "submit", r.user("committee6"))
+    db.session.commit()
+    yield r.later(1, "14:20")
+    engine.fire(report, "return_report", r.user("staff1"), {"reason": UPWARD_RETURN})
+    db.session.commit()
+    yield r.later(1, "10:10")
+    upward.correct(report, r.user("committee6"), {"summary": UPWARD_SUMMARIES[1]})
+    engine.fire(report, "submit", r.user("committee6"))
+    db.session.commit()
+    yield r.later(1, "15:40")
+    engine.fire(report, "accept_report", r.user("staff1"))
+    db.session.commit()
+    yield r.ago(1, "16:30")
+    other = upward.draft(r.user("committee1"), {"unit": b1.id, "year": year, "summary": UPWARD_SUMMARIES[2]})
+    engine.fire(other, "submit", r.user("committee1"))
+    db.session.commit()
+
+
 def privacy_story(r: Replay) -> Iterator:
     """我的数据 and the reads log at work: a worker opens another's aid request and is refused, asks for
     a correction of their data that union staff answer, and takes their e-mail as a daily digest."""
@@ -765,7 +792,8 @@ def load_history(now: datetime | None = None) -> dict | None:
     stories = ([("branch_funds", branch_fund_story(r))]
                + [(s.key, aid_story(r, s)) for s in AID] + [(s.key, proposal_story(r, s)) for s in PROPOSALS]
                + [(s.key, motion_story(r, s, session)) for s in MOTIONS]
-               + [("funds", fund_story(r)), ("report", report_story(r)), ("privacy", privacy_story(r))])
+               + [("funds", fund_story(r)), ("report", report_story(r)), ("privacy", privacy_story(r)),
+                  ("upward", upward_story(r))])
     with _quietly():
         r.run(stories)
     from .disclosure.models import Disclosure

@@ -58,6 +58,8 @@ STATE_LABELS = {
     "due": _l("Call-back due"), "fixing": _l("Being handled again"), "fixed": _l("Handled again and re-rated"),
     "explained": _l("Explained"), "appealed": _l("Appeal before the committee"),
     "upheld": _l("Appeal upheld: rating set aside"), "dismissed": _l("Appeal dismissed: rating stands"),
+    # the upward report's (年度上报)
+    "accepted": _l("Accepted by the upper union"),
 }
 
 TRIGGER_LABELS = {
@@ -87,6 +89,7 @@ TRIGGER_LABELS = {
     "rehandle": _l("Handed back for re-handling after a call-back"), "record": _l("Record the call-back"),
     "uphold_appeal": _l("Uphold the appeal"), "dismiss_appeal": _l("Dismiss the appeal"),
     "close_fixed": _l("Re-handled reply rated"),
+    "accept_report": _l("Accept the report"), "return_report": _l("Return the report"),
 }
 
 FIELD_LABELS = {

@@ -13,3 +13,4 @@ from .notifications.robots import ChatRobot, RobotOutbox  # noqa: F401
 from .proposals.models import Proposal, ProposalScore  # noqa: F401
 from .stats.models import StatStay  # noqa: F401
 from .supervision.models import BulletinPosting, ProgressNote, Slip  # noqa: F401
+from .upward.models import UpwardReport  # noqa: F401

@@ -237,3 +237,16 @@ def _privacy_shown(db, web):
     verify = web.get(f"/verify/{notice.verify_code}").get_data(as_text=True)
     assert "真实有效" in verify and "签名有效" in verify
     web.post("/logout", {}, form_page="/")
+
+
+def test_the_history_ends_with_one_accepted_and_one_submitted_upward_report(app, db):
+    from casework.upward.models import UpwardReport
+    assert app.test_cli_runner().invoke(args=["casework", "demo"]).exit_code == 0
+    reports = {r.unit.code: r for r in db.session.scalars(select(UpwardReport))}
+    assert {c: r.status for c, r in reports.items()} == {"B3": "accepted", "B1": "submitted"}
+    accepted = reports["B3"]
+    assert accepted.submissions == 2 and accepted.upper_unit.code == "HQ" and accepted.figures["aid"]
+    trail = [e.trigger for e in db.session.scalars(select(AuditEntry).where(
+        AuditEntry.subject_kind == "upward_report", AuditEntry.subject_id == accepted.id).order_by(AuditEntry.seq))]
+    assert trail == ["create", "submit", "return_report", "amend", "submit", "accept_report"]
+    assert all(verify_chain(r)[0] for r in reports.values())

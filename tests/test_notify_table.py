@@ -614,3 +614,70 @@ def test_every_declared_audience_and_condition_is_resolvable(app):
             for tell in tells:
                 assert tell.who in UNIT_ROLES or tell.who in AUDIENCES, (kind, trigger, tell.who)
                 assert not tell.when or tell.when in engine.GUARDS, (kind, trigger, tell.when)
+
+
+# -- the upward report (年度上报): a subject of the engine; its messages name the union and the year -------
+
+def _upward(state: str):
+    from casework.accounts.models import Unit
+    from casework.upward import operations as upward
+    b2 = _db.session.scalar(select(Unit).where(Unit.code == "B2"))
+    report = upward.draft(_u("committee3"), {"unit": b2.id, "year": 2026, "summary": "年度工作"})
+    if state in ("submitted", "returned"):
+        engine.fire(report, "submit", _u("committee3"))
+    if state == "returned":
+        engine.fire(report, "return_report", _u("staff1"), {"reason": "请补充走访台账"})
+    return report
+
+
+def upward_submit():
+    report = _upward("draft")
+    return lambda: engine.fire(report, "submit", _u("committee3"))
+
+
+def upward_resubmit():
+    report = _upward("returned")
+    return lambda: engine.fire(report, "submit", _u("committee3"))
+
+
+def upward_accept():
+    report = _upward("submitted")
+    return lambda: engine.fire(report, "accept_report", _u("staff1"))
+
+
+def upward_return():
+    report = _upward("submitted")
+    return lambda: engine.fire(report, "return_report", _u("staff1"), {"reason": "请补充走访台账"})
+
+
+UPWARD_ROWS = [  # trigger, destination, the way there, who is told
+    ("submit", "submitted", upward_submit, {"staff1"}),
+    ("submit", "submitted", upward_resubmit, {"staff1"}),
+    ("accept_report", "accepted", upward_accept, {"committee3"}),
+    ("return_report", "returned", upward_return, {"committee3"}),
+]
+
+
+def test_every_transition_of_the_upward_report_has_a_row_and_a_declaration():
+    wf = workflows.get("upward_report")
+    rows = {(trigger, dest) for trigger, dest, _way, _who in UPWARD_ROWS}
+    for t in wf.transitions:
+        assert (t.trigger, t.dest) in rows, f"upward_report.{t.trigger} -> {t.dest} has no row"
+        assert t.trigger in wf.notify, f"upward_report.{t.trigger} declares nobody to tell"
+
+
+@pytest.mark.parametrize("trigger,dest,way,told", UPWARD_ROWS, ids=[w.__name__ for _t, _d, w, _who in UPWARD_ROWS])
+def test_who_is_told_of_an_upward_report_exactly_once(demo, db, trigger, dest, way, told):
+    with replaying():
+        go = way()
+    before = db.session.scalar(select(Notification.id).order_by(Notification.id.desc()).limit(1)) or 0
+    outcome = go()
+    assert outcome.moved and outcome.case.state == dest
+    notes = db.session.scalars(select(Notification).where(Notification.id > before)).all()
+    got = Counter(n.user.username for n in notes)
+    assert set(got) == told and all(n == 1 for n in got.values()), got
+    for note in notes:  # in Chinese, naming the union and the year; about no case
+        assert note.case_id is None and "生产车间分会" in note.subject and "2026" in note.subject
+        assert note.body.strip()
+    if dest == "returned":
+        assert "请补充走访台账" in notes[0].body

@@ -295,3 +295,32 @@ def test_a_chart_leaves_room_for_its_longest_label_and_no_more():
     width = int(re.search(r'<svg[^>]* width="(\d+)"', svg).group(1))
     assert _text_width(long) < x <= _text_width(long) + 16 and width == x + 260
     assert 'aria-label="各环节办理时长"' in svg and "<title>帮扶申请 · 已报上级工会审批: 143.75</title>" in svg
+
+
+def test_the_level_above_sees_any_unit_of_its_subtree_rolled_up_from_its_children(demo, web, api):
+    """HQ's staff choose any unit below them; each unit's figures are its own plus its children's, exactly."""
+    for worker in ("worker1", "worker2", "worker3", "staff1"):  # G21, G22 (under B2), G11 (under B1), HQ
+        case = new_case("aid", demo[worker])
+        attach(case, "income_proof", demo[worker])
+        fire(case, "submit", demo[worker])
+    _db.session.commit()
+    hq = _db.session.scalar(select(Unit).where(Unit.parent_id.is_(None)))
+    start, end = date(2026, 1, 1), date(2026, 12, 31)
+    whole = compute(Scope(hq, start, end), by_unit=True)
+    rows = whole["by_unit"]["rows"]
+    assert [r["unit_name"] for r in rows][0] == hq.name and rows[0]["own"] and rows[0]["cases"] == 1
+    assert {r["unit_name"]: r["cases"] for r in rows[1:]} == {"机关分会": 1, "生产车间分会": 2}
+    assert whole["by_unit"]["total"]["cases"] == sum(r["count"] for r in whole["cases"]) == 4
+    for child in hq.children:  # each child's part is that child's own dashboard total
+        part = next(r for r in rows if r["unit"] == child.id)
+        assert part["cases"] == sum(r["count"] for r in compute(Scope(child, start, end))["cases"])
+    web.login("staff1")
+    b2 = _db.session.scalar(select(Unit).where(Unit.code == "B2"))
+    html = web.get(f"/stats?unit={b2.id}&from=2026-01-01&to=2026-12-31").get_data(as_text=True)
+    # Looking at a branch, the choice still offers every unit of the subtree, HQ included.
+    assert f'<option value="{hq.id}"' in html and 'data-table="by_unit"' in html and "下级单位汇总" in html
+    body = api.as_("staff1").get(f"/api/v1/stats?unit={b2.id}&from=2026-01-01&to=2026-12-31").get_json()
+    assert body["by_unit"]["total"]["cases"] == 2
+    assert sorted(r["cases"] for r in body["by_unit"]["rows"]) == [0, 1, 1]  # B2 itself, G21, G22
+    csv_text = web.get(f"/stats/export/by_unit.csv?unit={hq.id}&from=2026-01-01&to=2026-12-31").get_data(as_text=True)
+    assert "下级单位汇总" not in csv_text.splitlines()[0] and csv_text.splitlines()[0].lstrip("\ufeff").startswith("单位")

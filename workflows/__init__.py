@@ -2,7 +2,7 @@
 `casework` applies them."""
 from __future__ import annotations
 
-from . import aid, board, callback, motion, proposal, register, supervision
+from . import aid, board, callback, motion, proposal, register, supervision, upward_report
 from .base import Field, Transition, Workflow
 
 WORKFLOWS: dict[str, Workflow] = {
@@ -16,6 +16,7 @@ SUBJECTS: dict[str, Workflow] = {
     "board": board.WORKFLOW,
     "supervision": supervision.WORKFLOW,
     "callback": callback.WORKFLOW,
+    "upward_report": upward_report.WORKFLOW,
 }
 
 
@@ -53,22 +54,22 @@ EFFECTS = frozenset({
 # Guards that read no input, only the subject and the person: a step one of them refuses is not offered.
 STANDING_GUARDS = frozenset({
     "not_rated_yet", "rating_period_open", "not_scored_yet", "not_cosigned_yet", "has_cosigned",
-    "not_reopened_before", "cosigning_window_open", "not_on_hold", "on_hold",
+    "not_reopened_before", "cosigning_window_open", "not_on_hold", "on_hold", "not_upper_reviewer",
 })
 # The effects the register's, the board's, the slips' and the call-backs' workflows name.
 SUBJECT_EFFECTS = frozenset({"register_household", "decline_household", "post_disclosure", "issue_board_pdf",
                              "record_slip_answer", "close_slip",
                              "record_callback", "order_fix", "set_ratings_aside",
-                             "record_decision"})
+                             "record_decision", "freeze_figures", "record_review"})
 # The guards and branch selectors of those workflows.
-SUBJECT_GUARDS = frozenset({"callback_outcome_complete"})
+SUBJECT_GUARDS = frozenset({"callback_outcome_complete", "not_upper_reviewer"})
 SUBJECT_CONDITIONS = frozenset({"outcome_fix", "outcome_explain", "outcome_appeal"})
 # Branch selectors the engine answers by name for `Workflow.run`.
 CONDITIONS = frozenset({"posting_open", "reconsider", "above_threshold", "by_cosigner"})
 # Units other than the case's whose committee votes (`Transition.level`), resolved by name.
-LEVELS = frozenset({"parent_union"})
+LEVELS = frozenset({"parent_union", "upper_union"})
 
 __all__ = ["WORKFLOWS", "SUBJECTS", "GUARDS", "STANDING_GUARDS", "EFFECTS", "SUBJECT_EFFECTS", "CONDITIONS", "LEVELS", "get", "aid",
-           "proposal", "motion", "register", "board", "supervision", "callback", "SUBJECT_GUARDS",
+           "proposal", "motion", "register", "board", "supervision", "callback", "upward_report", "SUBJECT_GUARDS",
            "SUBJECT_CONDITIONS",
            "Field", "Transition", "Workflow"]

@@ -38,8 +38,8 @@ REVIEW_ROLES = frozenset({
 
 # Who a step can tell besides the roles above (casework/notifications resolves each name): the co-signers
 # of a motion, the committee members who voted in the round that carried, the author of the motion one
-# was merged into.
-AUDIENCES = ("cosigners", "coproposers", "voters", "merge_target_author", "raters")
+# was merged into, who drafted or submitted an upward report.
+AUDIENCES = ("cosigners", "coproposers", "voters", "merge_target_author", "raters", "report_drafters")
 # Steps that cannot be undone: the web form asks the person to confirm before firing them (the API does
 # not: its callers confirm in their own way). Declared here once, read through `Transition.irreversible`.
 IRREVERSIBLE_TRIGGERS = frozenset({

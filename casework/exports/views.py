@@ -177,7 +177,7 @@ def stats_table(table: str, fmt: str):
     from ..stats.tables import scope_for, tables
     scope = scope_for(current_user, request.args)
     with force_locale("zh"):
-        all_tables = tables(compute(scope))
+        all_tables = tables(compute(scope, by_unit=table == "by_unit"))
         if table not in all_tables:
             abort(404)
         t = all_tables[table]

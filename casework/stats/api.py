@@ -30,6 +30,10 @@ class StatsOut(Schema):
     proposals = Dict()
     motions = Dict()
     objections = List(Raw())
+    by_unit = Dict(metadata={"description": "the period's additive figures (cases, aid_count, aid_amount, "
+                                            "proposals_collected, motions_filed, visits) of the unit itself "
+                                            "(`own`) and of each unit directly below it with its own subtree: "
+                                            "rows, and their total, which equals the unit's figures"})
     visits = Dict(metadata={"description": "home visits (走访慰问) dated in the period and the distinct workers "
                                            "visited: rows by month, unit and category; by_month, by_unit, "
                                            "by_category and total, each {visits, people}"})
@@ -44,4 +48,4 @@ class StatsOut(Schema):
 def stats(**_ignored):
     scope = scope_for(user(), request.args)
     return {"unit": scope.unit.id, "unit_name": scope.unit.name, "start": scope.start.isoformat(),
-            "end": scope.end.isoformat(), **compute(scope)}
+            "end": scope.end.isoformat(), **compute(scope, by_unit=True)}

@@ -44,8 +44,9 @@ GRANTED_STATES = ("approved", "disbursed", "closed")
 class Scope:
     """A unit tree and a period of local dates [start, end], as UTC bounds for the database."""
 
-    def __init__(self, unit: Unit, start: date, end: date):
+    def __init__(self, unit: Unit, start: date, end: date, self_only: bool = False):
         self.unit, self.start, self.end = unit, start, end
+        self.self_only = self_only  # the unit's own figures, without the units below it (a roll-up's part)
         self.lo = to_utc(datetime.combine(start, time.min))
         self.hi = to_utc(datetime.combine(end + timedelta(days=1), time.min))
         # China keeps one offset all year; the offset at the period's start places times in local days.
@@ -53,6 +54,8 @@ class Scope:
         self.period = None  # the period's stays, read once per scope (_Period)
 
     def unit_ids(self):
+        if self.self_only:
+            return select(Unit.id).where(Unit.id == self.unit.id)
         return select(Unit.id).where(Unit.path.startswith(self.unit.path))
 
     def case_ids(self):
@@ -93,10 +96,35 @@ def _ended(scope: Scope, kind: str, **conds):
     return where
 
 
-def compute(scope: Scope) -> dict:
-    return {"cases": cases_by_kind_state(scope), "aid": aid_granted(scope), "handling": handling(scope),
-            "deadlines": deadlines(scope), "proposals": proposals(scope), "motions": motions(scope),
-            "objections": objections(scope), "visits": visits(scope)}
+def compute(scope: Scope, by_unit: bool = False) -> dict:
+    out = {"cases": cases_by_kind_state(scope), "aid": aid_granted(scope), "handling": handling(scope),
+           "deadlines": deadlines(scope), "proposals": proposals(scope), "motions": motions(scope),
+           "objections": objections(scope), "visits": visits(scope)}
+    if by_unit:
+        out["by_unit"] = rollup(scope)
+    return out
+
+
+ROLLUP_FIGURES = ("cases", "aid_count", "aid_amount", "proposals_collected", "motions_filed", "visits")
+
+
+def rollup(scope: Scope) -> dict:
+    """The scope's additive figures split into the unit's own and each unit directly below it (with the units
+    under that one): the parts add up exactly to the total, which is the scope's own figures."""
+    parts = [Scope(scope.unit, scope.start, scope.end, self_only=True)]
+    parts += [Scope(child, scope.start, scope.end) for child in db.session.scalars(
+        select(Unit).where(Unit.parent_id == scope.unit.id).order_by(Unit.path))]
+    rows = []
+    for part in parts:
+        granted = aid_granted(part)["total"]
+        rows.append({"unit": part.unit.id, "unit_name": part.unit.name, "own": part.self_only,
+                     "cases": sum(r["count"] for r in cases_by_kind_state(part)),
+                     "aid_count": granted["count"], "aid_amount": granted["amount"],
+                     "proposals_collected": _count(part, "proposal", left_by="submit", left_to="submitted"),
+                     "motions_filed": _count(part, "motion", left_by="file", left_to="handling"),
+                     "visits": visits(part)["total"]["visits"]})
+    total = {k: sum(r[k] for r in rows) for k in ROLLUP_FIGURES}
+    return {"rows": rows, "total": total}
 
 
 def cases_by_kind_state(scope: Scope) -> list[dict]:

@@ -24,6 +24,16 @@ def may_see_statistics(user: User, unit: Unit) -> bool:
     return any(r in roles_at(user, unit) for r in ROLES)
 
 
+def visible_units(user: User) -> list[Unit]:
+    """Every unit whose statistics `user` may see: the subtrees where they hold one of ROLES."""
+    from sqlalchemy import or_
+    paths = sorted({g.unit_path for g in grants(user) if g.role in ROLES})
+    if not paths:
+        return []
+    return list(db.session.scalars(select(Unit).where(or_(*[Unit.path.startswith(p) for p in paths]))
+                                   .order_by(Unit.path)))
+
+
 def scope_for(user: User, args) -> Scope:
     """The unit (default: the highest where the user may see statistics) and period (default: this year)."""
     raw = args.get("unit")
@@ -67,7 +77,19 @@ def tables(stats: dict) -> dict[str, dict]:
     choice = lambda c: str(labels.CHOICE_LABELS.get(c, c))  # noqa: E731
     aid = stats["aid"]
     p, m, v = stats["proposals"], stats["motions"], stats["visits"]
-    return {
+    shown = {}
+    if "by_unit" in stats:
+        part = lambda r: _("%(unit)s (itself)", unit=r["unit_name"]) if r["own"] else r["unit_name"]  # noqa: E731
+        cells = lambda r: [r["cases"], r["aid_count"], format_money(r["aid_amount"]), r["proposals_collected"],  # noqa: E731
+                           r["motions_filed"], r["visits"]]
+        u = stats["by_unit"]
+        shown["by_unit"] = {
+            "title": _l("The units below, rolled up"), "zh": "下级单位汇总",
+            "headers": [(_l("Unit"), "单位"), (_l("Cases"), "案件数"), (_l("Aid granted"), "救助发放（件）"),
+                        (_l("Amount (yuan)"), "金额（元）"), (_l("Proposals collected"), "建议征集（件）"),
+                        (_l("Motions filed"), "提案立案（件）"), (_l("Visits made"), "走访次数")],
+            "rows": [[part(r), *cells(r)] for r in u["rows"]] + [[_("Total"), *cells(u["total"])]]}
+    return shown | {
         "cases": {"title": _l("Cases by type and state"), "zh": "案件类型与状态",
                   "headers": [(_l("Type"), "类型"), (_l("State"), "状态"), (_l("Count"), "件数")],
                   "rows": [[kind(r["kind"]), state(r["kind"], r["state"]), r["count"]] for r in stats["cases"]]},

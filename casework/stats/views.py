@@ -4,10 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from wtforms import HiddenField, SelectField, StringField
 
-from ..accounts.models import Unit
 from ..clock import today
 from ..core.errors import Invalid
 from ..extensions import db
@@ -16,7 +14,7 @@ from .. import labels
 from . import charts as svg
 from . import reports
 from .queries import Scope, compute
-from .tables import charts, scope_for, tables
+from .tables import charts, scope_for, tables, visible_units
 
 bp = Blueprint("stats", __name__)
 
@@ -59,8 +57,8 @@ def annual_report():
 
 
 def _page(scope: Scope, form: AnnualReportForm):
-    stats = compute(scope)
-    units = db.session.scalars(select(Unit).where(Unit.path.startswith(scope.unit.path)).order_by(Unit.path)).all()
+    stats = compute(scope, by_unit=True)
+    units = visible_units(current_user)
     shown, pairs = tables(stats), charts(stats)
     unit = {"deadlines": "%"}
     return render_template(

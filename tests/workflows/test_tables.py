@@ -371,7 +371,8 @@ def _used(attr):
 def test_guards_registry_is_exact():
     assert _used("guards") == workflows.GUARDS
     assert isinstance(workflows.GUARDS, frozenset)
-    assert workflows.STANDING_GUARDS <= workflows.GUARDS  # offered only when they pass: real guard names
+    # offered only when they pass: real guard names (of a case workflow or a subject's)
+    assert workflows.STANDING_GUARDS <= workflows.GUARDS | workflows.SUBJECT_GUARDS
 
 
 def test_effects_registry_is_exact():
@@ -470,7 +471,11 @@ def test_above_the_threshold_approval_refers_and_the_parent_votes_apart():
     for trigger in ("parent_approve", "parent_reject"):
         (t,) = wf.candidates(trigger, "parent_approval")
         assert t.vote and t.level == "parent_union" and t.once_with == ("approve", "reject")
-    assert workflows.LEVELS == {"parent_union"}
+    # Every level a table names, and no other: the parent union's vote on aid, the upper union's review of an
+    # upward report.
+    used = {t.level for wf in (*workflows.WORKFLOWS.values(), *workflows.SUBJECTS.values())
+            for t in wf.transitions if t.level}
+    assert workflows.LEVELS == used == {"parent_union", "upper_union"}
 
 
 def test_notices_are_issued_exactly_at_their_steps():
