@@ -176,3 +176,34 @@ def test_retry_waits_are_a_setting(tmp_path):
 def test_the_worker_command_needs_redis(app):
     r = app.test_cli_runner().invoke(args=["casework", "worker", "--burst"])
     assert r.exit_code != 0 and "CASEWORK_REDIS_URL" in r.output
+
+
+def test_a_case_list_above_the_size_is_exported_by_a_job(demo, web, monkeypatch):
+    import csv
+    import io
+
+    from casework.exports import views as exports
+    for _ in range(3):
+        aid_to(demo, "submitted")
+    web.login("staff1")
+    small = web.get("/export/cases.csv")
+    assert small.status_code == 200  # below the size: straight from the request
+    monkeypatch.setattr(exports, "QUEUE_ABOVE", 2)
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    r = web.get("/export/cases.csv?kind=aid")
+    assert r.status_code == 302 and "/jobs/" in r.headers["Location"]
+    drain()
+    job = _db.session.scalar(select(Job).order_by(Job.id.desc()))
+    assert (job.kind, job.state, job.done, job.total) == ("export_cases", "done", 3, 3)
+    page = web.get(r.headers["Location"]).get_data(as_text=True)
+    assert "下载" in page
+    status = web.get(f"/jobs/{job.id}.json").get_json()
+    assert status["percent"] == 100 and status["url"] == f"/jobs/{job.id}/file"
+    got = web.get(status["url"])
+    assert got.status_code == 200 and "filename*=UTF-8''" in got.headers["Content-Disposition"]
+    assert got.data == small.data  # the same file the request would have streamed
+    rows = list(csv.reader(io.StringIO(got.data.decode("utf-8-sig"))))
+    assert rows[0][0] == "编号" and len(rows) == 4
+    other = Browser(web.client.application.test_client())
+    other.login("committee1")
+    assert other.get(status["url"]).status_code == 404

@@ -118,6 +118,7 @@ class Context:
     kind: str
     args: dict
     attempt: int
+    user_id: int  # who started it: the job sees what they may see
 
     def total(self, n: int):
         self._update(total=n)
@@ -168,7 +169,7 @@ def _perform(job_id: int):
     if claimed.rowcount != 1:
         return None  # done, failed, or running elsewhere
     job = db.session.get(Job, job_id)
-    ctx = Context(job.id, job.kind, dict(job.args or {}), job.attempts)
+    ctx = Context(job.id, job.kind, dict(job.args or {}), job.attempts, job.created_by_id)
     db.session.rollback()
     try:
         result = KINDS[ctx.kind](ctx)
