@@ -87,13 +87,13 @@ def test_a_failing_job_is_retried_then_shown_failed_in_chinese(demo, web, app, m
     monkeypatch.setitem(tasks.KINDS, "hopeless", hopeless)
     first = tasks.enqueue("flaky", {}, demo["staff1"])
     drain()
-    job = _db.session.get(Job, first.id)
+    job = _db.session.get(Job, first)
     assert calls == [1, 2] and (job.state, job.attempts, job.done, job.total, job.result) == ("done", 2, 4, 4, "ok")
     assert job.error == ""  # the failed attempt's reason is gone once a retry succeeded
     calls.clear()
     second = tasks.enqueue("hopeless", {}, demo["staff1"])
     drain()
-    job = _db.session.get(Job, second.id)
+    job = _db.session.get(Job, second)
     # One attempt and the retries that CASEWORK_JOB_RETRY_SECONDS allows, then it stays failed.
     assert calls == [1, 2, 3, 4] and (job.state, job.attempts) == ("failed", 4) and job.finished_at
     web.login("staff1")

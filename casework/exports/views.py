@@ -114,8 +114,8 @@ def cases(fmt: str):
     name = f"案件列表-{today().isoformat()}"
     if count > QUEUE_ABOVE:
         args = {k: request.args[k] for k in CASE_ARGS if request.args.get(k)}
-        job = tasks.enqueue("export_cases", {"fmt": fmt, "name": name, "filters": args}, user, total=count)
-        return redirect(url_for("tasks.job_page", job_id=job.id))
+        job_id = tasks.enqueue("export_cases", {"fmt": fmt, "name": name, "filters": args}, user, total=count)
+        return redirect(url_for("tasks.job_page", job_id=job_id))
     return respond(fmt, name, "案件列表", CASE_HEADERS, _zh(case_rows(user, request.args)))
 
 

@@ -71,16 +71,17 @@ def _processes(n: int) -> Executor:
         return _pool
 
 
-def start(notices: list[Notice], user, title: str) -> NoticeBatch:
-    """The batch row and its job, committed and handed to a worker."""
+def start(notices: list[Notice], user, title: str) -> str:
+    """The batch row and its job, committed and handed to a worker; returns the batch's token."""
     row = NoticeBatch(token=secrets.token_urlsafe(16), title=title[:200], requested_by_id=user.id,
                       notice_ids=[n.id for n in notices])
     db.session.add(row)
     db.session.flush()
+    token = row.token
     # The chunk size travels with the job: a re-run must cut the same chunks as the run it continues.
-    job = enqueue("notice_batch", {"batch": row.id, "chunk": CHUNK}, user, total=len(notices),
-                  before=lambda job: setattr(row, "job_id", job.id))
-    return db.session.get(NoticeBatch, job.args["batch"])
+    enqueue("notice_batch", {"batch": row.id, "chunk": CHUNK}, user, total=len(notices),
+            before=lambda job: setattr(row, "job_id", job.id))
+    return token
 
 
 def render_chunk(pages: list[tuple[str, dict]]) -> bytes:

@@ -191,7 +191,7 @@ def _batches():
             title = KINDS[kind].title
             if disclosure:
                 title += f" · #{disclosure}"
-            token = batch.start(notices, current_user, title).token
+            token = batch.start(notices, current_user, title)
             return redirect(url_for("notices.batch_page", token=token))
     recent = db.session.scalars(select(NoticeBatch).where(NoticeBatch.requested_by_id == current_user.id,
                                                           NoticeBatch.job_id.is_not(None))

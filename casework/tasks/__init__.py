@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,7 +41,6 @@ KINDS: dict[str, Callable[["Context"], str | None]] = {}
 # kind -> (job) -> the address of what a finished job made, for the page and the API.
 LINKS: dict[str, Callable[[Job], str | None]] = {}
 _here = ThreadPoolExecutor(max_workers=1, thread_name_prefix="casework-job")
-_stopping = threading.Event()
 
 
 def task(kind: str, link: Callable[[Job], str | None] | None = None):
@@ -65,9 +64,9 @@ def retry_seconds(app: Flask | None = None) -> list[int]:
 
 # -- starting a job ------------------------------------------------------------------------------------------
 
-def enqueue(kind: str, args: dict, user, *, total: int = 0, before: Callable[[Job], None] | None = None) -> Job:
+def enqueue(kind: str, args: dict, user, *, total: int = 0, before: Callable[[Job], None] | None = None) -> int:
     """Inserts the job row, commits (with whatever the caller added, `before` seeing the flushed job), and
-    hands it to a worker. Returns the row (state queued)."""
+    hands it to a worker. Returns the job's id."""
     if kind not in KINDS:
         raise KeyError(f"no job kind {kind!r}")
     job = Job(kind=kind, args=args, state="queued", total=total, done=0, attempts=0, error="", holder="",
@@ -78,9 +77,8 @@ def enqueue(kind: str, args: dict, user, *, total: int = 0, before: Callable[[Jo
         before(job)
     db.session.commit()
     job_id = job.id
-    db.session.rollback()  # end the transaction the commit's read-back began: the worker writes next
     dispatch(job_id)
-    return db.session.get(Job, job_id)
+    return job_id
 
 
 def dispatch(job_id: int, app: Flask | None = None):
@@ -105,8 +103,8 @@ def _run_here(app: Flask, job_id: int):
             perform(job_id, app)
             return
         except Exception:  # noqa: BLE001  perform recorded it; raised only when another attempt is due
-            if attempt < len(waits) and _stopping.wait(waits[attempt]):
-                return
+            if attempt < len(waits):
+                time.sleep(waits[attempt])
 
 
 # -- running a job -------------------------------------------------------------------------------------------
