@@ -94,12 +94,19 @@ def test_a_failing_job_is_retried_then_shown_failed_in_chinese(demo, web, app, m
     second = tasks.enqueue("hopeless", {}, demo["staff1"])
     drain()
     job = _db.session.get(Job, second)
-    # One attempt and the retries that CASEWORK_JOB_RETRY_SECONDS allows, then it stays failed.
-    assert calls == [1, 2, 3, 4] and (job.state, job.attempts) == ("failed", 4) and job.finished_at
+    # A JobError says retrying will not help: failed at once, with its reason.
+    assert calls == [1] and (job.state, job.attempts) == ("failed", 1) and job.finished_at
     web.login("staff1")
     status = web.get(f"/jobs/{job.id}.json").get_json()
     assert status == {"id": job.id, "kind": "hopeless", "status": "failed", "done": 0, "total": 0, "percent": 0,
-                      "attempts": 4, "error": "名册文件无法读取", "url": None}
+                      "attempts": 1, "error": "名册文件无法读取", "url": None}
+    # Any other failure: one attempt and the retries that CASEWORK_JOB_RETRY_SECONDS allows, then failed.
+    calls.clear()
+    monkeypatch.setitem(tasks.KINDS, "broken", lambda ctx: calls.append(ctx.attempt) or 1 / 0)
+    third = tasks.enqueue("broken", {}, demo["staff1"])
+    drain()
+    job = _db.session.get(Job, third)
+    assert calls == [1, 2, 3, 4] and (job.state, job.attempts, job.error) == ("failed", 4, "division by zero")
 
 
 def test_the_batch_page_says_why_it_failed_in_chinese(demo, web, app, monkeypatch):

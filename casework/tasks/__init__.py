@@ -174,7 +174,7 @@ def _perform(job_id: int):
     except Exception as exc:  # noqa: BLE001  the page must say what happened, never hang
         db.session.rollback()
         log.exception("job %s (%s) attempt %s failed", job_id, ctx.kind, ctx.attempt)
-        last = ctx.attempt > len(retry_seconds())
+        last = isinstance(exc, JobError) or ctx.attempt > len(retry_seconds())
         db.session.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(
             state="failed" if last else "queued", error=describe(exc), heartbeat_at=utcnow(),
             finished_at=utcnow() if last else None, holder=""))
