@@ -24,7 +24,7 @@ from .factories import aid_to
 def drain():
     """Waits until the worker thread has run everything handed to it (it runs one job at a time, in order)."""
     _db.session.rollback()  # hold no SQLite read lock while the worker writes
-    tasks._here.submit(lambda: None).result(timeout=300)
+    tasks.drain(300)
     _db.session.expire_all()
 
 

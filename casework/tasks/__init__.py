@@ -95,6 +95,11 @@ def dispatch(job_id: int, app: Flask | None = None):
     return None
 
 
+def drain(timeout: float = 120) -> None:
+    """Waits until this process's worker thread has run what it was handed (it runs jobs in order)."""
+    _here.submit(lambda: None).result(timeout=timeout)
+
+
 def _run_here(app: Flask, job_id: int):
     """The in-process worker: RQ's retries with backoff, done by hand."""
     waits = retry_seconds(app)
