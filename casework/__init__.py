@@ -70,7 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
 CAPABILITIES = (
     ".accounts.views", ".accounts.mine", ".admin", ".web", ".guide", ".attachments", ".funds.views", ".notifications.views", ".scheduler",
     ".notices", ".disclosure", ".proposals.views", ".motions.views", ".handling.views", ".stats", ".exports", ".roster", ".register",
-    ".ratings", ".ops", ".privacy", ".supervision", ".upward", ".search", ".api", ".cli",
+    ".ratings", ".ops", ".privacy", ".supervision", ".upward", ".search", ".tasks", ".api", ".cli",
 )
 
 

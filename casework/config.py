@@ -91,6 +91,21 @@ def _redis_url(env) -> str:
     return url
 
 
+def _retry_seconds(env) -> list[int]:
+    """CASEWORK_JOB_RETRY_SECONDS: the waits between a failed job's attempts, e.g. "10,60,300" (3 retries)."""
+    raw = (env.get("CASEWORK_JOB_RETRY_SECONDS") or "").strip()
+    if not raw:
+        return [10, 60, 300]
+    try:
+        waits = [int(part) for part in raw.split(",")]
+    except ValueError:
+        waits = []
+    if not 1 <= len(waits) <= 10 or not all(0 <= w <= 86400 for w in waits):
+        raise ConfigError(f"CASEWORK_JOB_RETRY_SECONDS={raw!r} is not a list of 1 to 10 waits in seconds "
+                          "(0..86400), e.g. '10,60,300'")
+    return waits
+
+
 def _storage(env) -> tuple[str, str, str] | None:
     """CASEWORK_STORAGE_URL: unset for the local upload folder, or s3://bucket/prefix for object storage."""
     raw = (env.get("CASEWORK_STORAGE_URL") or "").strip()
@@ -193,6 +208,7 @@ def from_env(instance_path: str, env=None) -> dict:
         "RATELIMIT_STORAGE_URI": _redis_url(env),
         # The same Redis for the grants cache and the task queue; "" for the embedded default.
         "CASEWORK_REDIS_URL": "" if _redis_url(env) == "memory://" else _redis_url(env),
+        "CASEWORK_JOB_RETRY_SECONDS": _retry_seconds(env),
         "CASEWORK_LIMITS": _limits(env),
         "CASEWORK_PROXIES": _int(env, "CASEWORK_PROXIES", 0, 0, 5),
         "CASEWORK_TOKEN_DAYS": _int(env, "CASEWORK_TOKEN_DAYS", 30, 1, 3650),

@@ -99,7 +99,9 @@ def app(database_url, tmp_path_factory):
     from casework import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
                       "SECRET_KEY": "test-secret-key-not-for-production",
-                      "CASEWORK_UPLOAD_DIR": str(instance / "uploads")})
+                      "CASEWORK_UPLOAD_DIR": str(instance / "uploads"),
+                      # A failed job's retries follow at once: tests wait on events, not on backoff.
+                      "CASEWORK_JOB_RETRY_SECONDS": [0, 0, 0]})
     with app.app_context():
         from flask_migrate import upgrade
         upgrade(revision="heads")

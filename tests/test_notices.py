@@ -20,6 +20,7 @@ from casework.core.models import AuditEntry, CongressSession
 from casework.extensions import db as _db
 from casework.notices import batch, operations, renderer, signing
 from casework.notices.models import Notice, NoticeBatch
+from casework.tasks.models import Job
 
 from .conftest import Browser
 from .factories import aid_to, fire, new_case, post_on_board, posting_over
@@ -679,11 +680,13 @@ def test_batch_failure_and_interruption_are_reported(demo, web, app, monkeypatch
     assert status["status"] == "failed" and "layout too large" in status["error"]
     none = web.post("/notices/batches", {"kind": "aid_receipt", "cases": case.number})
     assert none.status_code == 200 and ("No issued notices" in none.get_data(as_text=True) or "没有" in none.get_data(as_text=True))
-    row = NoticeBatch(token="stale-token", title="t", requested_by_id=demo["staff1"].id, notice_ids=[],
-                      total=1, status="running")
-    _db.session.add(row)
+    job = Job(kind="notice_batch", args={}, state="running", total=1, created_by_id=demo["staff1"].id)
+    _db.session.add(job)
+    _db.session.flush()
+    _db.session.add(NoticeBatch(token="stale-token", title="t", requested_by_id=demo["staff1"].id,
+                                notice_ids=[], job_id=job.id))
     _db.session.commit()
-    row.heartbeat_at = row.created_at - timedelta(minutes=11)
+    job.heartbeat_at = job.created_at - timedelta(minutes=11)
     _db.session.commit()
     assert web.get("/notices/batches/stale-token.json").get_json()["status"] == "interrupted"
 

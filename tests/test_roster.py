@@ -361,6 +361,9 @@ def test_admin_pages_dry_run_report_confirm_progress_and_lists(demo, web):
     job = _db.session.get(RosterImport, job_id)
     assert job.status == "done" and job.content is None and job.done == job.total == 4
     assert count(User) == 23
+    from casework.tasks.models import Job  # it ran as a job on the task queue (here: the in-process worker)
+    queued = _db.session.scalar(select(Job).where(Job.kind == "roster_import"))
+    assert (queued.state, queued.args["import"], queued.result) == ("done", job_id, f"roster_import:{job_id}")
     progress = web.get(f"/admin/roster/imports/{job.id}/progress").get_json()
     assert progress["status"] == "done" and progress["percent"] == 100
     page = web.get(f"/admin/roster/imports/{job.id}").get_data(as_text=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import force_locale
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
@@ -21,7 +21,8 @@ from ..extensions import db
 from .. import labels
 from ..privacy import access
 from ..core.inputs import record_id
-from .writer import respond
+from ..tasks import Context, task
+from .writer import csv_bytes, respond, xlsx_bytes
 
 bp = Blueprint("exports", __name__)
 FMT = "<any(csv, xlsx):fmt>"  # other formats are simply not found
@@ -68,33 +69,85 @@ def _zh(rows):
         yield from rows
 
 
+# A case list longer than this is written by a job on the task queue (a gateway would time out on it) and
+# fetched from the job's page once ready; shorter ones stream straight from the request.
+QUEUE_ABOVE = 5000
+CASE_ARGS = ("kind", "state", "sort", "dir", "from", "to")
+
+
+def _case_query(user, args):
+    """The visible cases the list's filters choose, in the list's order, and the export's file name."""
+    kind = args.get("kind") or None
+    if kind and kind not in kinds.KINDS:
+        abort(404)
+    state = args.get("state") or None
+    order = chosen_order(args.get("sort"), args.get("dir"), NEWEST_FIRST)[0]
+    start, end, _wrong = day_span(args)  # as on the page: a wrong day is left out
+    stmt = created_within(kinds.visible_cases(user, kind), start, end)
+    if state:
+        stmt = stmt.where(Case.state == state)
+    return stmt, order
+
+
+def case_rows(user, args):
+    stmt, order = _case_query(user, args)
+    # Keyset pages in the list's order; each page leaves the session before the next.
+    after = None
+    while True:
+        page, after = paging.keyset(stmt.options(joinedload(Case.unit), joinedload(Case.applicant),
+                                                 selectinload(Case.parties)), order, after, CHUNK, unique=True)
+        for case in page:
+            yield case_row(case, user)
+        if after is None:
+            return
+        db.session.expunge_all()
+        db.session.add(user)  # the reader stays: a job's progress commits may have expired it
+
+
 @bp.route(f"/export/cases.{FMT}")
 @login_required
 def cases(fmt: str):
-    kind = request.args.get("kind") or None
-    if kind and kind not in kinds.KINDS:
-        abort(404)
-    state = request.args.get("state") or None
+    from .. import tasks
     user = current_user._get_current_object()
-    order = chosen_order(request.args.get("sort"), request.args.get("dir"), NEWEST_FIRST)[0]
-    start, end, _wrong = day_span(request.args)  # as on the page: a wrong day is left out
+    stmt, _order = _case_query(user, request.args)
+    count = db.session.scalar(select_count(stmt))
+    name = f"案件列表-{today().isoformat()}"
+    if count > QUEUE_ABOVE:
+        args = {k: request.args[k] for k in CASE_ARGS if request.args.get(k)}
+        job_id = tasks.enqueue("export_cases", {"fmt": fmt, "name": name, "filters": args}, user, total=count)
+        return redirect(url_for("tasks.job_page", job_id=job_id))
+    return respond(fmt, name, "案件列表", CASE_HEADERS, _zh(case_rows(user, request.args)))
 
-    def rows():
-        # Keyset pages in the list's order; each page leaves the session before the next.
-        after = None
-        while True:
-            stmt = created_within(kinds.visible_cases(user, kind), start, end).options(
-                joinedload(Case.unit), joinedload(Case.applicant), selectinload(Case.parties))
-            if state:
-                stmt = stmt.where(Case.state == state)
-            page, after = paging.keyset(stmt, order, after, CHUNK, unique=True)
-            for case in page:
-                yield case_row(case, user)
-            if after is None:
-                return
-            db.session.expunge_all()
 
-    return respond(fmt, f"案件列表-{today().isoformat()}", "案件列表", CASE_HEADERS, _zh(rows()))
+def _export_link(job) -> str:
+    return url_for("tasks.job_file", job_id=job.id)
+
+
+@task("export_cases", link=_export_link)
+def export_cases(ctx: Context) -> str:
+    """Writes the case list into the store under the job's own key: a re-run writes the same file again."""
+    from ..accounts.models import User
+    from ..storage import store
+    user = db.session.get(User, ctx.user_id)
+    fmt, filters = ctx.args["fmt"], ctx.args["filters"]
+    total = db.session.scalar(select_count(_case_query(user, filters)[0]))
+    ctx.total(total)
+
+    def counted(rows):
+        for n, row in enumerate(rows, start=1):
+            if n % CHUNK == 0:
+                ctx.progress(min(n, total))  # also the job's heartbeat
+            yield row
+    rows = _zh(counted(case_rows(user, filters)))
+    data = csv_bytes(CASE_HEADERS, rows) if fmt == "csv" else xlsx_bytes("案件列表", CASE_HEADERS, rows)
+    key = f"exports/job-{ctx.job_id}.{fmt}"
+    store().put(key, data)
+    return key
+
+
+def select_count(stmt):
+    from sqlalchemy import func, select
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
 @bp.route(f"/export/work.{FMT}")

@@ -65,7 +65,7 @@ CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _disposition(filename: str) -> str:
+def disposition(filename: str) -> str:
     # RFC 5987: Chinese file names survive; the ASCII fallback keeps old clients working.
     return f"attachment; filename=\"export.{filename.rsplit('.', 1)[-1]}\"; filename*=UTF-8''{quote(filename)}"
 
@@ -84,11 +84,11 @@ def csv_response(filename: str, headers: list[str], rows) -> Response:
                 buf.truncate()
         yield buf.getvalue()
     return Response(stream_with_context(generate()), mimetype=CSV_TYPE,
-                    headers={"Content-Disposition": _disposition(filename)})
+                    headers={"Content-Disposition": disposition(filename)})
 
 
 def xlsx_response(filename: str, sheet: str, headers: list[str], rows) -> Response:
-    return Response(xlsx_bytes(sheet, headers, rows), headers={"Content-Disposition": _disposition(filename)},
+    return Response(xlsx_bytes(sheet, headers, rows), headers={"Content-Disposition": disposition(filename)},
                     mimetype=XLSX_TYPE)
 
 

@@ -1,11 +1,10 @@
 """Batch printing off the request: many issued notices laid out again, from the values they were issued with,
-into one PDF, with a progress row that the page polls.
+into one PDF, as a job on the task queue (casework.tasks) whose row the page polls.
 
-A request only inserts the row; one coordinator thread per web process takes it, hands chunks of notices to a
-pool of worker processes (WeasyPrint is CPU-bound and holds a layout in memory: processes give both
-parallelism and a memory cap) on a machine of 3 cores or more, or renders them itself on a smaller one,
-merges the chunks and stores the result. A coordinator that dies (its worker
-was recycled) stops renewing `heartbeat_at`; the page then says so and offers to start again.
+The job hands chunks of notices to a pool of worker processes (WeasyPrint is CPU-bound and holds a layout in
+memory: processes give both parallelism and a memory cap) on a machine of 3 cores or more, or renders them
+itself on a smaller one. Each rendered chunk is stored as a job part, so a job re-run after its worker died
+renders only the chunks still missing; the parts are then merged and stored on the batch.
 """
 from __future__ import annotations
 
@@ -15,26 +14,23 @@ import logging
 import os
 import secrets
 import threading
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from datetime import timedelta
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 
-from flask import Flask, current_app
+from flask import current_app, url_for
 from sqlalchemy import select, update
 from sqlalchemy.orm import undefer
 
-from ..clock import utcnow
 from ..extensions import db
+from ..tasks import Context, enqueue, task
 from . import renderer
 from .models import KINDS, Notice, NoticeBatch
 
 log = logging.getLogger("casework.notices")
 CHUNK = 40            # notices per worker task: one layout, one font subset, progress steps of 40
 CHUNK_TIMEOUT = 600   # seconds one chunk may take before the batch is given up
-STALE = timedelta(minutes=10)
 MAX_NOTICES = 5000
 
-_coordinator = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notice-batch")
 _pool: Executor | None = None
 _pool_lock = threading.Lock()
 _merge_lock = threading.Lock()  # PDFium is not thread-safe
@@ -75,17 +71,17 @@ def _processes(n: int) -> Executor:
         return _pool
 
 
-def create(notices: list[Notice], user, title: str) -> NoticeBatch:
-    """The job row; the caller commits and then calls `launch`."""
+def start(notices: list[Notice], user, title: str) -> str:
+    """The batch row and its job, committed and handed to a worker; returns the batch's token."""
     row = NoticeBatch(token=secrets.token_urlsafe(16), title=title[:200], requested_by_id=user.id,
-                      notice_ids=[n.id for n in notices], total=len(notices), done=0, status="queued")
+                      notice_ids=[n.id for n in notices])
     db.session.add(row)
-    return row
-
-
-def launch(batch_id: int, app: Flask | None = None):
-    app = app or current_app._get_current_object()
-    return _coordinator.submit(_run, app, batch_id)
+    db.session.flush()
+    token = row.token
+    # The chunk size travels with the job: a re-run must cut the same chunks as the run it continues.
+    enqueue("notice_batch", {"batch": row.id, "chunk": CHUNK}, user, total=len(notices),
+            before=lambda job: setattr(row, "job_id", job.id))
+    return token
 
 
 def render_chunk(pages: list[tuple[str, dict]]) -> bytes:
@@ -107,56 +103,43 @@ def merge(parts: list[bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _run(app: Flask, batch_id: int):
-    with app.app_context():
-        try:
-            _work(batch_id)
-        except Exception as exc:  # noqa: BLE001  the page must say what happened, never hang
-            db.session.rollback()
-            log.exception("notice batch %s failed", batch_id)
-            db.session.execute(update(NoticeBatch).where(NoticeBatch.id == batch_id).values(
-                status="failed", error=str(getattr(exc, "message", exc))[:2000] or type(exc).__name__,
-                finished_at=utcnow()))
-            db.session.commit()
-        finally:
-            db.session.remove()
+def _link(job) -> str | None:
+    row = db.session.scalar(select(NoticeBatch).where(NoticeBatch.job_id == job.id))
+    return url_for("notices.batch_pdf", token=row.token) if row is not None else None
 
 
-def _progress(batch_id: int, **values):
-    db.session.execute(update(NoticeBatch).where(NoticeBatch.id == batch_id).values(heartbeat_at=utcnow(),
-                                                                                   **values))
-    db.session.commit()
-
-
-def _work(batch_id: int):
-    row = db.session.get(NoticeBatch, batch_id)
-    if row is None or row.status != "queued":
-        return
-    ids = list(row.notice_ids)
-    _progress(batch_id, status="running", started_at=utcnow())
+@task("notice_batch", link=_link)
+def print_batch(ctx: Context) -> str:
+    row = db.session.get(NoticeBatch, ctx.args["batch"])
+    ids, size = list(row.notice_ids), int(ctx.args.get("chunk") or CHUNK)
     found = {n.id: n for n in db.session.scalars(select(Notice).options(undefer(Notice.fields))
                                                  .where(Notice.id.in_(ids)))}
     pages = [(KINDS[found[i].kind].template, found[i].fields) for i in ids if i in found]
     db.session.rollback()  # no transaction open while rendering
-    chunks = [pages[i:i + CHUNK] for i in range(0, len(pages), CHUNK)]
+    chunks = [pages[i:i + size] for i in range(0, len(pages), size)]
+    ctx.total(len(pages))
+    made = ctx.made()
+    done = sum(len(c) for k, c in enumerate(chunks) if f"chunk-{k}" in made)
+    todo = [k for k in range(len(chunks)) if f"chunk-{k}" not in made]
+    if done:
+        ctx.progress(done)
     n = workers()
-    parts: list[bytes] = []
-    if n == 0 or len(chunks) == 1:
-        for chunk in chunks:
-            parts.append(render_chunk(chunk))
-            _progress(batch_id, done=min(row.total, len(parts) * CHUNK))
+    if n == 0 or len(todo) <= 1:
+        for k in todo:
+            ctx.save(f"chunk-{k}", render_chunk(chunks[k]))
+            done += len(chunks[k])
+            ctx.progress(done)
     else:
         pool = _processes(n)
-        futures = [pool.submit(render_chunk, chunk) for chunk in chunks]
-        for k, future in enumerate(futures, start=1):
-            parts.append(future.result(timeout=CHUNK_TIMEOUT))
-            _progress(batch_id, done=min(row.total, k * CHUNK))
+        futures = {pool.submit(render_chunk, chunks[k]): k for k in todo}
+        for future in as_completed(futures, timeout=CHUNK_TIMEOUT * len(todo)):
+            k = futures[future]
+            ctx.save(f"chunk-{k}", future.result())
+            done += len(chunks[k])
+            ctx.progress(done)
+    parts = [ctx.load(f"chunk-{k}") for k in range(len(chunks))]
     pdf = merge(parts) if len(parts) > 1 else parts[0]
-    _progress(batch_id, status="done", done=row.total, pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest(),
-              finished_at=utcnow())
-
-
-def interrupted(row: NoticeBatch) -> bool:
-    """A running batch whose coordinator stopped renewing its heartbeat (its process ended)."""
-    beat = row.heartbeat_at or row.started_at or row.created_at
-    return row.status in ("queued", "running") and utcnow() - beat > STALE
+    db.session.execute(update(NoticeBatch).where(NoticeBatch.id == row.id)
+                       .values(pdf=pdf, sha256=hashlib.sha256(pdf).hexdigest()))
+    db.session.commit()
+    return f"notice_batch:{row.id}"

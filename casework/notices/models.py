@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import (JSON, CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
+from sqlalchemy import (JSON, CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String,
                         UniqueConstraint, event, inspect)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,6 +18,7 @@ from ..accounts.models import Unit, User
 from ..clock import utcnow
 from ..core.models import Case
 from ..extensions import db
+from ..tasks.models import Job
 
 
 @dataclass(frozen=True)
@@ -115,27 +116,17 @@ def _notice_is_kept(mapper, connection, target):
     raise RuntimeError("issued notices are never deleted; issue a new one that supersedes it")
 
 
-BATCH_STATUSES = ("queued", "running", "done", "failed")
-
-
 class NoticeBatch(db.Model):
-    """A print job: many stored notices laid out again into one PDF, off the request, with progress."""
+    """A print job: many stored notices laid out again into one PDF. Its progress is its job's row (tasks)."""
     __tablename__ = "notice_batches"
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     notice_ids: Mapped[list] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="queued")
-    total: Mapped[int] = mapped_column(Integer, default=0)
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    error: Mapped[str] = mapped_column(Text, default="")
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     sha256: Mapped[str | None] = mapped_column(String(64))
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     requested_by: Mapped[User] = relationship()
-    __table_args__ = (CheckConstraint(f"status IN {BATCH_STATUSES}", name="status"),
-                      CheckConstraint("done >= 0 AND done <= total", name="progress"))
+    job: Mapped[Job | None] = relationship()

@@ -19,6 +19,7 @@ from ..core.permissions import can_view, grants, roles_at
 from ..extensions import db, limited
 from ..forms import BaseForm, opts
 from ..core.inputs import Reader, record_id
+from .. import tasks
 from . import batch, operations, signing
 from .models import KINDS, Notice, NoticeBatch
 
@@ -190,20 +191,17 @@ def _batches():
             title = KINDS[kind].title
             if disclosure:
                 title += f" · #{disclosure}"
-            row = batch.create(notices, current_user, title)
-            db.session.commit()
-            batch_id, token = row.id, row.token
-            db.session.rollback()  # end the transaction reading them back began: the worker writes next
-            batch.launch(batch_id)
+            token = batch.start(notices, current_user, title)
             return redirect(url_for("notices.batch_page", token=token))
-    recent = db.session.scalars(select(NoticeBatch).where(NoticeBatch.requested_by_id == current_user.id)
+    recent = db.session.scalars(select(NoticeBatch).where(NoticeBatch.requested_by_id == current_user.id,
+                                                          NoticeBatch.job_id.is_not(None))
                                 .order_by(NoticeBatch.id.desc()).limit(10)).all()
-    return render_template("notices/batches.html", form=form, recent=recent, interrupted=batch.interrupted)
+    return render_template("notices/batches.html", form=form, recent=recent, job_status=tasks.status)
 
 
 def _own_batch(token: str) -> NoticeBatch:
     row = db.session.scalar(select(NoticeBatch).where(NoticeBatch.token == token))
-    if row is None or row.requested_by_id != current_user.id:
+    if row is None or row.requested_by_id != current_user.id or row.job is None:
         abort(404)
     return row
 
@@ -212,23 +210,20 @@ def _own_batch(token: str) -> NoticeBatch:
 @login_required
 def batch_page(token: str):
     row = _own_batch(token)
-    return render_template("notices/batch.html", row=row, interrupted=batch.interrupted(row))
+    return render_template("notices/batch.html", row=row, st=tasks.status(row.job))
 
 
 @bp.route("/notices/batches/<token>.json")
 @login_required
 def batch_status(token: str):
-    row = _own_batch(token)
-    status = "interrupted" if batch.interrupted(row) else row.status
-    return jsonify({"status": status, "done": row.done, "total": row.total, "error": row.error or None,
-                    "url": url_for("notices.batch_pdf", token=row.token) if row.status == "done" else None})
+    return jsonify(tasks.status(_own_batch(token).job))  # the one job record, as /jobs/<id>.json gives it
 
 
 @bp.route("/notices/batches/<token>.pdf")
 @login_required
 def batch_pdf(token: str):
     row = _own_batch(token)
-    if row.status != "done":
+    if row.job.state != "done" or row.pdf is None:
         abort(404)
     resp = Response(row.pdf, mimetype="application/pdf")
     resp.headers["Content-Disposition"] = f"inline; filename=\"batch-{row.id}.pdf\""

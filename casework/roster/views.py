@@ -1,15 +1,15 @@
 """Admin pages for the roster: upload → dry-run report → confirm → progress → final report, the refused rows
 as a file, the activation lists per unit; and the public page where a member activates their account.
 
-Progress: the confirmed import runs in a background thread of the web process and commits a progress row
-every 500 members; the page polls it. Chosen over a streamed page because a gunicorn sync worker that
+Progress: the confirmed import runs as a job on the task queue (casework.tasks: a worker, or the web
+process's worker thread without Redis) and commits a progress row every 500 members; the page polls it. Chosen over a streamed page because a gunicorn sync worker that
 streams one long response stops heartbeating and is killed after its timeout (30 s), and a streamed import
-would stop when the admin closes the tab. A process that dies mid-import leaves the written chunks; the
-page then says so, and running the same file again finishes it (rows are matched by employee number).
+would stop when the admin closes the tab. A worker that dies mid-import leaves the written chunks; the job
+is handed out again and the re-run finishes it (rows are matched by employee number, so each member is
+written once).
 """
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
@@ -21,6 +21,7 @@ from flask_wtf.file import FileField
 from sqlalchemy import select, update
 from wtforms import BooleanField, PasswordField, StringField
 
+from .. import tasks
 from ..accounts.models import Unit, User
 from ..accounts import auth
 from ..accounts.forms import new_password
@@ -41,7 +42,6 @@ from .operations import (activate, import_roster, pending_codes, refusal_file, r
 bp = Blueprint("roster", __name__)
 admin_bp = Blueprint("roster_admin", __name__, url_prefix="/admin/roster")
 STALLED_AFTER = timedelta(minutes=2)
-_THREADS: dict[int, threading.Thread] = {}
 
 
 class UploadForm(BaseForm):
@@ -184,22 +184,22 @@ def _recheck(job: RosterImport, create_units: bool, deactivate: bool):
 
 
 def start(app, import_id: int, actor_id: int):
-    def work():
-        with app.app_context():
-            try:
-                run_saved(import_id, actor_id)
-            finally:
-                db.session.remove()
-    thread = threading.Thread(target=work, name=f"roster-import-{import_id}", daemon=True)
-    _THREADS[import_id] = thread
-    thread.start()
+    with app.app_context():
+        tasks.enqueue("roster_import", {"import": import_id, "actor": actor_id}, db.session.get(User, actor_id))
+
+
+@tasks.task("roster_import")
+def _import_job(ctx: tasks.Context) -> str:
+    run_saved(ctx.args["import"], ctx.args.get("actor"))
+    row = db.session.get(RosterImport, ctx.args["import"])
+    if row.status == "failed":
+        raise tasks.JobError(row.error)  # run_saved said why on the import's page; retrying will not help
+    return f"roster_import:{row.id}"
 
 
 def wait(import_id: int, timeout: float = 120) -> None:
-    """Tests (and a careful shutdown) wait for a started import."""
-    thread = _THREADS.pop(import_id, None)
-    if thread is not None:
-        thread.join(timeout)
+    """Tests (and a careful shutdown) wait for a started import: the in-process worker runs jobs in order."""
+    tasks.drain(timeout)
 
 
 @admin_bp.route("/imports/<int:import_id>/refused.<fmt>")
