@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .factories import attach, fire, new_case
+from .factories import aid_to, attach, fire, new_case
 
 CELL = re.compile(r"<td([^>]*)>(.*?)</td>", re.S)
 STEP = re.compile(r'<a class="tag" href="(/cases/aid/(\d+)\?do=(\w+)#action-\3)">([^<]+)</a>')
@@ -50,3 +50,15 @@ def test_the_steps_are_links_that_open_the_case_at_that_step(web, demo, submitte
     assert opened == ["start_verification"]  # only the step followed, among the several staff may take
     plain = web.get(f"/cases/aid/{submitted.id}").get_data(as_text=True)
     assert 'id="action-start_verification" open' not in plain
+
+
+def test_the_bulk_step_is_offered_only_beside_cases_it_can_take(web, demo, submitted):
+    bulk = "对所选事项开始核实"
+    web.login("staff1")
+    assert bulk in web.get("/work").get_data(as_text=True)
+    pending = aid_to(demo, "pending_approval")
+    web.client.delete_cookie("session")
+    web.login("committee1")
+    page = web.get("/work").get_data(as_text=True)
+    assert pending.number in page and 'name="case"' not in page
+    assert bulk not in page  # the committee votes: no row to select, no button
