@@ -62,3 +62,38 @@ def test_the_bulk_step_is_offered_only_beside_cases_it_can_take(web, demo, submi
     page = web.get("/work").get_data(as_text=True)
     assert pending.number in page and 'name="case"' not in page
     assert bulk not in page  # the committee votes: no row to select, no button
+
+
+TABLE = re.compile(r'<table class="table cards[^"]*">.*?</table>', re.S)
+
+
+def _labelled_cards(page: str) -> list[str]:
+    """The cells of the page's card tables that show something and name no column (an actions cell, of
+    forms, buttons or one link that says what it does, needs no name)."""
+    tables = TABLE.findall(page)
+    assert tables, "no card table on the page"
+    bare = []
+    for table in tables:
+        for attrs, content in CELL.findall(body_rows(table)):
+            if "data-label=" in attrs or "no-select" in attrs or not content.strip():
+                continue
+            if re.fullmatch(r"\s*(<form\b.*</form>|<details\b.*</details>|<a [^>]*>[^<]*</a>)\s*", content, re.S):
+                continue
+            bare.append(content.strip()[:80])
+    return bare
+
+
+@pytest.mark.parametrize("username, path", [
+    ("staff1", "/funds"), ("staff1", "/funds/{fund}"), ("staff1", "/disclosures"), ("worker1", "/proposals/mine"),
+    ("rep1", "/motions/mine"), ("admin", "/admin/users"), ("worker1", "/cases/aid/{aid}")])
+def test_lists_on_a_phone_name_every_cell(web, demo, submitted, username, path):
+    from casework.core.models import CongressSession
+    from casework.extensions import db
+    from casework.funds.models import Fund
+    fire(new_case("proposal", demo["worker1"]), "submit", demo["worker1"])
+    new_case("motion", demo["rep1"], session=db.session.scalar(db.select(CongressSession)).id)
+    aid_to(demo, "posted")  # a batch on the board, and the fund's reservation in its ledger
+    fund = db.session.scalar(db.select(Fund).where(Fund.code == "AID"))
+    web.login(username)
+    page = web.get(path.format(fund=fund.id, aid=submitted.id)).get_data(as_text=True)
+    assert not _labelled_cards(page), path
