@@ -97,3 +97,19 @@ def test_lists_on_a_phone_name_every_cell(web, demo, submitted, username, path):
     web.login(username)
     page = web.get(path.format(fund=fund.id, aid=submitted.id)).get_data(as_text=True)
     assert not _labelled_cards(page), path
+
+
+@pytest.mark.parametrize("path", ["/work", "/cases"])
+def test_the_state_filter_offers_each_kinds_states_once_under_its_name(web, demo, path):
+    web.login("staff1")
+    page = web.get(f"{path}?kind=proposal&state=submitted").get_data(as_text=True)
+    select = page.split('<select name="state">', 1)[1].split("</select>", 1)[0]
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select, re.S)
+    assert [g[0] for g in groups] == ["帮扶申请", "合理化建议", "职代会提案"]
+    for _name, options in groups:
+        shown = re.findall(r">([^<]+)</option>", options)
+        assert len(shown) == len(set(shown))  # no 公示中 twice
+    assert "待签发" not in select and "待回访" not in select  # the board's and the call-backs' states
+    assert select.count("selected") == 1
+    proposal_group = dict(groups)["合理化建议"]
+    assert 'value="submitted" selected' in proposal_group
