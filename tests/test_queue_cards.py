@@ -85,17 +85,21 @@ def _labelled_cards(page: str) -> list[str]:
 
 @pytest.mark.parametrize("username, path", [
     ("staff1", "/funds"), ("staff1", "/funds/{fund}"), ("staff1", "/disclosures"), ("worker1", "/proposals/mine"),
-    ("rep1", "/motions/mine"), ("admin", "/admin/users"), ("worker1", "/cases/aid/{aid}")])
+    ("rep1", "/motions/mine"), ("admin", "/admin/users"), ("worker1", "/cases/aid/{aid}"), ("worker2", "/board/{board}")])
 def test_lists_on_a_phone_name_every_cell(web, demo, submitted, username, path):
+    from sqlalchemy import func
+
     from casework.core.models import CongressSession
+    from casework.disclosure.models import Disclosure
     from casework.extensions import db
     from casework.funds.models import Fund
     fire(new_case("proposal", demo["worker1"]), "submit", demo["worker1"])
     new_case("motion", demo["rep1"], session=db.session.scalar(db.select(CongressSession)).id)
     aid_to(demo, "posted")  # a batch on the board, and the fund's reservation in its ledger
     fund = db.session.scalar(db.select(Fund).where(Fund.code == "AID"))
+    board = db.session.scalar(db.select(func.max(Disclosure.id)))
     web.login(username)
-    page = web.get(path.format(fund=fund.id, aid=submitted.id)).get_data(as_text=True)
+    page = web.get(path.format(fund=fund.id, aid=submitted.id, board=board)).get_data(as_text=True)
     assert not _labelled_cards(page), path
 
 

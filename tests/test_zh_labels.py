@@ -23,3 +23,13 @@ def test_the_outbox_counts_name_their_states(web, demo):
     for word in ("等待中：0", "发送中：0", "已发送：0", "失败：0"):
         assert word in page
     assert "pending:" not in page and "sending:" not in page
+
+
+def test_the_human_check_asks_in_chinese_only(app):
+    import re
+
+    from casework.disclosure import human
+    with app.app_context():
+        _token, question = human.new()
+    assert question.endswith("等于几？（请填阿拉伯数字）")
+    assert not re.search(r"[A-Za-z()]", question)  # no English word, no half-width bracket
