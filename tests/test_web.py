@@ -134,7 +134,13 @@ def test_transition_form_errors_stay_on_the_page(app, demo):
                                                         "verify-version": case.version},
                    form_page=f"/cases/aid/{case.id}")
     assert r.status_code == 422
-    assert "999999.00" in r.get_data(as_text=True)  # what was typed is kept
+    page = r.get_data(as_text=True)
+    assert "999999.00" in page  # what was typed is kept
+    # The refusal takes the focus: the step's form is far down a phone's page.
+    assert page.count("autofocus") == 1
+    start = page.rindex("<p", 0, page.index("autofocus"))
+    assert 'class="error form-error"' in page[start:page.index(">", start)]
+    assert "上限" in page[start:page.index("</p>", start)]
 
 
 def test_new_aid_draft_with_bad_amount_keeps_input(web, demo):
