@@ -267,3 +267,14 @@ def test_the_public_board_offers_a_sign_in_and_every_page_a_favicon(app, demo, c
     b.login("worker1")
     page = b.get("/board").get_data(as_text=True)
     assert "/login?next" not in page and "工会会员：登录后" not in page
+
+
+def test_a_step_done_on_the_case_page_says_what_was_done_and_where_the_case_stands(web, demo):
+    from .factories import attach, new_case
+    case = new_case("aid", demo["worker1"])
+    attach(case, "income_proof", demo["worker1"])
+    web.login("worker1")
+    r = web.post(f"/cases/aid/{case.id}/do/submit", {"submit-version": case.version},
+                 form_page=f"/cases/aid/{case.id}", follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "已办理：提交。当前状态：已提交。" in page and "操作成功" not in page
