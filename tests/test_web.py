@@ -233,7 +233,7 @@ def test_a_vote_of_the_round_shows_its_amount_in_yuan(app, demo):
     b = Browser(app.test_client())
     b.login("committee2")
     page = b.get(f"/cases/aid/{case.id}").get_data(as_text=True)
-    assert f"{demo['committee1'].name}: 批准 · ¥2,000.00 — 同意" in page
+    assert f"{demo['committee1'].name}：批准 · ¥2,000.00 — 同意" in page
 
 
 def test_the_noun_file_and_the_motion_step_file_have_their_own_words(app, demo):

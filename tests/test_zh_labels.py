@@ -33,3 +33,10 @@ def test_the_human_check_asks_in_chinese_only(app):
         _token, question = human.new()
     assert question.endswith("等于几？（请填阿拉伯数字）")
     assert not re.search(r"[A-Za-z()]", question)  # no English word, no half-width bracket
+
+
+def test_the_consent_record_notes_who_gave_it_in_chinese_brackets(web, demo):
+    case = new_case("aid", demo["worker1"])
+    web.login("worker1")
+    page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert f"{demo['worker1'].name}（申请人本人同意）" in page
