@@ -233,6 +233,9 @@ def chinese(message) -> str:
 
 
 # 督办单 (casework/supervision): a slip's colour and why it was issued, as notices and mails print them.
+# An e-mail's place in the outbox (casework/notifications), as the scheduler's admin page shows it.
+OUTBOX_STATUS_LABELS = {"pending": _l("waiting"), "sending": _l("sending"), "sent": _l("sent"),
+                        "failed": _l("failed")}
 SLIP_COLOUR_LABELS = {"blue": _l("Blue"), "yellow": _l("Yellow"), "red": _l("Red")}
 SLIP_REASON_LABELS = {
     "overdue": _l("The handling deadline has passed"),

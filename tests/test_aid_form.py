@@ -115,3 +115,15 @@ def test_a_returned_request_is_changed_by_its_applicant_with_the_change_in_its_c
     fire(case, "resubmit", demo["worker1"])
     assert case.state == "submitted"
     assert web.get(f"/cases/aid/{case.id}/edit").status_code == 403
+
+
+def test_a_refused_save_puts_the_focus_on_the_first_marked_field(demo, web):
+    web.login("worker1")
+    page = web.get("/cases/aid/new?category=illness").get_data(as_text=True)
+    assert "autofocus" not in page  # a fresh form opens at its top
+    r = web.post("/cases/aid/new", {**_answers("illness"), "amount_requested": "", "circumstances": ""})
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert page.count("autofocus") == 1  # below the consent notice, the phone opens at the first mistake
+    start = page.rindex("<input", 0, page.index("autofocus"))
+    assert 'name="amount_requested"' in page[start:page.index(">", start)]

@@ -239,3 +239,18 @@ def test_a_department_without_handlers_still_shows_whose_turn_it_is(app, demo):
     case = _filed_motion(demo, "HR")
     html = panel(_as(app, "rep1").get(f"/cases/motion/{case.id}").get_data(as_text=True))
     assert "<strong>答复</strong>：承办部门</li>" in html
+
+
+def test_a_legal_hold_is_no_work_in_the_queue(app, demo):
+    from casework.core import engine
+    from casework.core.queries import work_page
+    withdrawn = new_case("aid", demo["worker1"])
+    fire(withdrawn, "withdraw", demo["worker1"], comment="不再需要")
+    submitted = aid_to(demo, "submitted")
+    staff = demo["staff1"]
+    assert engine.available(withdrawn, staff) == ["place_hold"]  # still offered on the case page
+    work = dict(work_page(staff, size=50)[0])
+    assert withdrawn not in work  # its only step stands open in every state: nothing is waiting
+    assert "start_verification" in work[submitted] and "place_hold" not in work[submitted]
+    html = _as(app, "staff1").get(f"/cases/aid/{withdrawn.id}").get_data(as_text=True)
+    assert 'action="/cases/aid/%s/do/place_hold"' % withdrawn.id in html

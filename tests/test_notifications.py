@@ -166,7 +166,7 @@ def test_a_refused_address_fails_and_an_admin_retries_it(demo, db, smtp, web):
     assert "550" in failed.last_error
     web.login("admin")
     page = web.get("/admin/scheduler").get_data(as_text=True)
-    assert "地址被拒" in page and "failed: 1" in page
+    assert "地址被拒" in page and "失败：1" in page
     smtp.refuse.clear()
     r = web.post(f"/admin/scheduler/outbox/{failed.id}/retry", {}, form_page="/admin/scheduler")
     assert r.status_code == 302

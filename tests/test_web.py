@@ -134,7 +134,13 @@ def test_transition_form_errors_stay_on_the_page(app, demo):
                                                         "verify-version": case.version},
                    form_page=f"/cases/aid/{case.id}")
     assert r.status_code == 422
-    assert "999999.00" in r.get_data(as_text=True)  # what was typed is kept
+    page = r.get_data(as_text=True)
+    assert "999999.00" in page  # what was typed is kept
+    # The refusal takes the focus: the step's form is far down a phone's page.
+    assert page.count("autofocus") == 1
+    start = page.rindex("<p", 0, page.index("autofocus"))
+    assert 'class="error form-error"' in page[start:page.index(">", start)]
+    assert "上限" in page[start:page.index("</p>", start)]
 
 
 def test_new_aid_draft_with_bad_amount_keeps_input(web, demo):
@@ -227,7 +233,7 @@ def test_a_vote_of_the_round_shows_its_amount_in_yuan(app, demo):
     b = Browser(app.test_client())
     b.login("committee2")
     page = b.get(f"/cases/aid/{case.id}").get_data(as_text=True)
-    assert f"{demo['committee1'].name}: 批准 · ¥2,000.00 — 同意" in page
+    assert f"{demo['committee1'].name}：批准 · ¥2,000.00 — 同意" in page
 
 
 def test_the_noun_file_and_the_motion_step_file_have_their_own_words(app, demo):
@@ -261,3 +267,14 @@ def test_the_public_board_offers_a_sign_in_and_every_page_a_favicon(app, demo, c
     b.login("worker1")
     page = b.get("/board").get_data(as_text=True)
     assert "/login?next" not in page and "工会会员：登录后" not in page
+
+
+def test_a_step_done_on_the_case_page_says_what_was_done_and_where_the_case_stands(web, demo):
+    from .factories import attach, new_case
+    case = new_case("aid", demo["worker1"])
+    attach(case, "income_proof", demo["worker1"])
+    web.login("worker1")
+    r = web.post(f"/cases/aid/{case.id}/do/submit", {"submit-version": case.version},
+                 form_page=f"/cases/aid/{case.id}", follow_redirects=True)
+    page = r.get_data(as_text=True)
+    assert "已办理：提交。当前状态：已提交。" in page and "操作成功" not in page

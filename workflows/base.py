@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from functools import partial
+from functools import cached_property, partial
 from typing import Iterable
 
 from transitions import Machine
@@ -157,6 +157,18 @@ class Workflow:
         for t in self.transitions:
             seen.setdefault(t.trigger, None)
         return tuple(seen)
+
+    @cached_property
+    def standing(self) -> frozenset[str]:
+        """Steps open in every state that leave the state as it is (a legal hold and its lifting): standing
+        options of a case, not the next step of its work, so neither the next-step panel nor the work queue
+        counts them."""
+        out = set()
+        for trigger in self.triggers:
+            ts = [t for t in self.transitions if t.trigger == trigger]
+            if all(t.source == (t.dest,) for t in ts) and set(self.state_names) <= {s for t in ts for s in t.source}:
+                out.add(trigger)
+        return frozenset(out)
 
     def candidates(self, trigger: str, state: str) -> list[Transition]:
         """The transitions `trigger` may take from `state`, in table order (branches by condition)."""

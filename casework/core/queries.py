@@ -121,7 +121,7 @@ def _actionable_states() -> dict[str, dict[str, set[str]]]:
     out: dict[str, dict[str, set[str]]] = {}
     for kind, wf in workflows.WORKFLOWS.items():
         for t in wf.transitions:
-            if t.automatic:
+            if t.automatic or t.trigger in wf.standing:  # a legal hold open in every state is no work
                 continue
             for role in t.roles:
                 out.setdefault(role, {}).setdefault(kind, set()).update(t.source)
@@ -186,7 +186,8 @@ def work_page(user: User, *, kind=None, state=None, unit=None, category=None, q=
         for case in chunk:
             if category and not _sees_category(case, user):
                 continue  # filtering by category would tell who has, say, a serious illness
-            triggers = engine.available(case, user)
+            standing = workflows.get(case.kind).standing
+            triggers = [t for t in engine.available(case, user) if t not in standing]
             if triggers:
                 out.append((case, triggers))
                 if len(out) == size:

@@ -47,7 +47,7 @@ def new() -> tuple[str, str]:
     a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
     payload = {"i": secrets.token_hex(16), "a": a + b, "t": utcnow().isoformat()}
     token = _fernet().encrypt(json.dumps(payload).encode()).decode()
-    return token, f"{DIGITS[a]}加{DIGITS[b]}等于几？(请填阿拉伯数字 / digits)"
+    return token, f"{DIGITS[a]}加{DIGITS[b]}等于几？（请填阿拉伯数字）"
 
 
 def passed(token, answer) -> bool:

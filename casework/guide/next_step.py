@@ -50,25 +50,12 @@ def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role) or PARTY_ROLE_LABELS.get(role, role))
 
 
-def standing_triggers(wf) -> frozenset[str]:
-    """Steps open in every state that leave the state as it is (a legal hold and its lifting): standing
-    options of the case, not the next step of its work, so the panel leaves them out."""
-    everywhere = set(wf.state_names)
-    out = set()
-    for trigger in wf.triggers:
-        ts = [t for t in wf.transitions if t.trigger == trigger]
-        if all(t.source == (t.dest,) for t in ts) and everywhere <= {s for t in ts for s in t.source}:
-            out.add(trigger)
-    return frozenset(out)
-
-
 def next_step(case) -> NextStep:
     wf = workflows.get(case.kind)
-    standing = standing_triggers(wf)
     steps: list[Step] = []
     holders = None  # the unit roles' holders, read once for every step
     for trigger in wf.triggers_from(case.state):
-        if trigger in standing:
+        if trigger in wf.standing:
             continue
         candidates = wf.candidates(trigger, case.state)
         automatic = all(t.automatic for t in candidates)

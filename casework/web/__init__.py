@@ -15,6 +15,10 @@ from ..core.inputs import MAX_INT
 from ..extensions import db
 from ..money import format_money
 from .. import labels
+import workflows
+
+# The states a filter of cases offers, per kind (the board's, the register's and the slips' are no case's).
+CASE_STATES = {kind: workflows.get(kind).state_names for kind in labels.KIND_LABELS}
 
 def _error_text(status: int) -> str:
     return {
@@ -35,7 +39,7 @@ def register(app: Flask):
     @app.context_processor
     def _helpers():
         locale = get_locale()
-        return {"labels": labels, "current_locale": "en" if locale and locale.language == "en" else "zh_CN",
+        return {"labels": labels, "case_states": CASE_STATES, "current_locale": "en" if locale and locale.language == "en" else "zh_CN",
                 "is_admin": _is_admin(), "is_reviewer": _is_reviewer()}
 
     @app.before_request

@@ -27,7 +27,7 @@ from ..extensions import db
 from ..forms import transition_form
 from ..core.inputs import record_id
 from . import case_forms, timeline
-from ..labels import KIND_LABELS
+from ..labels import KIND_LABELS, state_label, trigger_label
 
 bp = Blueprint("web", __name__)
 
@@ -331,8 +331,9 @@ def case_fire(kind: str, case_id: int, trigger: str):
         if outcome.votes is not None and not outcome.moved:
             flash(_("Your vote is recorded: %(votes)s of %(quorum)s needed.", votes=outcome.votes,
                     quorum=outcome.quorum), "success")
-        else:
-            flash(_("Done."), "success")
+        else:  # what was done and where the case stands, in words: a bare "done" tells a worker little
+            flash(_("Done: %(step)s. Now: %(state)s.", step=trigger_label(trigger),
+                    state=state_label(case.kind, case.state)), "success")
         return redirect(url_for("web.case_view", kind=kind, case_id=case_id))
     forms = [(t, tr, form if t == trigger else f) for t, tr, f in _action_forms(case)]
     return _render_case(case, forms, status=422)
