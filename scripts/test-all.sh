@@ -3,7 +3,8 @@
 #
 # Runs every phase, even after a failure, and exits non-zero if any phase failed:
 #   1. the suite without browser tests, on SQLite (CASEWORK_TEST_DATABASE_URL unset), 2 workers
-#   2. the same suite on a throwaway PostgreSQL server (scripts/with-postgres.sh sets the URL)
+#   2. the same suite on a throwaway PostgreSQL server with a streaming replica (scripts/with-postgres.sh
+#      --replica sets both URLs)
 #   3. the browser tests (-m browser), on SQLite
 # Extra arguments go to every pytest run. Ends with one line adding up all phases ("total: N passed, ...").
 # Expects .venv (make venv) and the system packages (make system); `make test` does both.
@@ -78,7 +79,7 @@ run_phase "$PYTEST" -n 2 -m "not browser" "$@"
 record "SQLite"
 
 header "2/3 unit and integration tests on PostgreSQL"
-run_phase scripts/with-postgres.sh "$PYTEST" -n 2 -m "not browser" "$@"
+run_phase scripts/with-postgres.sh --replica "$PYTEST" -n 2 -m "not browser" "$@"
 record "PostgreSQL"
 
 header "3/3 browser tests (chromium) on SQLite"
