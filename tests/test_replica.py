@@ -48,7 +48,8 @@ def caught_up(db):
     for the synchronous standby to apply it (WAL is replayed in order)."""
     with db.engine.connect() as conn:
         conn.exec_driver_sql("SET LOCAL synchronous_commit = remote_apply")
-        conn.exec_driver_sql("SELECT txid_current()")  # an id, so that the commit is logged and waited for
+        # A transaction that writes WAL (an id alone does not), so its commit waits for the standby.
+        conn.exec_driver_sql("SELECT pg_logical_emit_message(true, 'casework', 'caught up')")
         conn.commit()
 
 
