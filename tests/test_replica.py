@@ -133,6 +133,13 @@ def test_a_write_through_the_replica_binding_is_refused(demo, database_url, repl
     assert demo["staff1"].name != "改名"
 
 
+@needs_replica
+def test_the_health_check_says_whether_the_replica_answers(db, replica_app, app):
+    assert replica_app.test_client().get("/healthz").get_json() == {"status": "ok", "database": "postgresql",
+                                                                    "replica": "ok"}
+    assert "replica" not in app.test_client().get("/healthz").get_json()
+
+
 def test_without_the_setting_everything_reads_the_primary(demo, db, api):
     assert db.engines.get(REPLICA) is None
     with replica():
@@ -140,3 +147,17 @@ def test_without_the_setting_everything_reads_the_primary(demo, db, api):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) >= 1
     new_case("aid", demo["worker1"])
     assert drafts(api.as_("committee1")) == 1
+
+
+def test_an_unreachable_replica_is_reported_not_fatal(app, db):
+    from casework import create_app
+    from casework.extensions import db as _db
+    from .conftest import free_port
+    other = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY",
+                                                      "CASEWORK_UPLOAD_DIR")}, "TESTING": True,
+                        "CASEWORK_REPLICA_URL": f"postgresql+psycopg://casework@127.0.0.1:{free_port()}/none"})
+    r = other.test_client().get("/healthz")
+    assert r.status_code == 200 and r.get_json()["replica"] == "unreachable"
+    with other.app_context():
+        for engine in _db.engines.values():
+            engine.dispose()
