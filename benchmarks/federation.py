@@ -192,14 +192,14 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def report(tally: dict) -> str:
-    lines = [f"{'endpoint':46} {'requests':>8} {'5xx':>5} {'failed':>6} {'p50 ms':>8} {'p95 ms':>8}"]
+    lines = [f"{'endpoint':52} {'requests':>8} {'5xx':>5} {'failed':>6} {'p50 ms':>8} {'p95 ms':>8}"]
     everything = []
     for name in sorted(tally):
         t = tally[name]
         everything += t["ms"]
-        lines.append(f"{name:46} {len(t['ms']):8} {t['5xx']:5} {t['failed']:6} {percentile(t['ms'], 50):8.0f} "
+        lines.append(f"{name:52} {len(t['ms']):8} {t['5xx']:5} {t['failed']:6} {percentile(t['ms'], 50):8.0f} "
                      f"{percentile(t['ms'], 95):8.0f}")
-    lines.append(f"{'all':46} {len(everything):8} {sum(t['5xx'] for t in tally.values()):5} "
+    lines.append(f"{'all':52} {len(everything):8} {sum(t['5xx'] for t in tally.values()):5} "
                  f"{sum(t['failed'] for t in tally.values()):6} {percentile(everything, 50):8.0f} "
                  f"{percentile(everything, 95):8.0f}")
     return "\n".join(lines)
