@@ -1,6 +1,6 @@
 # casework: developer entry points.
 #   make run     set up everything, migrate, load demo data, serve on http://127.0.0.1:5000
-#   make test    set up everything, run all tests (SQLite, PostgreSQL, browser): scripts/test-all.sh
+#   make test    set up everything, run all tests (SQLite, PostgreSQL + replica, browser, deploy): scripts/test-all.sh
 #   make serve   production-ish: gunicorn on 127.0.0.1:8000, needs CASEWORK_DATABASE_URL and CASEWORK_PUBLIC_URL
 #   make system  install the missing Debian packages (scripts/install-system.sh)
 #   make venv    create .venv and install casework with its test and serve extras

@@ -8,7 +8,7 @@ from flask import Flask, g, has_request_context, request, session
 from sqlalchemy import event
 
 from .config import ConfigError, from_env
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import REPLICA, babel, csrf, db, limiter, login_manager, migrate, replica_bind
 
 __all__ = ["create_app", "ConfigError"]
 
@@ -38,6 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    if app.config.get("CASEWORK_REPLICA_URL"):
+        app.config["SQLALCHEMY_BINDS"] = {**app.config.get("SQLALCHEMY_BINDS", {}),
+                                          REPLICA: replica_bind(app.config["CASEWORK_REPLICA_URL"])}
     if app.config.get("CASEWORK_PROXIES"):
         # Behind that many reverse proxies the client's address (for limits and sign-in throttling) is the
         # one they add to X-Forwarded-For; Host is never taken from them.

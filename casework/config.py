@@ -55,6 +55,24 @@ def _database_url(env, instance_path: Path) -> str:
     return url
 
 
+def _replica_url(env, primary: str) -> str:
+    """CASEWORK_REPLICA_URL: a PostgreSQL streaming replica of the primary that reports, statistics and exports
+    read from; "" to read everything from the primary."""
+    url = (env.get("CASEWORK_REPLICA_URL") or "").strip()
+    if not url:
+        return ""
+    scheme = urlsplit(url).scheme
+    if scheme not in ("postgres", "postgresql", "postgresql+psycopg"):
+        raise ConfigError(f"CASEWORK_REPLICA_URL uses {scheme!r}; use postgresql+psycopg://... (a replica of "
+                          "the PostgreSQL primary)")
+    if not primary.startswith("postgresql"):
+        raise ConfigError("CASEWORK_REPLICA_URL is set but CASEWORK_DATABASE_URL is not PostgreSQL: a replica "
+                          "needs a PostgreSQL primary")
+    if not urlsplit(url).hostname and "host=" not in url:
+        raise ConfigError(f"CASEWORK_REPLICA_URL={url!r} names no host")
+    return "postgresql+psycopg" + url[len(scheme):]
+
+
 DEV_PUBLIC_URL = "http://127.0.0.1:5000"
 
 
@@ -195,8 +213,10 @@ def from_env(instance_path: str, env=None) -> dict:
     if language is None:
         raise ConfigError(f"CASEWORK_LANGUAGE={env['CASEWORK_LANGUAGE']!r} is not supported (zh_CN or en)")
     upload_dir = env.get("CASEWORK_UPLOAD_DIR") or str(inst / "uploads")
+    database_url = _database_url(env, inst)
     return {
-        "SQLALCHEMY_DATABASE_URI": _database_url(env, inst),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "CASEWORK_REPLICA_URL": _replica_url(env, database_url),
         "SECRET_KEY": _secret_key(env, inst),
         "CASEWORK_TIMEZONE": tz,
         "BABEL_DEFAULT_LOCALE": language,

@@ -1,9 +1,12 @@
 """The Flask extensions, created once and bound to the app in create_app; named constraints."""
+from contextlib import contextmanager
+
 from flask import current_app
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -22,7 +25,44 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+# -- read replica --------------------------------------------------------------------------------------------
+# With CASEWORK_REPLICA_URL set, create_app adds the bind "replica": an engine whose every transaction is
+# read-only (default_transaction_read_only), so nothing can be written through it. Inside `replica()` the session
+# sends its plain SELECTs there; flushes, SELECT ... FOR UPDATE and every other statement stay on the primary.
+REPLICA = "replica"
+_DEPTH = "casework_replica"
+
+
+def replica_bind(url: str) -> dict:
+    """The SQLALCHEMY_BINDS entry of the replica."""
+    return {"url": url, "pool_pre_ping": True,
+            "connect_args": {"options": "-c default_transaction_read_only=on"}}
+
+
+class RoutingSession(Session):
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if bind is None and self.info.get(_DEPTH) and getattr(clause, "is_select", False) \
+                and getattr(clause, "_for_update_arg", None) is None:
+            engine = self._db.engines.get(REPLICA)
+            if engine is not None:
+                return engine
+        return super().get_bind(mapper, clause, bind, **kwargs)
+
+
+@contextmanager
+def replica():
+    """Reports, statistics and exports read inside this (a block, or a view as a decorator): from the replica
+    when one is configured, else from the primary as everything else. Its figures may trail the primary by the
+    replication lag, so nothing read here should decide a write."""
+    info = db.session.info
+    info[_DEPTH] = info.get(_DEPTH, 0) + 1
+    try:
+        yield
+    finally:
+        info[_DEPTH] -= 1
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()

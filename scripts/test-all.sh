@@ -3,8 +3,10 @@
 #
 # Runs every phase, even after a failure, and exits non-zero if any phase failed:
 #   1. the suite without browser tests, on SQLite (CASEWORK_TEST_DATABASE_URL unset), 2 workers
-#   2. the same suite on a throwaway PostgreSQL server (scripts/with-postgres.sh sets the URL)
+#   2. the same suite on a throwaway PostgreSQL server with a streaming replica (scripts/with-postgres.sh
+#      --replica sets both URLs)
 #   3. the browser tests (-m browser), on SQLite
+#   4. the federation layout (-m deploy: tests/deploy), on PostgreSQL with a replica, Redis and the S3 server
 # Extra arguments go to every pytest run. Ends with one line adding up all phases ("total: N passed, ...").
 # Expects .venv (make venv) and the system packages (make system); `make test` does both.
 set -uo pipefail
@@ -73,21 +75,25 @@ has_browser_test_files() {
     [ -n "$(find tests/browser \( -name 'test_*.py' -o -name '*_test.py' \) -print -quit 2>/dev/null)" ]
 }
 
-header "1/3 unit and integration tests on SQLite"
-run_phase "$PYTEST" -n 2 -m "not browser" "$@"
+header "1/4 unit and integration tests on SQLite"
+run_phase "$PYTEST" -n 2 -m "not browser and not deploy" "$@"
 record "SQLite"
 
-header "2/3 unit and integration tests on PostgreSQL"
-run_phase scripts/with-postgres.sh "$PYTEST" -n 2 -m "not browser" "$@"
+header "2/4 unit and integration tests on PostgreSQL"
+run_phase scripts/with-postgres.sh --replica "$PYTEST" -n 2 -m "not browser and not deploy" "$@"
 record "PostgreSQL"
 
-header "3/3 browser tests (chromium) on SQLite"
+header "3/4 browser tests (chromium) on SQLite"
 run_phase "$PYTEST" -m browser "$@"
 if has_browser_test_files; then
     record "browser"
 else
     record "browser" "tests/browser has no test files"
 fi
+
+header "4/4 the federation layout (two gunicorn, scheduler, replica, Redis, S3) under load"
+run_phase scripts/with-postgres.sh --replica "$PYTEST" -m deploy -s "$@"
+record "deploy"
 
 echo
 if [ "$EXTRA_ARGS" -gt 0 ] && [ "$ran_tests" -eq 0 ] && [ "${#failed_phases[@]}" -eq 0 ]; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: scripts/with-postgres.sh CMD [ARGS...]
+# Usage: scripts/with-postgres.sh [--replica] CMD [ARGS...]
 #
 # Starts a throwaway PostgreSQL server (newest version under /usr/lib/postgresql) in a temp dir,
 # listening on a free port on 127.0.0.1, with superuser `casework` (trust auth) and database
@@ -7,11 +7,23 @@
 #     CASEWORK_TEST_DATABASE_URL=postgresql+psycopg://casework@127.0.0.1:PORT/casework_test
 # runs CMD, then always stops the server and deletes the dir. Exits with CMD's exit code.
 #
+# With --replica (or CASEWORK_TEST_REPLICA=1) it also makes a streaming replica of it (pg_basebackup -R, a
+# second postmaster in hot standby on another free port) and exports
+#     CASEWORK_TEST_REPLICA_URL=postgresql+psycopg://casework@127.0.0.1:RPORT/casework_test
+# The primary then names it a synchronous standby, but its default synchronous_commit stays off: only a session
+# that sets synchronous_commit=remote_apply waits until its commit is visible on the replica.
+#
 # initdb and pg_ctl refuse to run as root: as root they run as the `postgres` user.
 set -euo pipefail
 
+replica=
+case ${CASEWORK_TEST_REPLICA:-} in 1 | true | yes) replica=1 ;; esac
+if [ "${1:-}" = "--replica" ]; then
+    replica=1
+    shift
+fi
 if [ $# -eq 0 ]; then
-    echo "usage: $0 CMD [ARGS...]" >&2
+    echo "usage: $0 [--replica] CMD [ARGS...]" >&2
     exit 2
 fi
 
@@ -40,6 +52,8 @@ chmod 755 "$tmp"
 [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$tmp"
 data=$tmp/data
 log=$tmp/postgres.log
+rdata=$tmp/replica
+rlog=$tmp/replica.log
 
 pg() {
     # Run a server tool from inside the temp dir, so that it never needs to read the caller's cwd.
@@ -47,6 +61,10 @@ pg() {
 }
 
 cleanup() {
+    if [ -f "$rdata/postmaster.pid" ]; then
+        pg "$pg_bin/pg_ctl" -D "$rdata" -m fast -s stop >/dev/null 2>&1 \
+            || pg "$pg_bin/pg_ctl" -D "$rdata" -m immediate -s stop >/dev/null 2>&1 || true
+    fi
     if [ -f "$data/postmaster.pid" ]; then
         pg "$pg_bin/pg_ctl" -D "$data" -m fast -s stop >/dev/null 2>&1 \
             || pg "$pg_bin/pg_ctl" -D "$data" -m immediate -s stop >/dev/null 2>&1 || true
@@ -98,6 +116,47 @@ fi
     || die "could not create database casework_test"
 
 export CASEWORK_TEST_DATABASE_URL="postgresql+psycopg://casework@127.0.0.1:${port}/casework_test"
+
+primary_sql() {
+    "$pg_bin/psql" -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U casework -d postgres -c "$1"
+}
+
+if [ -n "$replica" ]; then
+    # initdb's pg_hba.conf already trusts replication from 127.0.0.1, and wal_level defaults to replica.
+    [ "$(primary_sql 'SHOW wal_level')" != minimal ] || die "the primary runs with wal_level=minimal"
+    pg "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$port" -U casework -D "$rdata" -R -X stream -c fast --no-sync \
+        >"$tmp/basebackup.log" 2>&1 || { cat "$tmp/basebackup.log" >&2; die "pg_basebackup failed (output above)"; }
+    rready=
+    for attempt in 1 2 3; do
+        rport=$(free_port)
+        pg "$pg_bin/pg_ctl" -D "$rdata" -l "$rlog" -s -W \
+            -o "-p $rport -k $tmp -h 127.0.0.1 -c hot_standby=on -c fsync=off -c cluster_name=replica" start
+        for _ in $(seq 1 60); do
+            if "$pg_bin/pg_isready" -q -h "$tmp" -p "$rport" -t 1 \
+                && [ "$(primary_sql "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ]
+            then
+                rready=1
+                break 2
+            fi
+            if grep -qE 'could not (bind|create any TCP/IP sockets)' "$rlog" 2>/dev/null; then
+                echo "with-postgres: port $rport was taken, retrying" >&2
+                pg "$pg_bin/pg_ctl" -D "$rdata" -m immediate -s stop >/dev/null 2>&1 || true
+                : >"$rlog"
+                continue 2
+            fi
+            sleep 0.5
+        done
+        break
+    done
+    if [ -z "$rready" ]; then
+        echo "with-postgres: replica log ($rlog):" >&2
+        tail -n 40 "$rlog" >&2 || true
+        die "the replica did not stream from the primary on 127.0.0.1:${rport} within 30 s"
+    fi
+    primary_sql "ALTER SYSTEM SET synchronous_standby_names = '*'" && primary_sql "SELECT pg_reload_conf()" >/dev/null \
+        || die "could not name the replica a synchronous standby"
+    export CASEWORK_TEST_REPLICA_URL="postgresql+psycopg://casework@127.0.0.1:${rport}/casework_test"
+fi
 
 set +e
 "$@"

@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
     ({"CASEWORK_LIMIT_SIGN_IN": "lots"}, "CASEWORK_LIMIT_SIGN_IN"),
     ({"CASEWORK_LIMIT_LOOKUP": "5 per fortnight"}, "CASEWORK_LIMIT_LOOKUP"),
     ({"CASEWORK_LIMIT_PUBLIC_POST": "0 per minute"}, "CASEWORK_LIMIT_PUBLIC_POST"),
+    ({"CASEWORK_DATABASE_URL": "postgresql://p/casework", "CASEWORK_REPLICA_URL": "mysql://r/casework"},
+     "CASEWORK_REPLICA_URL"),
+    ({"CASEWORK_REPLICA_URL": "postgresql://r/casework"}, "needs a PostgreSQL primary"),
 ])
 def test_bad_settings_are_named(tmp_path, env, needle):
     with pytest.raises(ConfigError) as err:
@@ -39,6 +42,13 @@ def test_defaults_and_secret_key_kept(tmp_path):
     assert first["BABEL_DEFAULT_LOCALE"] == "zh"
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
     assert from_env(str(tmp_path), {})["SECRET_KEY"] == first["SECRET_KEY"]
+
+
+def test_replica_url_gets_the_psycopg_driver_and_is_off_by_default(tmp_path):
+    assert from_env(str(tmp_path), {})["CASEWORK_REPLICA_URL"] == ""
+    cfg = from_env(str(tmp_path), {"CASEWORK_DATABASE_URL": "postgresql://p/casework",
+                                   "CASEWORK_REPLICA_URL": "postgres://r:5433/casework"})
+    assert cfg["CASEWORK_REPLICA_URL"] == "postgresql+psycopg://r:5433/casework"
 
 
 def test_postgres_url_gets_the_psycopg_driver(tmp_path):

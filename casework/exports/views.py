@@ -6,6 +6,7 @@ the fund manager) is empty in the export as on the page."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import wraps
 
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import force_locale
@@ -17,7 +18,7 @@ from ..clock import local, today
 from ..core import kinds, paging
 from ..core.models import Case
 from ..core.queries import NEWEST_FIRST, WORK_ORDER, chosen_order, created_within, day_span, work_page
-from ..extensions import db
+from ..extensions import db, replica
 from .. import labels
 from ..privacy import access
 from ..core.inputs import record_id
@@ -63,6 +64,15 @@ def case_row(case, user) -> list:
             record.get("circumstances") or ""]
 
 
+def _from_replica(rows):
+    """A row generator that reads from the replica while it streams (each chunk, as the response is sent)."""
+    @wraps(rows)
+    def streamed(*args, **kwargs):
+        with replica():
+            yield from rows(*args, **kwargs)
+    return streamed
+
+
 def _zh(rows):
     """Cells in Chinese whatever the page language was; a generator, so it runs while streaming."""
     with force_locale("zh"):
@@ -89,6 +99,7 @@ def _case_query(user, args):
     return stmt, order
 
 
+@_from_replica
 def case_rows(user, args):
     stmt, order = _case_query(user, args)
     # Keyset pages in the list's order; each page leaves the session before the next.
@@ -160,6 +171,7 @@ def work(fmt: str):
     order = chosen_order(args.get("sort"), args.get("dir"), WORK_ORDER)[0]
     start, end, _wrong = day_span(args)  # as on the page: a wrong day is left out
 
+    @_from_replica
     def rows():
         cursor = None
         while True:
@@ -185,6 +197,7 @@ def ledger(fund_id: int, fmt: str):
     from ..funds.views import EFFECT, KIND_LABELS, SOURCE_LABELS, ledger_records
     fund = _visible(Fund, fund_id, ops.can_see)
 
+    @_from_replica
     def rows():
         # The page's records, newest first, in chunks: a busy fund's ledger never sits in memory whole.
         before = None
@@ -213,7 +226,8 @@ def session_report(session_id: int, fmt: str):
     from ..core.models import CongressSession
     from ..motions import operations as motions
     session = _visible(CongressSession, session_id, motions.sees_session)
-    report = motions.session_report(session)
+    with replica():
+        report = motions.session_report(session)
     with force_locale("zh"):
         rows = [[r["number"], r["title"], r["author_name"], r["cosigners"],
                  labels.state_label("motion", r["state"]), r["department"] or "", "、".join(r["co_departments"]),

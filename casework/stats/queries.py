@@ -35,7 +35,7 @@ from ..accounts.models import Department, Unit, User
 from ..aid.models import AidRequest
 from ..clock import to_utc, zone
 from ..core.models import Case, CaseParty
-from ..extensions import db
+from ..extensions import db, replica
 from .models import StatStay
 
 GRANTED_STATES = ("approved", "disbursed", "closed")
@@ -96,6 +96,7 @@ def _ended(scope: Scope, kind: str, **conds):
     return where
 
 
+@replica()
 def compute(scope: Scope, by_unit: bool = False) -> dict:
     out = {"cases": cases_by_kind_state(scope), "aid": aid_granted(scope), "handling": handling(scope),
            "deadlines": deadlines(scope), "proposals": proposals(scope), "motions": motions(scope),

@@ -26,7 +26,7 @@ from ..accounts.models import Department, Unit, User
 from ..api.base import json_body, make_blueprint, user as api_user
 from ..clock import today
 from ..core.errors import Invalid, NotFound
-from ..extensions import db
+from ..extensions import db, replica
 from ..notices import renderer
 from ..notices.api import NoticeOut, serialize
 from ..notices.models import Notice
@@ -109,7 +109,7 @@ def annual_report(kind: str, unit: Unit, year: int, user: User | None = None) ->
 
 def annual_values(kind: str, scope: q.Scope) -> dict:
     """The plain values the report prints (JSON: they are stored with the notice and compared on reissue)."""
-    with force_locale("zh"):
+    with force_locale("zh"), replica():
         return _annual_values(kind, scope)
 
 
