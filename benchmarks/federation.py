@@ -14,6 +14,7 @@ Run by Locust (`locust -f` this file, as the layout does) the module defines the
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -56,15 +57,15 @@ def web(name: str) -> Process:
                           "--timeout", "120", "wsgi:app"], port=port)
 
 
-# The layout: what runs on each machine of docs/deploy.md. The task workers (`flask --app wsgi casework worker`,
-# on the same Redis) go into WORKERS, two of them, once the queue has landed; they need nothing else here.
-WORKERS: list[Process] = []
+# The layout: what runs on each machine of docs/deploy.md.
+WORKERS = 2  # task workers (`flask --app wsgi casework worker`) on the same Redis
 
 
 def processes() -> list[Process]:
     return [web("web-1"), web("web-2"),
             Process("scheduler", FLASK + ["casework", "scheduler"], ready="waiting for the lease"),
-            *WORKERS]
+            *(Process(f"worker-{n}", FLASK + ["casework", "worker", "--name", f"worker-{n}"], ready="Listening on")
+              for n in range(1, WORKERS + 1))]
 
 
 class Layout:
@@ -184,6 +185,36 @@ def drive(hosts: list[str], folder: Path, users: int, seconds: int) -> dict:
     if run.returncode != 0 or not out.exists():
         raise RuntimeError(f"locust failed ({run.returncode}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
     return json.loads(out.read_text())
+
+
+def print_batch(hosts: list[str], database_url: str, within: float = 300) -> dict:
+    """Staff start a batch of the demo's notices on one web instance and follow it on the other until a task
+    worker has printed it: the job's last status and the PDF's page count beside the notices asked for."""
+    import requests
+    import sqlalchemy as sa
+    from pypdf import PdfReader
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT n.kind, c.number FROM notices n JOIN cases c ON c.id = n.case_id "
+            "WHERE n.superseded_by_id IS NULL AND n.kind = 'aid_approval' ORDER BY c.id")).all()
+    engine.dispose()
+    numbers = [number for _kind, number in rows]
+    web = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get(hosts[0] + "/login").text).group(1)
+    web.post(hosts[0] + "/login", data={"csrf_token": token, "login": "staff1", "password": "demo-password"})
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get(hosts[0] + "/notices/batches").text).group(1)
+    started = web.post(hosts[0] + "/notices/batches", data={"csrf_token": token, "kind": "aid_approval",
+                                                            "cases": "\n".join(numbers)}, allow_redirects=False)
+    page = started.headers["Location"]
+    deadline = time.monotonic() + within
+    while (status := web.get(hosts[1] + page + ".json").json())["status"] not in ("done", "failed"):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)  # polling the job's row: it changes as the worker prints
+    pdf = web.get(hosts[1] + page + ".pdf")
+    pages = len(PdfReader(io.BytesIO(pdf.content)).pages) if pdf.status_code == 200 else 0
+    return {"asked": len(numbers), "status": status, "pages": pages}
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -34,6 +34,7 @@ def test_a_day_of_casework_on_the_federation_layout(tmp_path):
         demo_files = stored()  # the demo union's own documents
         tally = federation.drive(layout.hosts, tmp_path, users=6, seconds=45)
         added = stored() - demo_files
+        batch = federation.print_batch(layout.hosts, primary)
     finally:
         codes = layout.stop()
     print("\n" + federation.report(tally))
@@ -43,6 +44,12 @@ def test_a_day_of_casework_on_the_federation_layout(tmp_path):
     for name in ("POST /api/v1/cases/aid/[id]/attachments", "POST /api/v1/cases/proposal/[id]/transitions/submit",
                  "GET /api/v1/stats", "GET /stats", "GET /export/cases.csv"):
         assert tally.get(name, {}).get("ms"), f"{name} was never requested:\n{federation.report(tally)}"
+    # A batch started on one instance, followed on the other, printed by a task worker: every notice in it.
+    assert batch["asked"] > 0 and batch["status"]["status"] == "done", batch
+    assert batch["status"]["percent"] == 100 and batch["status"]["done"] == batch["asked"], batch
+    assert batch["pages"] >= batch["asked"], batch  # a long letter takes two pages
+    assert any("Job OK" in layout.log(p.name) for p in layout.procs
+               if p.name.startswith("worker-")), "no task worker ran the batch"
     assert added == len(tally["POST /api/v1/cases/aid/[id]/attachments"]["ms"])
     # Both web instances served (each logs one JSON line a request), and every process stopped cleanly.
     for p in layout.procs:
