@@ -39,12 +39,38 @@ def replica_bind(url: str) -> dict:
             "connect_args": {"options": "-c default_transaction_read_only=on"}}
 
 
+RECHECK = {True: 30.0, False: 10.0}  # seconds a replica found answering (or not) is taken as such
+_answering: dict = {}  # engine -> (answers, until when, on the monotonic clock)
+
+
+def _replica_answers(engine) -> bool:
+    """Whether the replica takes connections, asked at most every RECHECK seconds: while it does not, its
+    readers read the primary (slower, never a failed page)."""
+    import logging
+    import time
+
+    from sqlalchemy.exc import DBAPIError
+    now = time.monotonic()
+    known = _answering.get(engine)
+    if known and now < known[1]:
+        return known[0]
+    try:
+        with engine.connect():
+            answers = True
+    except DBAPIError as exc:
+        answers = False
+        logging.getLogger("casework.replica").warning("the replica does not answer; reading the primary: %s",
+                                                      exc.__class__.__name__)
+    _answering[engine] = (answers, now + RECHECK[answers])
+    return answers
+
+
 class RoutingSession(Session):
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         if bind is None and self.info.get(_DEPTH) and getattr(clause, "is_select", False) \
                 and getattr(clause, "_for_update_arg", None) is None:
             engine = self._db.engines.get(REPLICA)
-            if engine is not None:
+            if engine is not None and _replica_answers(engine):
                 return engine
         return super().get_bind(mapper, clause, bind, **kwargs)
 
