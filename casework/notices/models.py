@@ -139,3 +139,9 @@ class NoticeBatch(db.Model):
     requested_by: Mapped[User] = relationship()
     __table_args__ = (CheckConstraint(f"status IN {BATCH_STATUSES}", name="status"),
                       CheckConstraint("done >= 0 AND done <= total", name="progress"))
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from ..core.tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(Notice)
