@@ -29,7 +29,7 @@ ROLES = {  # username -> (unit: union|branch|group, roles at the union or the gr
     "fund1": ("union", [("worker", "union"), ("fund_manager", "union")]),
     "rep1": ("group", [("worker", "group"), ("representative", "union")]),
 }
-PEOPLE = ("worker1", "staff1", "committee1", "admin")  # whose eyes the test looks through
+PEOPLE = ("worker1", "staff1", "committee1", "admin", "fund1")  # whose eyes the test looks through
 
 
 class Union:
@@ -111,6 +111,7 @@ def _build(db, parent, tag: str) -> Union:
                "disclosure_id": batch.id, "fund_id": fund.id, "entry_id": entry.id, "user_id": out["worker1"].id,
                "unit_id": units["union"].id, "session_id": congress.id, "robot_id": robot.id,
                "notice_id": notices[0].id if notices else None}
+    out.ids.update({f"{kind}_case": case.id for kind, case in out.cases.items()})
     out.marks = ({c.number for c in out.cases.values()} | {c.title for c in out.cases.values() if c.title}
                  | set(names.values()) | {fund.name, f"{cn}公司年度经费划拨", congress.name, robot.name}
                  | {n.number for n in notices})
@@ -128,7 +129,9 @@ def unions(db):
     city.set_path()
     db.session.commit()
     built = {tag: _build(db, city, tag) for tag in UNIONS}
+    shared = built["a"].marks & built["b"].marks  # the same in both (an aid request's title is its category)
     for u in built.values():
+        u.marks -= shared
         u.ids["attachment_id"] = db.session.scalar(select(Attachment.id).where(
             Attachment.case_id == u.cases["aid"].id))
     return built
@@ -164,7 +167,7 @@ def _urls(rule_args, template, other):
         kind = next((_KIND_OF[a] for a in rule_args if a in _KIND_OF), "aid")
         values["kind"] = kind
         if "case_id" in values:
-            values["case_id"] = other.cases[kind].id
+            values["case_id"] = other.ids[f"{kind}_case"]
     return template(values)
 
 
@@ -189,50 +192,60 @@ REFUSED = {400, 403, 404, 405, 409, 422}
 
 
 @pytest.mark.parametrize("tag", sorted(UNIONS))
-def test_no_route_shows_the_other_union(app, unions, web, tag, monkeypatch):
+def test_no_route_shows_the_other_union(app, unions, tag, monkeypatch):
+    from tests.conftest import Browser, _fresh_request_globals
     from casework.core.models import Case
     from casework.extensions import db
     own, other = unions[tag], _other(unions, tag)
     before = {c.id: (c.state, c.version) for c in other.cases.values()}
+    aid_number, proposal_title = own.cases["aid"].number, own.cases["proposal"].title
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", False)  # the writes below reach their views
     rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
-    checked, problems = 0, []
+    checked, problems, seen = 0, [], {}
     for person in PEOPLE:
-        web.client.get("/logout")
-        web.client.post("/login", data={"login": f"{tag}_{person}", "password": "demo-password"})
+        web = Browser(app.test_client())  # a browser of one's own: nobody else's session cookie
+        _fresh_request_globals()
+        signed = web.client.post("/login", data={"login": f"{tag}_{person}", "password": "demo-password"})
+        assert signed.status_code == 302, person
         for rule in rules:
-            if rule.rule.startswith("/api/") or rule.endpoint in ("accounts.logout", "accounts.logout_all"):
+            if rule.rule.startswith(("/api/", "/logout", "/login")):  # signing in and out: a session's own
                 continue
             url = _urls(rule.arguments, _flask_url(rule), other) if rule.arguments else rule.rule
             if url is None:
                 continue
             by_id = any(a in other.ids for a in rule.arguments)
             for method in sorted(rule.methods & {"GET", "POST"}):
-                r = web.get(url) if method == "GET" else web.client.post(url, data={})
+                db.session.close()  # each request its own session, as when served: nothing carried over
+                _fresh_request_globals()
+                r = web.client.get(url) if method == "GET" else web.client.post(url, data={})
                 checked += 1
                 body = r.get_data(as_text=True) if r.mimetype and "pdf" not in r.mimetype else ""
+                seen.setdefault(person, set()).update(_leaks(body, own))
                 if r.status_code >= 500 or _leaks(body, other):
                     problems.append((person, method, url, r.status_code, _leaks(body, other)))
                 elif by_id and method == "GET" and r.status_code not in (403, 404):
-                    problems.append((person, method, url, r.status_code, "answered"))
+                    problems.append((person, method, url, r.status_code, r.location or "answered"))
                 elif by_id and method == "POST" and r.status_code not in REFUSED:
-                    problems.append((person, method, url, r.status_code, "answered"))
-    assert not problems, problems
+                    problems.append((person, method, url, r.status_code, r.location or "answered"))
+    assert not problems, "\n".join(map(str, problems))
     assert checked > 300
     db.session.expire_all()
     assert {c.id: (c.state, c.version) for c in db.session.scalars(
         select(Case).where(Case.id.in_(before)))} == before
-    assert own.marks  # the union's own rows were there to be seen
+    # The same pages show each person their own union's rows: the test looked where they are.
+    assert all(aid_number in seen[p] and UNIONS[tag][1]["worker1"] in seen[p] for p in PEOPLE), seen
+    assert proposal_title in seen["staff1"] and f"{UNIONS[tag][0]}公司困难职工救助基金" in seen["fund1"]
 
 
 @pytest.mark.parametrize("tag", sorted(UNIONS))
 def test_no_api_operation_shows_the_other_union(app, unions, api, tag):
     from casework.core.models import Case
     from casework.extensions import db
-    other = _other(unions, tag)
+    own, other = unions[tag], _other(unions, tag)
     before = {c.id: (c.state, c.version) for c in other.cases.values()}
+    aid_number = own.cases["aid"].number
     paths = app.spec["paths"]
-    checked, problems = 0, []
+    checked, problems, seen = 0, [], {}
     for person in PEOPLE:
         caller = api.as_(f"{tag}_{person}")
         for path, operations in paths.items():
@@ -247,17 +260,20 @@ def test_no_api_operation_shows_the_other_union(app, unions, api, tag):
                 if path == "/api/v1/tokens" or path.startswith("/api/v1/tokens/"):
                     continue  # its own sign-in and revocation
                 call = getattr(caller.client, method)
+                db.session.close()  # each request its own session, as when served
                 r = call(url, headers=caller._headers({}), json={})
                 checked += 1
                 body = r.get_data(as_text=True) if r.mimetype and "pdf" not in r.mimetype else ""
+                seen.setdefault(person, set()).update(_leaks(body, own))
                 if r.status_code >= 500 or _leaks(body, other):
                     problems.append((person, method, url, r.status_code, _leaks(body, other)))
                 elif by_id and method == "get" and r.status_code not in (403, 404):
                     problems.append((person, method, url, r.status_code, "answered"))
                 elif by_id and method != "get" and r.status_code not in REFUSED:
                     problems.append((person, method, url, r.status_code, "answered"))
-    assert not problems, problems
+    assert not problems, "\n".join(map(str, problems))
     assert checked > 150
+    assert all(aid_number in seen[p] for p in ("worker1", "staff1", "committee1")), seen
     db.session.expire_all()
     assert {c.id: (c.state, c.version) for c in db.session.scalars(
         select(Case).where(Case.id.in_(before)))} == before
@@ -317,3 +333,4 @@ def test_an_escape_must_be_declared(unions):
             with tenancy.unscoped("just this once"):
                 pass
         assert len(db.session.scalars(select(Fund)).all()) == 1
+

@@ -348,6 +348,7 @@ from .tenancy import unit_scoped  # noqa: E402
 
 unit_scoped(Case)
 unit_scoped(User)
+unit_scoped(Unit, column="id")
 unit_scoped(CongressSession)
 unit_scoped(UnitSetting)
 unit_scoped(Attachment, via_case="case_id")
