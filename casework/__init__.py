@@ -89,6 +89,7 @@ def _scope_requests(app):
 
     tenancy.set_resolver(person)
     app.before_request(tenancy.forget)
+    app.teardown_request(lambda _exc: tenancy.forget())
 
 
 def _locale():
