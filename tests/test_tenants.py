@@ -334,3 +334,45 @@ def test_an_escape_must_be_declared(unions):
                 pass
         assert len(db.session.scalars(select(Fund)).all()) == 1
 
+
+
+def test_each_union_has_its_public_board(app, unions):
+    """Nobody signed in sees every union's postings; a member sees their own union's, and any union's public
+    board when they ask for it (?unit=), as the public would."""
+    from casework.core.models import Case  # noqa: F401  (the cases are built)
+    from tests.conftest import Browser, _fresh_request_globals
+    a, b = unions["a"], unions["b"]
+    a_post, b_post = a.ids["disclosure_id"], b.ids["disclosure_id"]
+    a_union, b_union = a.ids["unit_id"], b.ids["unit_id"]
+    link = "/board/{}".format
+    public = Browser(app.test_client())
+    everyone = public.get("/board").get_data(as_text=True)
+    assert link(a_post) in everyone and link(b_post) in everyone
+    only_a = public.get(f"/board?unit={a_union}").get_data(as_text=True)
+    assert f"/board/{a_post}?unit={a_union}" in only_a and link(b_post) not in only_a
+    member = Browser(app.test_client())
+    _fresh_request_globals()
+    assert member.client.post("/login", data={"login": "b_worker1", "password": "demo-password",
+                                              "csrf_token": member.csrf("/login")}).status_code == 302
+    own = member.get("/board").get_data(as_text=True)
+    assert link(b_post) in own and link(a_post) not in own
+    assert member.get(link(a_post)).status_code == 404
+    asked = member.get(f"/board?unit={a_union}").get_data(as_text=True)
+    assert f"/board/{a_post}?unit={a_union}" in asked and link(b_post) not in asked
+    assert member.get(f"/board/{a_post}?unit={a_union}").status_code == 200
+    assert member.get(f"/board/{a_post}?unit={b_union}").status_code == 404  # not on that union's board
+
+
+def test_a_notice_of_another_union_verifies_and_is_signed_by_its_union(app, unions):
+    from casework.notices import signing
+    from tests.conftest import Browser, _fresh_request_globals
+    a = unions["a"]
+    notice = a.notices[0]
+    check = signing.check(notice.pdf)
+    assert check.valid and "甲公司工会委员会" in check.signer  # the grassroots union signs, not the city's
+    member = Browser(app.test_client())
+    _fresh_request_globals()
+    member.client.post("/login", data={"login": "b_worker1", "password": "demo-password",
+                                       "csrf_token": member.csrf("/login")})
+    page = member.get(f"/verify/{notice.verify_code}")
+    assert page.status_code == 200 and notice.number in page.get_data(as_text=True)

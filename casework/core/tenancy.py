@@ -99,6 +99,15 @@ def scope_for(user: User | None) -> Scope:
     return Scope(frozenset(seen))
 
 
+def union_of(unit: Unit) -> Unit:
+    """The union a unit belongs to: the nearest federation-level unit at or above it (the root otherwise);
+    its name signs and brands what the unit issues."""
+    if not unit.path.strip("/"):
+        return unit
+    with identifying():
+        return db.session.get(Unit, _tenant_of(unit.path, _units())) or unit
+
+
 def _tenant_of(path: str, units) -> int:
     ids = [int(p) for p in path.strip("/").split("/") if p]
     for uid in reversed(ids):
