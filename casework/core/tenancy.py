@@ -117,13 +117,25 @@ def _tenant_of(path: str, units) -> int:
 
 
 def _units() -> dict[int, tuple[str, int | None, str]]:
-    """Every unit: id -> (path, parent id, level), read once per transaction and outside any scope."""
+    """Every unit: id -> (path, parent id, level), read outside any scope; kept under the grants version
+    (a change to a unit replaces it), else for this transaction."""
     info = db.session.info
     if _UNITS_KEY not in info:
+        from .permissions import _grants_token
         with identifying():
-            rows = db.session.execute(select(Unit.id, Unit.path, Unit.parent_id, Unit.level)).all()
-        info[_UNITS_KEY] = {r.id: (r.path, r.parent_id, r.level) for r in rows}
+            token = _grants_token()
+            found = _TREE.get(token) if token is not None else None
+            if found is None:
+                rows = db.session.execute(select(Unit.id, Unit.path, Unit.parent_id, Unit.level)).all()
+                found = {r.id: (r.path, r.parent_id, r.level) for r in rows}
+                if token is not None:
+                    _TREE.clear()  # only the newest version is read again
+                    _TREE[token] = found
+        info[_UNITS_KEY] = found
     return info[_UNITS_KEY]
+
+
+_TREE: dict[str, dict[int, tuple[str, int | None, str]]] = {}
 
 
 @contextmanager
