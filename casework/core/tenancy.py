@@ -47,6 +47,10 @@ def unit_scoped(model: type, *, column: str = "unit_id", via_case: str | None = 
     return model
 
 
+def _is_scoped(cls: type) -> bool:
+    return any(c in _SCOPED for c in cls.__mro__)
+
+
 def scoped_models() -> tuple[type, ...]:
     return tuple(_SCOPED)
 
@@ -218,6 +222,9 @@ def _floor(state):
     # Following a relation from a row already seen, or refreshing its columns, stays as it is.
     if not state.is_select or state.is_column_load or state.is_relationship_load:
         return
+    if not getattr(state.statement, "_with_options", ()) and \
+            not any(_is_scoped(m.class_) for m in state.all_mappers):
+        return  # neither selects nor eagerly loads rows of a union (the grants version, a vote)
     scope = current()
     if scope.everything:
         return
