@@ -91,7 +91,8 @@ def scope_for(user: User | None) -> Scope:
     units = _units()
     anchors = [units[user.unit_id][0]] if user.unit_id in units else []
     anchors += [grant.unit_path for grant in grants(user)]
-    tenants = {_tenant_of(path, units) for path in anchors}
+    # A unit without its path yet, or a union made after the tree was read, anchors nothing.
+    tenants = {t for t in (_tenant_of(path, units) for path in anchors if path.strip("/")) if t in units}
     if not tenants or any(units[t][1] is None for t in tenants):
         return EVERYTHING  # a tenant at the root of the tree: one union, or the federation above all
     seen = set()
