@@ -89,7 +89,7 @@ def issue(kind: str, *, unit: Unit, values: dict, case: Case | None = None, subj
 
 
 def _root_name(unit: Unit) -> str:
-    """Whose certificate signs: the unit's own union (in a federation, the grassroots union, not the city's)."""
+    """The organisation a signing certificate is made for when none exists yet: the unit's own union."""
     return tenancy.union_of(unit).name
 
 
