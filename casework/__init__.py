@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=_locale)
     with app.app_context():
         _tune_engine(db.engine)
+    _scope_requests(app)
 
     from . import aid, handling, models, motions, proposals, ratings  # noqa: F401  (tables, kinds, rules)
     from .core import engine, rules  # noqa: F401
@@ -75,6 +76,23 @@ CAPABILITIES = (
     ".notices", ".disclosure", ".proposals.views", ".motions.views", ".handling.views", ".stats", ".exports", ".roster", ".register",
     ".ratings", ".ops", ".privacy", ".supervision", ".upward", ".search", ".tasks", ".api", ".cli",
 )
+
+
+def _scope_requests(app):
+    """Each request's queries of unit-scoped rows see only its signed-in person's units
+    (casework/core/tenancy.py); the API's person is known once its token is read."""
+    from flask_login import current_user
+
+    from .core import tenancy
+
+    def person():
+        if request.path.startswith("/api/"):
+            return g.api_user if "api_user" in g else tenancy.pending()
+        return current_user._get_current_object() if current_user.is_authenticated else None
+
+    tenancy.set_resolver(person)
+    app.before_request(tenancy.forget)
+    app.teardown_request(lambda _exc: tenancy.forget())
 
 
 def _locale():

@@ -15,6 +15,7 @@ from ..extensions import db, limited, login_manager
 from ..forms import opts, submit_and_flash
 from ..labels import ROLE_LABELS
 from ..core.errors import CaseworkError
+from ..core import tenancy
 from . import auth, delegations as delegation_ops, relatives as relative_ops
 from .forms import (DelegationForm, LoginForm, PasswordForm, TokenForm, read_delegation, read_login,
                     read_password_change, read_token)
@@ -28,7 +29,8 @@ def _load_user(ident: str):
         user_id, epoch = (int(x) for x in ident.split(":"))
     except ValueError:
         return None
-    user = db.session.get(User, user_id)
+    with tenancy.identifying():
+        user = db.session.get(User, user_id)
     if user is None or user.session_epoch != epoch or not user.active:
         return None
     g.log_username = user.username

@@ -16,6 +16,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from ..accounts.models import ApiToken, User
 from ..clock import utcnow
 from ..core.errors import BadRequest, NotFound, Unauthorized
+from ..core import tenancy
 from ..extensions import db
 
 BLUEPRINTS: list[APIBlueprint] = []
@@ -60,8 +61,9 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         token = header[7:].strip()
-        row = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.unit))
-                                .where(ApiToken.token_hash == ApiToken.digest(token)))
+        with tenancy.identifying():
+            row = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user).joinedload(User.unit))
+                                    .where(ApiToken.token_hash == ApiToken.digest(token)))
         now = utcnow()
         if row and row.revoked_at is None and row.expires_at > now and row.user.active:
             g.api_user = row.user

@@ -341,3 +341,15 @@ class Attachment(db.Model):
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     uploaded_by: Mapped[User] = relationship()
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from .tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(Case)
+unit_scoped(User)
+unit_scoped(Unit, column="id")
+unit_scoped(CongressSession)
+unit_scoped(UnitSetting)
+unit_scoped(Attachment, via_case="case_id")
+unit_scoped(CaseParty, via_case="case_id")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ..accounts.models import DepartmentMember, Delegation, RoleAssignment, Unit, User
 from ..clock import today
 from ..extensions import db, shared_redis
+from . import tenancy
 from .models import Case, CaseCoDepartment, CaseParty, GrantsVersion, upsert
 
 
@@ -91,6 +92,12 @@ def _shared_grants(shared, key: str, user: User, on: date) -> tuple[Grant, ...]:
 
 
 def _grants(user: User, on: date) -> tuple[Grant, ...]:
+    # Grants are cached across requests: read them whole, whichever union's request asks.
+    with tenancy.identifying():
+        return _read_grants(user, on)
+
+
+def _read_grants(user: User, on: date) -> tuple[Grant, ...]:
     own = db.session.execute(select(RoleAssignment.role, RoleAssignment.unit_id, Unit.path)
                              .join(Unit, Unit.id == RoleAssignment.unit_id)
                              .where(RoleAssignment.user_id == user.id)

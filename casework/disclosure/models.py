@@ -125,3 +125,11 @@ class Objection(db.Model):
     __table_args__ = (CheckConstraint("kind IN ('objection', 'report')", name="kind"),
                       CheckConstraint("status IN ('open', 'answered')", name="status"),
                       CheckConstraint("NOT anonymous OR user_id IS NULL", name="anonymous"))
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from ..core.tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(Disclosure)
+unit_scoped(PendingItem)
+unit_scoped(Objection)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from contextlib import nullcontext
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import Unit
 from ..config import public_url
+from ..core import tenancy
 from ..core.errors import CaseworkError
 from ..core.permissions import grants, roles_at
 from ..extensions import db, limited
@@ -33,25 +35,50 @@ def _user():
     return current_user if current_user.is_authenticated else None
 
 
+def _asked_union() -> Unit | None:
+    """The union whose public board is asked for (?unit=): any one, as the public may see it. Without it a
+    signed-in person sees their own union's board (their scope), and nobody signed in sees every union's."""
+    unit_id = request.args.get("unit", type=record_id)
+    if not unit_id:
+        return None
+    with tenancy.unscoped("board"):
+        return db.session.get(Unit, unit_id)
+
+
+def _within(stmt, union: Unit | None):
+    if union is None:
+        return stmt
+    return stmt.where(Disclosure.unit_id.in_(select(Unit.id).where(Unit.path.startswith(union.path))))
+
+
 @bp.route("/board")
 def index():
-    current = db.session.scalars(select(Disclosure).options(joinedload(Disclosure.unit))
-                                 .where(Disclosure.status == "posted")
-                                 .order_by(Disclosure.ends_on, Disclosure.id)).all()
+    union = _asked_union()
     year = request.args.get("year", type=int)
-    unit_id = request.args.get("unit", type=record_id)
-    past_q = select(Disclosure).options(joinedload(Disclosure.unit)).where(Disclosure.status == "ended")
-    if unit_id:
-        past_q = past_q.where(Disclosure.unit_id == unit_id)
-    past = [d for d in db.session.scalars(past_q.order_by(Disclosure.starts_at.desc()).limit(500))
-            if not year or d.starts_at.year == year]
-    units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
-    return render_template("board/index.html", current=current, past=past, units=units, year=year,
-                           unit_id=unit_id)
+    with tenancy.unscoped("board") if union is not None else nullcontext():
+        current = db.session.scalars(_within(select(Disclosure).options(joinedload(Disclosure.unit))
+                                             .where(Disclosure.status == "posted"), union)
+                                     .order_by(Disclosure.ends_on, Disclosure.id)).all()
+        past_q = _within(select(Disclosure).options(joinedload(Disclosure.unit))
+                         .where(Disclosure.status == "ended"), union)
+        past = [d for d in db.session.scalars(past_q.order_by(Disclosure.starts_at.desc()).limit(500))
+                if not year or d.starts_at.year == year]
+        units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+        return render_template("board/index.html", current=current, past=past, units=units, year=year,
+                               unit_id=union.id if union is not None else None)
+
+
+def _board_scope():
+    """Reading a union's board asked for by ?unit=: beyond the person's own union, as the public reads it."""
+    return tenancy.unscoped("board") if request.args.get("unit", type=record_id) else nullcontext()
 
 
 def _public(disclosure_id: int) -> Disclosure:
+    """A posting of the person's union; with ?unit=, of that union's board (call within `_board_scope`)."""
+    union = _asked_union()
     d = db.session.get(Disclosure, disclosure_id)
+    if d is not None and union is not None and not d.unit.path.startswith(union.path):
+        d = None
     if d is None or d.status not in ("posted", "ended", "superseded"):
         abort(404)
     return d
@@ -67,13 +94,18 @@ def _show(d: Disclosure, form=None, status: int = 200):
 
 @bp.route("/board/<int:disclosure_id>")
 def show(disclosure_id: int):
-    return _show(_public(disclosure_id))
+    with _board_scope():
+        return _show(_public(disclosure_id))
 
 
 @bp.route("/board/<int:disclosure_id>/objections", methods=["POST"])
 @limited("public-post")
 def object_to(disclosure_id: int):
-    d = _public(disclosure_id)
+    with _board_scope():
+        return _object_to(_public(disclosure_id))
+
+
+def _object_to(d: Disclosure):
     item = db.session.get(DisclosureItem, request.form.get("item", type=record_id) or 0)
     if item is None or item.disclosure_id != d.id:
         flash(_("Choose the item you object to."), "error")

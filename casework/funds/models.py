@@ -73,3 +73,9 @@ class LedgerEntry(db.Model):
                         "OR (kind = 'payment' AND objection_id IS NOT NULL)", name="case_link"),
         UniqueConstraint("reverses_id"),
     )
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from ..core.tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(Fund)

@@ -130,3 +130,9 @@ class NoticeBatch(db.Model):
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     requested_by: Mapped[User] = relationship()
     job: Mapped[Job | None] = relationship()
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from ..core.tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(Notice)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.models import Department, Unit, User
 from ..clock import local, to_utc, utcnow
 from ..config import public_url
-from ..core import kinds, settings
+from ..core import kinds, settings, tenancy
 from ..core.models import AuditEntry, Case, next_serial
 from ..core.permissions import can_view
 from ..extensions import db
@@ -89,10 +89,8 @@ def issue(kind: str, *, unit: Unit, values: dict, case: Case | None = None, subj
 
 
 def _root_name(unit: Unit) -> str:
-    """Whose certificate signs: the installation's top union (the first in the unit's path)."""
-    ids = unit.ancestor_ids()
-    root = db.session.get(Unit, ids[0]) if ids else None
-    return (root or unit).name
+    """The organisation a signing certificate is made for when none exists yet: the unit's own union."""
+    return tenancy.union_of(unit).name
 
 
 def _replaced_by(notice: Notice) -> list[Notice]:

@@ -221,3 +221,9 @@ def deliver(limit: int = 500) -> dict[str, int]:
                 stats["robot_sent"] += 1
                 recent.append(utcnow())
     return stats
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from ..core.tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(ChatRobot)

@@ -106,3 +106,10 @@ class Rating(db.Model):
     @property
     def unsatisfied(self) -> bool:
         return "unsatisfied" in (self.attitude, self.result)
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from ..core.tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(Callback)
+unit_scoped(Rating)

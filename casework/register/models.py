@@ -124,3 +124,9 @@ class ReviewReminder(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     __table_args__ = (UniqueConstraint("household_id", "year"),)
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from ..core.tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(Household)

@@ -34,3 +34,9 @@ class StatStay(db.Model):
         Index("ix_stat_stays_left_at", "left_at"),
         Index("ix_stat_stays_case_step", "case_id", "left_by", "left_to"),
     )
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from ..core.tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(StatStay)

@@ -101,3 +101,10 @@ class BulletinPosting(db.Model):
     posted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     unit: Mapped[Unit] = relationship()
     __table_args__ = (UniqueConstraint("unit_id", "period"),)
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from ..core.tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(Slip)
+unit_scoped(BulletinPosting)

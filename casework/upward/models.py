@@ -72,3 +72,9 @@ class UpwardReport(Subject, db.Model):
         if self.status != "submitted":
             return set()
         return {i for i in (self.drafted_by_id, self.submitted_by_id) if i is not None}
+
+
+# Rows of one union: seen only within its people's scope (casework/core/tenancy.py).
+from ..core.tenancy import unit_scoped  # noqa: E402
+
+unit_scoped(UpwardReport)
