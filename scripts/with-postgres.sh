@@ -82,35 +82,45 @@ free_port() {
 pg "$pg_bin/initdb" -D "$data" -A trust -U casework -E UTF8 --locale=C.UTF-8 --no-sync >"$tmp/initdb.log" 2>&1 \
     || { cat "$tmp/initdb.log" >&2; die "initdb failed (output above)"; }
 
-# Start on a free port; if another process grabs the port first, try again with a new one.
-ready=
-for attempt in 1 2 3; do
-    port=$(free_port)
-    pg "$pg_bin/pg_ctl" -D "$data" -l "$log" -s -W \
-        -o "-p $port -k $tmp -h 127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start
-    for _ in $(seq 1 60); do
-        # The socket lives in our private dir, so a ready answer there is our own server.
-        if "$pg_bin/pg_isready" -q -h "$tmp" -p "$port" -t 1 \
-            && "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 1; then
-            ready=1
-            break 2
-        fi
-        if grep -qE 'could not (bind|create any TCP/IP sockets)' "$log" 2>/dev/null; then
-            echo "with-postgres: port $port was taken, retrying" >&2
-            pg "$pg_bin/pg_ctl" -D "$data" -m immediate -s stop >/dev/null 2>&1 || true
-            : >"$log"
-            continue 2
-        fi
-        sleep 0.5
+# start_server DATA LOG READY OPTIONS: starts the server of DATA on a free port, logging to LOG, and sets
+# $started_port once the command READY (given the port) succeeds; if another process grabs the port first,
+# it tries again with a new one. Gives up after 30 s without a port clash.
+start_server() {
+    local sdata=$1 slog=$2 ready=$3 options=$4 sport
+    started_port=
+    for attempt in 1 2 3; do
+        sport=$(free_port)
+        pg "$pg_bin/pg_ctl" -D "$sdata" -l "$slog" -s -W -o "-p $sport -k $tmp -h 127.0.0.1 $options" start
+        for _ in $(seq 1 60); do
+            if "$ready" "$sport"; then
+                started_port=$sport
+                return 0
+            fi
+            if grep -qE 'could not (bind|create any TCP/IP sockets)' "$slog" 2>/dev/null; then
+                echo "with-postgres: port $sport was taken, retrying" >&2
+                pg "$pg_bin/pg_ctl" -D "$sdata" -m immediate -s stop >/dev/null 2>&1 || true
+                : >"$slog"
+                continue 2
+            fi
+            sleep 0.5
+        done
+        return 1
     done
-    break  # not ready within 30 s and not a port clash: give up
-done
-if [ -z "$ready" ]; then
+    return 1
+}
+
+# The socket lives in our private dir, so a ready answer there is our own server.
+primary_ready() {
+    "$pg_bin/pg_isready" -q -h "$tmp" -p "$1" -t 1 && "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$1" -t 1
+}
+
+if ! start_server "$data" "$log" primary_ready "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+then
     echo "with-postgres: server log ($log):" >&2
     tail -n 40 "$log" >&2 || true
-    die "PostgreSQL ($pg_bin) did not become ready on 127.0.0.1:${port} within 30 s"
+    die "PostgreSQL ($pg_bin) did not become ready on 127.0.0.1 within 30 s"
 fi
+port=$started_port
 
 "$pg_bin/createdb" -h 127.0.0.1 -p "$port" -U casework casework_test \
     || die "could not create database casework_test"
@@ -126,32 +136,19 @@ if [ -n "$replica" ]; then
     [ "$(primary_sql 'SHOW wal_level')" != minimal ] || die "the primary runs with wal_level=minimal"
     pg "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$port" -U casework -D "$rdata" -R -X stream -c fast --no-sync \
         >"$tmp/basebackup.log" 2>&1 || { cat "$tmp/basebackup.log" >&2; die "pg_basebackup failed (output above)"; }
+    replica_ready() {
+        "$pg_bin/pg_isready" -q -h "$tmp" -p "$1" -t 1 \
+            && [ "$(primary_sql "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ]
+    }
     rready=
-    for attempt in 1 2 3; do
-        rport=$(free_port)
-        pg "$pg_bin/pg_ctl" -D "$rdata" -l "$rlog" -s -W \
-            -o "-p $rport -k $tmp -h 127.0.0.1 -c hot_standby=on -c fsync=off -c cluster_name=replica" start
-        for _ in $(seq 1 60); do
-            if "$pg_bin/pg_isready" -q -h "$tmp" -p "$rport" -t 1 \
-                && [ "$(primary_sql "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" = 1 ]
-            then
-                rready=1
-                break 2
-            fi
-            if grep -qE 'could not (bind|create any TCP/IP sockets)' "$rlog" 2>/dev/null; then
-                echo "with-postgres: port $rport was taken, retrying" >&2
-                pg "$pg_bin/pg_ctl" -D "$rdata" -m immediate -s stop >/dev/null 2>&1 || true
-                : >"$rlog"
-                continue 2
-            fi
-            sleep 0.5
-        done
-        break
-    done
+    if start_server "$rdata" "$rlog" replica_ready "-c hot_standby=on -c fsync=off -c cluster_name=replica"; then
+        rready=1
+        rport=$started_port
+    fi
     if [ -z "$rready" ]; then
         echo "with-postgres: replica log ($rlog):" >&2
         tail -n 40 "$rlog" >&2 || true
-        die "the replica did not stream from the primary on 127.0.0.1:${rport} within 30 s"
+        die "the replica did not stream from the primary within 30 s"
     fi
     primary_sql "ALTER SYSTEM SET synchronous_standby_names = '*'" && primary_sql "SELECT pg_reload_conf()" >/dev/null \
         || die "could not name the replica a synchronous standby"
