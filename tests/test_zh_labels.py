@@ -40,3 +40,12 @@ def test_the_consent_record_notes_who_gave_it_in_chinese_brackets(web, demo):
     web.login("worker1")
     page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
     assert f"{demo['worker1'].name}（申请人本人同意）" in page
+
+
+def test_the_committee_vote_and_its_tally_use_chinese_brackets(web, demo):
+    from .factories import aid_to
+    case = aid_to(demo, "pending_approval", amount_requested="3000.00")
+    fire(case, "approve", demo["committee1"], amount="3000.00")
+    web.login("committee2")
+    page = web.get(f"/cases/aid/{case.id}").get_data(as_text=True)
+    assert "（审批小组表决）" in page and "(审批小组表决)" not in page
