@@ -99,7 +99,11 @@ def test_thirty_parallel_sign_ins_check_at_most_the_budget(app, demo, database_u
     events = [json.loads(line) for line in text.splitlines() if line.startswith("{") and '"sign_in"' in line]
     assert len(events) == PER_HOUR
     checked = [e for e in events if e["password_checked"]]
-    assert 1 <= len(checked) <= auth.FREE_PER_ADDRESS, events
+    # At most the budget of wrong passwords is checked. The right one, if it came early, gives its try back
+    # (a colleague's success costs nothing), so one more may be checked beside it: never a sixth guess.
+    wrong = [e for e in checked if e["outcome"] == "wrong"]
+    assert 1 <= len(checked) and len(wrong) <= auth.FREE_PER_ADDRESS, events
+    assert len(checked) - len(wrong) <= 1, events
     right_checked = statuses[TRIES // 2] == 302
     assert statuses.count(302) == int(right_checked)  # only the right password signs in, if it was checked
     assert len([e for e in events if e["outcome"] == "waiting"]) == PER_HOUR - len(checked)
