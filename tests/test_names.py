@@ -109,7 +109,7 @@ def test_only_the_surname_is_shown_on_the_board_its_api_and_its_pdf(demo, client
     secrets = [_given(stored, masked) for stored, masked in seqs.values()]
 
     page = html.unescape(client.get(f"/board/{batch.id}").get_data(as_text=True))
-    shown = {int(seq): name for seq, name in re.findall(r"<tr[^>]*><td>(\d+)</td><td>([^<]*)</td>", page)}
+    shown = {int(seq): name for seq, name in re.findall(r"<tr[^>]*><td[^>]*>(\d+)</td><td[^>]*>([^<]*)</td>", page)}
     assert shown == expected
 
     body = client.get(f"/api/v1/board/{batch.id}").get_json()
